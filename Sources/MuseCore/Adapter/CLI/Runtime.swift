@@ -1,0 +1,68 @@
+import Logging
+import Metrics
+import MuseHTTP
+import NIOCore
+import NIOPosix
+import Prometheus
+import ServiceLifecycle
+
+/// What every binary's `serve` shares: logging, event loops, the blocking pool, metrics,
+/// readiness, and the service group that runs the binary's services until SIGTERM.
+public final class Runtime: Sendable {
+    public let config: MuseConfig
+    public let logger: Logger
+    public let eventLoops: MultiThreadedEventLoopGroup
+    public let blockingPool: BlockingPool
+    private let threadPool: NIOThreadPool
+    public let metricsRegistry: PrometheusCollectorRegistry
+    public let metricsFactory: PrometheusMetricsFactory
+    public let readiness = Readiness()
+
+    public init(config: MuseConfig, label: String) {
+        self.config = config
+        let level = config.logLevel
+        LoggingSystem.bootstrap { name in
+            var handler = StreamLogHandler.standardOutput(label: name)
+            handler.logLevel = level
+            return handler
+        }
+        var logger = Logger(label: label)
+        logger.logLevel = level
+        self.logger = logger
+        let threads = config.eventLoopThreads == 0 ? System.coreCount : config.eventLoopThreads
+        eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        threadPool = NIOThreadPool(numberOfThreads: max(4, System.coreCount))
+        threadPool.start()
+        blockingPool = BlockingPool(pool: threadPool)
+        metricsRegistry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: metricsRegistry)
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
+            .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+            .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10),
+        ]
+        metricsFactory = factory
+    }
+
+    /// The filters every binary runs first, in order: access log, metrics, errors → problem+json.
+    public var standardFilters: [any Filter] {
+        var filters: [any Filter] = []
+        if config.accessLog { filters.append(AccessLogFilter()) }
+        filters.append(MetricsFilter(factory: metricsFactory))
+        filters.append(ErrorResponseFilter())
+        return filters
+    }
+
+    /// Runs the services until SIGTERM or SIGINT, then shuts them down in reverse order.
+    public func run(services: [any Service]) async throws {
+        let group = ServiceGroup(configuration: .init(
+            services: services.map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        ))
+        try await group.run()
+        try await threadPool.shutdownGracefully()
+        try await eventLoops.shutdownGracefully()
+        logger.info("exited cleanly")
+    }
+}

@@ -1,0 +1,141 @@
+import Configuration
+import Foundation
+import Logging
+import MuseHTTP
+import NIOCore
+import SystemPackage
+import Yams
+
+/// Reads the config in priority order: command-line flags, `MUSE_…` environment variables,
+/// the `--config` YAML file, then the embedded default. Unknown keys and bad values are errors.
+public struct ConfigLoader: Sendable {
+    public var file: String?
+    public var environment: [String: String]
+    /// Values from command-line flags, by dotted key.
+    public var flags: [String: ConfigContent]
+
+    public init(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment, flags: [String: ConfigContent] = [:]) {
+        self.file = file
+        self.environment = environment
+        self.flags = flags
+    }
+
+    public func load() async throws(ConfigError) -> MuseConfig {
+        var providers: [any ConfigProvider] = [Self.memory("flags", flags), EnvironmentVariablesProvider(environmentVariables: try museEnvironment())]
+        if let file {
+            try checkFileKeys(file)
+            do {
+                providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(file)))
+            } catch {
+                throw ConfigError(key: file, message: "cannot read: \(error)")
+            }
+        }
+        providers.append(Self.memory("embedded default", Dictionary(uniqueKeysWithValues: ConfigSchema.keys.map { ($0.key, $0.embeddedDefault) })))
+        let reader = ConfigReader(providers: providers)
+        return try Self.build(reader)
+    }
+
+    private static func memory(_ name: String, _ values: [String: ConfigContent]) -> InMemoryProvider {
+        InMemoryProvider(name: name, values: Dictionary(uniqueKeysWithValues: values.map { (AbsoluteConfigKey(ConfigKey($0.key)), ConfigValue($0.value, isSecret: false)) }))
+    }
+
+    /// `MUSE_SERVER_PORT=9000` becomes `SERVER_PORT=9000`, the name the environment provider looks up.
+    private func museEnvironment() throws(ConfigError) -> [String: String] {
+        let known = Set(ConfigSchema.keys.map(\.environmentName))
+        var result: [String: String] = [:]
+        for (name, value) in environment where name.hasPrefix("MUSE_") {
+            guard known.contains(name) else {
+                throw ConfigError(key: name, message: "unknown environment override; known: \(known.sorted().joined(separator: ", "))")
+            }
+            result[String(name.dropFirst(5))] = value
+        }
+        return result
+    }
+
+    /// Every key in the file must be one Muse reads: a typo must not silently fall back to a default.
+    private func checkFileKeys(_ path: String) throws(ConfigError) {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigError(key: path, message: "cannot read the file")
+        }
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: text)
+        } catch {
+            throw ConfigError(key: path, message: "not valid YAML: \(String(describing: error).split(separator: "\n").joined(separator: " "))")
+        }
+        guard let node else { return }
+        guard let mapping = node.mapping else { throw ConfigError(key: path, message: "the top level must be a mapping") }
+        try Self.checkKeys(mapping, prefix: "")
+    }
+
+    private static func checkKeys(_ mapping: Node.Mapping, prefix: String) throws(ConfigError) {
+        for (keyNode, value) in mapping {
+            let key = prefix + (keyNode.string ?? "?")
+            if let nested = value.mapping {
+                guard ConfigSchema.keys.contains(where: { $0.key.hasPrefix(key + ".") }) else {
+                    throw ConfigError(key: key, message: "unknown key")
+                }
+                try checkKeys(nested, prefix: key + ".")
+            } else if ConfigSchema.byKey[key] == nil {
+                throw ConfigError(key: key, message: "unknown key")
+            }
+        }
+    }
+
+    private static func build(_ reader: ConfigReader) throws(ConfigError) -> MuseConfig {
+        var server = HTTPServerConfiguration()
+        server.host = try string(reader, "server.host")
+        server.port = try int(reader, "server.port")
+        server.maxBodyBytes = try int(reader, "server.max_body_bytes")
+        server.maxHeaderBytes = try int(reader, "server.max_header_bytes")
+        server.maxConnections = try int(reader, "server.max_connections")
+        server.idleTimeout = .milliseconds(Int64(try int(reader, "server.idle_timeout_ms")))
+        server.requestTimeout = .milliseconds(Int64(try int(reader, "server.request_timeout_ms")))
+        server.drainDelay = .milliseconds(Int64(try int(reader, "server.drain_delay_ms")))
+        server.shutdownDeadline = .milliseconds(Int64(try int(reader, "server.shutdown_deadline_ms")))
+        return MuseConfig(
+            server: server,
+            eventLoopThreads: try int(reader, "server.event_loop_threads"),
+            logLevel: Logger.Level(rawValue: try string(reader, "log.level")) ?? .info,
+            accessLog: try bool(reader, "log.access"),
+            dataDir: try string(reader, "data_dir")
+        )
+    }
+
+    private static func int(_ reader: ConfigReader, _ key: String) throws(ConfigError) -> Int {
+        let value: Int
+        do {
+            value = try reader.requiredInt(forKey: ConfigKey(key))
+        } catch {
+            throw ConfigError(key: key, message: "must be an integer")
+        }
+        if case .int(let range) = ConfigSchema.byKey[key]?.kind, !range.contains(value) {
+            throw ConfigError(key: key, message: "must be between \(range.lowerBound) and \(range.upperBound), got \(value)")
+        }
+        return value
+    }
+
+    private static func string(_ reader: ConfigReader, _ key: String) throws(ConfigError) -> String {
+        let value: String
+        do {
+            value = try reader.requiredString(forKey: ConfigKey(key))
+        } catch {
+            throw ConfigError(key: key, message: "must be a string")
+        }
+        if case .string(let allowed?) = ConfigSchema.byKey[key]?.kind, !allowed.contains(value) {
+            throw ConfigError(key: key, message: "must be one of \(allowed.joined(separator: ", ")), got \"\(value)\"")
+        }
+        return value
+    }
+
+    private static func bool(_ reader: ConfigReader, _ key: String) throws(ConfigError) -> Bool {
+        do {
+            return try reader.requiredBool(forKey: ConfigKey(key))
+        } catch {
+            throw ConfigError(key: key, message: "must be true or false")
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+import Configuration
+
+/// One config key: its dotted name, its type and range, and its value on the embedded default.
+struct ConfigKeySpec: Sendable {
+    enum Kind: Sendable {
+        case int(ClosedRange<Int>)
+        case string(allowed: [String]?)
+        case bool
+    }
+
+    let key: String
+    let kind: Kind
+    let embeddedDefault: ConfigContent
+
+    /// The environment variable that overrides this key: `server.port` → `MUSE_SERVER_PORT`.
+    var environmentName: String {
+        "MUSE_" + key.uppercased().replacingOccurrences(of: ".", with: "_")
+    }
+}
+
+/// Every key Muse reads. The embedded default is these values; `config/local.yaml` spells
+/// them out with comments (a test keeps the two equal).
+enum ConfigSchema {
+    static let keys: [ConfigKeySpec] = [
+        .init(key: "server.host", kind: .string(allowed: nil), embeddedDefault: .string("127.0.0.1")),
+        .init(key: "server.port", kind: .int(0...65535), embeddedDefault: .int(8080)),
+        .init(key: "server.event_loop_threads", kind: .int(0...256), embeddedDefault: .int(0)),
+        .init(key: "server.max_body_bytes", kind: .int(1...(1 << 30)), embeddedDefault: .int(1_048_576)),
+        .init(key: "server.max_header_bytes", kind: .int(1024...(1 << 20)), embeddedDefault: .int(32_768)),
+        .init(key: "server.max_connections", kind: .int(1...1_000_000), embeddedDefault: .int(10_000)),
+        .init(key: "server.idle_timeout_ms", kind: .int(100...3_600_000), embeddedDefault: .int(60_000)),
+        .init(key: "server.request_timeout_ms", kind: .int(100...3_600_000), embeddedDefault: .int(30_000)),
+        .init(key: "server.drain_delay_ms", kind: .int(0...600_000), embeddedDefault: .int(0)),
+        .init(key: "server.shutdown_deadline_ms", kind: .int(0...600_000), embeddedDefault: .int(10_000)),
+        .init(key: "log.level", kind: .string(allowed: ["trace", "debug", "info", "notice", "warning", "error", "critical"]), embeddedDefault: .string("info")),
+        .init(key: "log.access", kind: .bool, embeddedDefault: .bool(true)),
+        .init(key: "data_dir", kind: .string(allowed: nil), embeddedDefault: .string("./data")),
+    ]
+
+    static let byKey: [String: ConfigKeySpec] = Dictionary(uniqueKeysWithValues: keys.map { ($0.key, $0) })
+}

@@ -1,0 +1,13 @@
+import Logging
+import MuseHTTP
+import NIOCore
+
+/// The checked configuration a binary runs with.
+public struct MuseConfig: Sendable {
+    public var server: HTTPServerConfiguration
+    /// 0 means one event loop per core.
+    public var eventLoopThreads: Int
+    public var logLevel: Logger.Level
+    public var accessLog: Bool
+    public var dataDir: String
+}

@@ -1,0 +1,45 @@
+import CCurl
+import Foundation
+
+/// A response read by libcurl.
+public struct CurlResponse: Sendable {
+    public let status: Int
+    public let body: [UInt8]
+}
+
+public struct CurlError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { "curl: \(message)" }
+}
+
+/// Blocking HTTP calls through libcurl's easy interface; callers run it on the `BlockingPool`.
+public struct CurlHTTPClient: Sendable {
+    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+
+    public init() {
+        _ = Self.globalInit
+    }
+
+    public func get(_ url: String, timeoutMilliseconds: Int = 10_000) throws -> CurlResponse {
+        guard let curl = curl_easy_init() else { throw CurlError(message: "curl_easy_init failed") }
+        defer { curl_easy_cleanup(curl) }
+        final class Sink { var bytes: [UInt8] = [] }
+        let sink = Sink()
+        let opaque = Unmanaged.passUnretained(sink).toOpaque()
+        muse_curl_setopt_string(curl, CURLOPT_URL, url)
+        muse_curl_setopt_long(curl, CURLOPT_TIMEOUT_MS, timeoutMilliseconds)
+        muse_curl_setopt_long(curl, CURLOPT_NOSIGNAL, 1)
+        muse_curl_setopt_pointer(curl, CURLOPT_WRITEDATA, opaque)
+        muse_curl_setopt_write_function(curl) { data, size, count, context in
+            let sink = Unmanaged<Sink>.fromOpaque(context!).takeUnretainedValue()
+            let length = size * count
+            if let data { sink.bytes.append(contentsOf: UnsafeRawBufferPointer(start: data, count: length)) }
+            return length
+        }
+        let rc = curl_easy_perform(curl)
+        guard rc == CURLE_OK else { throw CurlError(message: String(cString: curl_easy_strerror(rc))) }
+        var status = 0
+        muse_curl_getinfo_long(curl, CURLINFO_RESPONSE_CODE, &status)
+        return CurlResponse(status: status, body: sink.bytes)
+    }
+}

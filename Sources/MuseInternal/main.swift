@@ -1,0 +1,40 @@
+import ArgumentParser
+import MuseCore
+import MuseHTTP
+
+/// `muse-internal`: the Muse server for a company's own staff and teams.
+struct MuseInternal: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "muse-internal",
+        abstract: "Muse image generation backend (internal profile).",
+        subcommands: [Serve.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+/// `muse-internal serve`: the services this binary runs.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the HTTP server (the default).")
+
+    @OptionGroup var options: ServeOptions
+
+    func run() async throws {
+        let runtime = Runtime(config: try await options.loadConfig(), label: "muse-internal")
+
+        let router = Router()
+        OperationsController(readiness: runtime.readiness, registry: runtime.metricsRegistry).register(on: router)
+
+        let server = HTTPServer(
+            configuration: runtime.config.server,
+            router: router,
+            filters: FilterChain(runtime.standardFilters + [InternalSecurityFilter()]),
+            group: runtime.eventLoops,
+            readiness: runtime.readiness,
+            logger: runtime.logger
+        )
+
+        try await runtime.run(services: [server])
+    }
+}
+
+await CommandEntry.run(MuseInternal.self)
