@@ -65,7 +65,18 @@ let package = Package(
         ),
         .executableTarget(name: "MuseInternal", dependencies: ["MuseCore", "MuseHTTP", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "HTTPTypes", package: "swift-http-types")], swiftSettings: strict),
         .executableTarget(name: "MuseCloud", dependencies: ["MuseCore", "MuseHTTP", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "HTTPTypes", package: "swift-http-types")], swiftSettings: strict),
-        .testTarget(name: "MuseHTTPTests", dependencies: ["MuseHTTP", "MuseCore"], swiftSettings: strict),
-        .testTarget(name: "MuseCoreTests", dependencies: ["MuseCore", "MuseHTTP"], swiftSettings: strict),
+        // Socket-level helpers shared by the test targets; linked by tests only.
+        .target(
+            name: "MuseTestSupport",
+            dependencies: [
+                "MuseHTTP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "MuseHTTPTests", dependencies: ["MuseHTTP", "MuseTestSupport", .product(name: "Prometheus", package: "swift-prometheus")], swiftSettings: strict),
+        .testTarget(name: "MuseCoreTests", dependencies: ["MuseCore", "MuseHTTP", "MuseTestSupport"], swiftSettings: strict),
     ]
 )

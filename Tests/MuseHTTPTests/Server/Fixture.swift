@@ -1,0 +1,65 @@
+import HTTPTypes
+import MuseHTTP
+import NIOCore
+import Synchronization
+
+/// The routes the server tests call: JSON in and out, a slow one, a failing one, streams.
+final class Fixture: Sendable {
+    struct Tag: Decodable {
+        var name: String
+    }
+
+    struct CreateItem: Decodable {
+        var name: String
+        var count: Int
+        var tags: [Tag]?
+    }
+
+    struct Item: Encodable {
+        var id: String
+        var name: String
+        var count: Int
+    }
+
+    struct LeakyError: Error {
+        let secret = "password=hunter2"
+    }
+
+    /// Bytes the flood stream managed to hand to the socket.
+    let floodBytes = Atomic<Int>(0)
+
+    func router() -> Router {
+        let router = Router()
+        router.get("/items/{id}") { request, _ in
+            try .json(Item(id: try request.parameters.require("id"), name: "fox", count: 1))
+        }
+        router.post("/items") { request, _ in
+            let body = try JSONBody.decode(CreateItem.self, from: request)
+            return try .json(Item(id: "item_1", name: body.name, count: body.count), status: .created)
+        }
+        router.get("/slow") { request, _ in
+            let ms = Int(request.query["ms"] ?? "0") ?? 0
+            try await Task.sleep(for: .milliseconds(ms))
+            return .bytes(ByteBuffer(string: "slept \(ms)"), contentType: "text/plain")
+        }
+        router.get("/boom") { _, _ in throw LeakyError() }
+        router.get("/events") { request, _ in
+            let count = Int(request.query["n"] ?? "3") ?? 3
+            return .eventStream { events in
+                for i in 0..<count {
+                    try await events.send(event: "progress", id: String(i), data: #"{"step":\#(i)}"#)
+                }
+            }
+        }
+        router.get("/flood") { [self] _, _ in
+            .eventStream { events in
+                let payload = String(repeating: "x", count: 64 * 1024)
+                while true {
+                    try await events.send(data: payload)
+                    self.floodBytes.add(payload.utf8.count, ordering: .relaxed)
+                }
+            }
+        }
+        return router
+    }
+}

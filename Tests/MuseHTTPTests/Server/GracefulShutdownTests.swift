@@ -1,0 +1,64 @@
+import Foundation
+import MuseHTTP
+import MuseTestSupport
+import NIOCore
+import NIOPosix
+import Testing
+
+/// Shutdown as on SIGTERM: not ready at once, listener closed after the drain delay,
+/// in-flight requests finished, then every connection closed.
+@Suite struct GracefulShutdownTests {
+    let fixture = Fixture()
+
+    @Test func drainFinishesInFlightRequestsThenCloses() async throws {
+        let router = fixture.router()
+        router.get("/readyz") { _, context in Response(status: .ok) }
+        var configuration = HTTPServerConfiguration.test
+        configuration.drainDelay = .milliseconds(500)
+        configuration.shutdownDeadline = .seconds(5)
+        let server = HTTPServer(
+            configuration: configuration, router: router, filters: FilterChain([ErrorResponseFilter()]),
+            group: MultiThreadedEventLoopGroup.singleton, logger: .init(label: "test")
+        )
+        try await server.start()
+        let port = server.localAddress!.port!
+        let slow = try await RawHTTPClient(port: port)
+        let idle = try await RawHTTPClient(port: port)
+        #expect(try await idle.request("GET", "/items/a").status == 200)
+        try await slow.send("GET /slow?ms=1200 HTTP/1.1\r\nHost: x\r\n\r\n")
+        try await Task.sleep(for: .milliseconds(100))
+
+        let shutdown = Task { await server.shutdown() }
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(server.readiness.isDraining)
+        // During the drain delay the listener still accepts.
+        let late = try await RawHTTPClient(port: port)
+        #expect(try await late.request("GET", "/items/late").status == 200)
+
+        try await Task.sleep(for: .milliseconds(700))
+        // Listener closed: new connections are refused.
+        await #expect(throws: RawClientError.self) { _ = try await RawHTTPClient(port: port) }
+        // The idle keep-alive connection was closed; the in-flight request still completes.
+        #expect(await idle.isClosedByPeer())
+        #expect(try await slow.readResponse().text == "slept 1200")
+        await shutdown.value
+        #expect(server.connectionCount == 0)
+    }
+
+    @Test func requestsPastTheDeadlineAreCut() async throws {
+        var configuration = HTTPServerConfiguration.test
+        configuration.shutdownDeadline = .milliseconds(300)
+        let server = HTTPServer(
+            configuration: configuration, router: fixture.router(), filters: FilterChain([ErrorResponseFilter()]),
+            group: MultiThreadedEventLoopGroup.singleton, logger: .init(label: "test")
+        )
+        try await server.start()
+        let client = try await RawHTTPClient(port: server.localAddress!.port!)
+        try await client.send("GET /slow?ms=5000 HTTP/1.1\r\nHost: x\r\n\r\n")
+        try await Task.sleep(for: .milliseconds(100))
+        let started = ContinuousClock.now
+        await server.shutdown()
+        #expect(ContinuousClock.now - started < .seconds(3))
+        #expect(await client.isClosedByPeer())
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import MuseHTTP
+import MuseTestSupport
+import Testing
+
+/// Server-sent events: framing, and back-pressure against a reader that does not read.
+@Suite struct StreamingTests {
+    let fixture = Fixture()
+
+    @Test func eventsArriveFramedAndTheStreamEnds() async throws {
+        try await withTestServer(router: fixture.router()) { _, port in
+            let client = try await RawHTTPClient(port: port)
+            let response = try await client.request("GET", "/events?n=3")
+            #expect(response.status == 200)
+            #expect(response.headers["content-type"] == "text/event-stream")
+            #expect(response.headers["transfer-encoding"] == "chunked")
+            #expect(response.text == (0..<3).map { "id: \($0)\nevent: progress\ndata: {\"step\":\($0)}\n\n" }.joined())
+            // The stream ended cleanly: the connection serves the next request.
+            #expect(try await client.request("GET", "/items/a").status == 200)
+        }
+    }
+
+    @Test func aReaderThatDoesNotReadStallsTheProducer() async throws {
+        try await withTestServer(router: fixture.router()) { _, port in
+            let client = try await RawHTTPClient(port: port)
+            try await client.send("GET /flood HTTP/1.1\r\nHost: x\r\n\r\n")
+            try await Task.sleep(for: .seconds(1))
+            let stalled = fixture.floodBytes.load(ordering: .relaxed)
+            try await Task.sleep(for: .milliseconds(500))
+            let later = fixture.floodBytes.load(ordering: .relaxed)
+            // Only the socket buffers' worth (a few MiB) left the producer; then it waits.
+            #expect(stalled < 32 * 1024 * 1024, "produced \(stalled) bytes for a reader that reads nothing")
+            #expect(later == stalled, "the producer kept going: \(stalled) → \(later)")
+            // Reading lets it go on.
+            for _ in 0..<50 { _ = try await client.readSome() }
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(fixture.floodBytes.load(ordering: .relaxed) > later)
+        }
+    }
+}

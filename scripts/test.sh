@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on a fresh Debian 12 machine: installs what is missing, starts
+# PostgreSQL and Redis on loopback in a temporary directory, builds, runs `swift test`, and
+# stops the services again even when the tests fail.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+cd "$MUSE_ROOT"
+
+ensure_apt_packages "${MUSE_BUILD_PACKAGES[@]}" "${MUSE_TEST_PACKAGES[@]}"
+ensure_swift
+
+work="$(mktemp -d /tmp/muse-test.XXXXXX)"
+chmod 755 "$work"
+pg_bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+as_postgres=()
+[ "$(id -u)" -eq 0 ] && as_postgres=(runuser -u postgres --)
+
+cleanup() {
+  local status=$?
+  [ -f "$work/pg/postmaster.pid" ] && "${as_postgres[@]}" "$pg_bin/pg_ctl" -D "$work/pg" -m immediate stop >/dev/null 2>&1 || true
+  [ -f "$work/redis.pid" ] && kill "$(cat "$work/redis.pid")" 2>/dev/null || true
+  rm -rf "$work"
+  exit $status
+}
+trap cleanup EXIT INT TERM
+
+pg_port="$(free_port)"
+mkdir -p "$work/pg"
+[ "$(id -u)" -eq 0 ] && chown postgres "$work/pg"
+"${as_postgres[@]}" "$pg_bin/initdb" -D "$work/pg" -U muse -A trust --no-sync >/dev/null
+"${as_postgres[@]}" "$pg_bin/pg_ctl" -D "$work/pg" -l "$work/pg/server.log" -w \
+  -o "-h 127.0.0.1 -p $pg_port -k $work/pg -c fsync=off" start >/dev/null
+
+redis_port="$(free_port)"
+redis-server --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no \
+  --daemonize yes --pidfile "$work/redis.pid" --dir "$work" --logfile "$work/redis.log"
+
+export TEST_POSTGRES_URL="postgresql://muse@127.0.0.1:$pg_port/postgres"
+export TEST_REDIS_HOST=127.0.0.1 TEST_REDIS_PORT="$redis_port"
+
+swift build --build-tests
+export TEST_BIN_DIR="$(swift build --show-bin-path)"
+swift test --skip-build
