@@ -1,0 +1,102 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A TCP port on loopback that nothing listens on right now.
+public func freePort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+    }
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+    }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// One of our binaries started as a child process, as an operator would run it.
+public final class ServerProcess: @unchecked Sendable {
+    // Owned by one test; Process is used only from that test's task.
+    public let process = Process()
+    private let stdout = Pipe()
+    private let stderr = Pipe()
+    public let port: Int
+
+    /// The directory holding the built products: TEST_BIN_DIR, or .build/debug beside the package.
+    public static var binDirectory: URL {
+        if let dir = ProcessInfo.processInfo.environment["TEST_BIN_DIR"] { return URL(fileURLWithPath: dir) }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(".build/debug")
+    }
+
+    public init(_ binary: String, arguments: [String], environment: [String: String] = [:], port: Int = freePort()) throws {
+        self.port = port
+        process.executableURL = Self.binDirectory.appendingPathComponent(binary)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("MUSE_") }
+        env.merge(environment) { $1 }
+        process.environment = env
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+    }
+
+    /// Starts `binary serve` on a free port with a fresh data directory.
+    public static func serve(_ binary: String, extra: [String] = [], environment: [String: String] = [:]) throws -> ServerProcess {
+        let port = freePort()
+        let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("muse-data-\(UUID().uuidString)").path
+        return try ServerProcess(binary, arguments: ["serve", "--port", String(port), "--data-dir", dataDir] + extra, environment: environment, port: port)
+    }
+
+    /// Waits until `/healthz` answers 200.
+    public func waitUntilHealthy(timeout: Duration = .seconds(20)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let client = try? await RawHTTPClient(port: port, receiveTimeout: 2),
+                (try? await client.request("GET", "/healthz").status) == 200
+            {
+                return
+            }
+            guard process.isRunning else { throw RawClientError(description: "exited with \(process.terminationStatus): \(readStderr())") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw RawClientError(description: "not healthy within \(timeout)")
+    }
+
+    public func signal(_ signal: Int32) {
+        kill(process.processIdentifier, signal)
+    }
+
+    /// Waits for exit and returns the status.
+    public func waitForExit(timeout: Duration = .seconds(20)) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            guard ContinuousClock.now < deadline else { return nil }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return process.terminationStatus
+    }
+
+    public func readStderr() -> String {
+        String(decoding: stderr.fileHandleForReading.availableData, as: UTF8.self)
+    }
+
+    public func stop() {
+        if process.isRunning {
+            signal(SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    deinit {
+        stop()
+    }
+}

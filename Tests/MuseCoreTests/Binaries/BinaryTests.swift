@@ -1,0 +1,70 @@
+import Foundation
+import MuseTestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Both binaries as an operator runs them: the embedded default, operations routes, their own
+/// security filter, config errors, and SIGTERM.
+@Suite(.serialized) struct BinaryTests {
+    @Test(arguments: ["muse-cloud", "muse-internal"])
+    func servesOperationsRoutesOnTheEmbeddedDefault(_ binary: String) async throws {
+        let server = try ServerProcess.serve(binary)
+        defer { server.stop() }
+        try await server.waitUntilHealthy()
+        let client = try await RawHTTPClient(port: server.port)
+        let health = try await client.request("GET", "/healthz")
+        #expect(health.status == 200)
+        #expect(health.json["status"] as? String == "ok")
+        #expect(try await client.request("GET", "/readyz").status == 200)
+        let metrics = try await client.request("GET", "/metrics")
+        #expect(metrics.status == 200)
+        #expect(metrics.headers["content-type"]?.hasPrefix("text/plain; version=0.0.4") == true)
+        #expect(metrics.text.contains(#"http_requests_total{route="/healthz",method="GET",status="200"}"#))
+        #expect(metrics.text.contains("http_request_duration_seconds_bucket"))
+        // The profile's security filter guards everything else.
+        let protected = try await client.request("GET", "/v1/generations")
+        #expect(protected.status == 401)
+        #expect(protected.json["code"] as? String == "unauthenticated")
+        #expect(protected.headers["www-authenticate"]?.hasPrefix("Bearer") == true)
+    }
+
+    @Test(arguments: ["muse-cloud", "muse-internal"])
+    func sigtermTurnsReadyzTo503ThenDrainsAndExitsZero(_ binary: String) async throws {
+        let server = try ServerProcess.serve(binary, environment: ["MUSE_SERVER_DRAIN_DELAY_MS": "1500"])
+        defer { server.stop() }
+        try await server.waitUntilHealthy()
+        let client = try await RawHTTPClient(port: server.port)
+        #expect(try await client.request("GET", "/readyz").status == 200)
+        server.signal(SIGTERM)
+        try await Task.sleep(for: .milliseconds(200))
+        let draining = try await client.request("GET", "/readyz")
+        #expect(draining.status == 503)
+        #expect(draining.json["code"] as? String == "unavailable")
+        #expect(try await client.request("GET", "/healthz").status == 200, "alive while draining")
+        #expect(await server.waitForExit() == 0)
+    }
+
+    @Test func aWrongConfigKeyFailsStartUpWithOneLineNamingIt() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).yaml").path
+        try "server:\n  port: 8080\n  max_body_byte: 10\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let server = try ServerProcess("muse-cloud", arguments: ["serve", "--config", file])
+        #expect(await server.waitForExit() == 78)
+        #expect(server.readStderr() == "config: server.max_body_byte: unknown key\n")
+    }
+
+    @Test func aWrongEnvironmentValueFailsStartUpWithOneLineNamingIt() async throws {
+        let server = try ServerProcess("muse-internal", arguments: [], environment: ["MUSE_SERVER_PORT": "http"])
+        #expect(await server.waitForExit() == 78)
+        #expect(server.readStderr() == "config: server.port: must be an integer\n")
+    }
+
+    @Test func serveIsTheDefaultSubcommandAndFlagsWork() async throws {
+        let port = freePort()
+        let server = try ServerProcess("muse-cloud", arguments: ["--port", String(port), "--host", "127.0.0.1"], port: port)
+        defer { server.stop() }
+        try await server.waitUntilHealthy()
+    }
+}
