@@ -13,11 +13,16 @@ public struct AccessLogFilter: Filter {
         let start = NIODeadline.now()
         let response = try await next(request, context)
         let micros = (NIODeadline.now() - start).nanoseconds / 1000
-        context.logger.log(
+        let status = String(response.status.code)
+        let method = request.method.rawValue
+        // The request id goes in with the rest, so the context's logger need not be copied.
+        context.baseLogger.log(
             level: level,
-            "\(request.method.rawValue) \(context.route) \(response.status.code) \(micros / 1000).\(String(micros % 1000 + 1000).dropFirst())ms",
-            metadata: ["method": .string(request.method.rawValue), "route": .string(context.route),
-                       "status": .stringConvertible(response.status.code), "duration_us": .stringConvertible(micros)]
+            "\(method) \(context.route) \(status) \(micros / 1000).\(String(micros % 1000 + 1000).dropFirst())ms",
+            metadata: [
+                "request_id": .string(context.requestID), "method": .string(method), "route": .string(context.route),
+                "status": .string(status), "duration_us": .string(String(micros)),
+            ]
         )
         return response
     }

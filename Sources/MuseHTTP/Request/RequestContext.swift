@@ -10,8 +10,17 @@ public protocol Principal: Sendable {
 /// Travels with one request through the filters to the handler.
 public struct RequestContext: Sendable {
     public let requestID: String
-    /// Carries `request_id` in its metadata.
-    public var logger: Logger
+    /// The logger without the request id, for filters that add it themselves.
+    private(set) var baseLogger: Logger
+    /// Carries `request_id` in its metadata (added when read, so requests that never log pay nothing).
+    public var logger: Logger {
+        get {
+            var logger = baseLogger
+            logger[metadataKey: "request_id"] = .string(requestID)
+            return logger
+        }
+        set { baseLogger = newValue }
+    }
     /// The route's pattern (`/v1/generations/{id}`), or `unmatched`: a bounded label for logs and metrics.
     public let route: String
     /// Set by the profile's security filter.
@@ -20,9 +29,8 @@ public struct RequestContext: Sendable {
 
     public init(requestID: String, logger: Logger, route: String, eventLoop: any EventLoop) {
         self.requestID = requestID
-        self.logger = logger
+        self.baseLogger = logger
         self.route = route
         self.eventLoop = eventLoop
-        self.logger[metadataKey: "request_id"] = .string(requestID)
     }
 }

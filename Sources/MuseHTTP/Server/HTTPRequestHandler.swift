@@ -6,6 +6,8 @@ import NIOHTTPTypesHTTP1
 
 /// The end of each connection's pipeline: collects a request within its limits, runs the
 /// route's composed handler on the connection's event loop, and writes the response.
+/// A request the decoder cannot parse is answered here too (400, or 431 for oversized
+/// headers) as problem+json, and the connection closes.
 final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -29,13 +31,16 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let router: Router
     private let maxBodyBytes: Int
     private let logger: Logger
+    private let timeouts: ConnectionTimeoutHandler
     private var executor: EventLoopTaskExecutor?
+    private var requestIDs = RequestIDGenerator()
     private var state = State.idle
 
-    init(router: Router, maxBodyBytes: Int, logger: Logger) {
+    init(router: Router, maxBodyBytes: Int, logger: Logger, timeouts: ConnectionTimeoutHandler) {
         self.router = router
         self.maxBodyBytes = maxBodyBytes
         self.logger = logger
+        self.timeouts = timeouts
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -60,12 +65,32 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             state = .receiving(pending)
         case (.end, .receiving(let pending)):
             state = .responding
-            context.triggerUserOutboundEvent(RequestCycleEvent.requestReceived, promise: nil)
+            timeouts.requestReceived()
             dispatch(pending, context: context)
         case (.end, .discarding), (.body, .discarding):
             break
         default:
             // The pipeline handler delivers one request at a time; anything else is a protocol breach.
+            context.close(promise: nil)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard let parserError = error as? HTTPParserError else {
+            context.close(promise: nil)
+            return
+        }
+        switch state {
+        case .idle, .receiving:
+            let problem =
+                parserError == .headerOverflow
+                ? HTTPError(.payloadTooLarge, status: .init(code: 431, reasonPhrase: "Request Header Fields Too Large"), detail: "request head exceeds the header size limit")
+                : HTTPError(.invalidArgument, detail: "malformed HTTP request: \(parserError)")
+            state = .discarding
+            logger.info("malformed request refused", metadata: ["error": "\(parserError)"])
+            write(problem.response, requestID: requestIDs.generate(), isHead: false, keepAlive: false, context: context)
+        case .responding, .discarding:
+            // A response is already under way: its status cannot change, so just end the connection.
             context.close(promise: nil)
         }
     }
@@ -95,13 +120,13 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         state = .discarding
         var response = HTTPError(code, detail: detail).response
         response.headerFields[.connection] = "close"
-        let requestID = RequestID.accept(head.headers.first(name: "x-request-id"))
+        let requestID = requestIDs.accept(head.headers.first(name: "x-request-id"))
         logger.info("\(head.method.rawValue) refused \(response.status.code)", metadata: ["request_id": .string(requestID), "detail": .string(detail)])
         write(response, requestID: requestID, isHead: head.method == .HEAD, keepAlive: false, context: context)
     }
 
     private func dispatch(_ pending: Pending, context: ChannelHandlerContext) {
-        let requestID = RequestID.accept(pending.request.headerFields[Self.requestIDField])
+        let requestID = requestIDs.accept(pending.request.headerFields[Self.requestIDField])
         let handler: Handler
         let pattern: String
         var parameters = Parameters()
@@ -172,21 +197,26 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    private func responseHead(_ response: Response, requestID: String, keepAlive: Bool) -> HTTPResponseHead {
-        var head = HTTPResponseHead(HTTPResponse(status: response.status, headerFields: response.headerFields))
-        head.headers.replaceOrAdd(name: "x-request-id", value: requestID)
-        if !keepAlive { head.headers.replaceOrAdd(name: "connection", value: "close") }
-        return head
+    /// Field values are already legal (`HTTPField` legalizes them), so no outbound validator is needed.
+    private func responseHead(_ response: Response, requestID: String, keepAlive: Bool, contentLength: Int?) -> HTTPResponseHead {
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(response.headerFields.count + 3)
+        for field in response.headerFields where field.name != .contentLength && field.name != Self.requestIDField {
+            headers.add(name: field.name.rawName, value: field.value)
+        }
+        headers.add(name: "x-request-id", value: requestID)
+        if let contentLength { headers.add(name: "content-length", value: String(contentLength)) }
+        if !keepAlive, response.headerFields[.connection] == nil { headers.add(name: "connection", value: "close") }
+        return HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: response.status.code, reasonPhrase: response.status.reasonPhrase), headers: headers)
     }
 
     private func write(_ response: Response, requestID: String, isHead: Bool, keepAlive: Bool, context: ChannelHandlerContext) {
-        var head = responseHead(response, requestID: requestID, keepAlive: keepAlive)
         var body: ByteBuffer?
         switch response.body {
         case .buffer(let buffer): body = buffer
         case .empty, .stream: body = nil
         }
-        head.headers.replaceOrAdd(name: "content-length", value: String(body?.readableBytes ?? 0))
+        let head = responseHead(response, requestID: requestID, keepAlive: keepAlive, contentLength: body?.readableBytes ?? 0)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         if let body, !isHead, body.readableBytes > 0 {
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
@@ -195,7 +225,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func writeHead(_ response: Response, requestID: String, keepAlive: Bool, context: ChannelHandlerContext) {
-        context.writeAndFlush(wrapOutboundOut(.head(responseHead(response, requestID: requestID, keepAlive: keepAlive))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.head(responseHead(response, requestID: requestID, keepAlive: keepAlive, contentLength: nil))), promise: nil)
     }
 
     private func writeEnd(keepAlive: Bool, context: ChannelHandlerContext) {
@@ -206,7 +236,7 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
             if closing { channel.close(promise: nil) }
         }
-        context.triggerUserOutboundEvent(RequestCycleEvent.responseCompleted, promise: nil)
+        timeouts.responseCompleted(context.eventLoop)
     }
 }
 

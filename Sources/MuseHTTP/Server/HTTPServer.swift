@@ -76,16 +76,16 @@ public final class HTTPServer: Service, Sendable {
         limits.maxHeaderListSize = configuration.maxHeaderBytes
         limits.maxHeaderFieldSize = configuration.maxHeaderBytes
         let sync = channel.pipeline.syncOperations
-        try sync.addHandler(ConnectionTimeoutHandler(idleTimeout: configuration.idleTimeout, requestTimeout: configuration.requestTimeout))
+        let timeouts = ConnectionTimeoutHandler(idleTimeout: configuration.idleTimeout, requestTimeout: configuration.requestTimeout)
+        try sync.addHandler(timeouts)
         try sync.configureHTTPServerPipeline(
             withPipeliningAssistance: true,
             withErrorHandling: false,
-            withOutboundHeaderValidation: true,
+            withOutboundHeaderValidation: false,
             withEncoderConfiguration: .init(),
             withDecoderLimitConfiguration: limits
         )
-        try sync.addHandler(ProtocolErrorHandler())
-        try sync.addHandler(HTTPRequestHandler(router: router, maxBodyBytes: configuration.maxBodyBytes, logger: logger))
+        try sync.addHandler(HTTPRequestHandler(router: router, maxBodyBytes: configuration.maxBodyBytes, logger: logger, timeouts: timeouts))
     }
 
     public func run() async throws {

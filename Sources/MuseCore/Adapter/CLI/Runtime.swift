@@ -17,15 +17,13 @@ public final class Runtime: Sendable {
     public let metricsRegistry: PrometheusCollectorRegistry
     public let metricsFactory: PrometheusMetricsFactory
     public let readiness = Readiness()
+    private let logWriter = LogWriter()
 
     public init(config: MuseConfig, label: String) {
         self.config = config
         let level = config.logLevel
-        LoggingSystem.bootstrap { name in
-            var handler = StreamLogHandler.standardOutput(label: name)
-            handler.logLevel = level
-            return handler
-        }
+        let writer = logWriter
+        LoggingSystem.bootstrap { _ in LineLogHandler(label: label, level: level, writer: writer) }
         var logger = Logger(label: label)
         logger.logLevel = level
         self.logger = logger
@@ -64,5 +62,6 @@ public final class Runtime: Sendable {
         try await threadPool.shutdownGracefully()
         try await eventLoops.shutdownGracefully()
         logger.info("exited cleanly")
+        logWriter.flush()
     }
 }

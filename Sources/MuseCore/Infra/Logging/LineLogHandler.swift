@@ -1,0 +1,83 @@
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One line per event: `2026-11-24T05:19:06.123Z info muse-cloud: GET /healthz 200 0.38ms request_id=… route=/healthz`,
+/// UTC time, metadata as sorted `key=value`, handed to a `LogWriter`.
+public struct LineLogHandler: LogHandler {
+    public var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level
+    private let label: String
+    private let writer: LogWriter
+
+    public init(label: String, level: Logger.Level, writer: LogWriter) {
+        self.label = label
+        self.logLevel = level
+        self.writer = writer
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var line = [UInt8]()
+        line.reserveCapacity(192)
+        Self.appendTimestamp(&line)
+        line.append(UInt8(ascii: " "))
+        line.append(contentsOf: event.level.rawValue.utf8)
+        line.append(UInt8(ascii: " "))
+        line.append(contentsOf: label.utf8)
+        line.append(contentsOf: ": ".utf8)
+        line.append(contentsOf: event.message.description.utf8)
+        // The event's own metadata wins over the logger's for the same key.
+        var pairs: [(key: String, value: Logger.MetadataValue)] = []
+        pairs.reserveCapacity(metadata.count + (event.metadata?.count ?? 0))
+        for (key, value) in metadata where event.metadata?[key] == nil { pairs.append((key, value)) }
+        for (key, value) in event.metadata ?? [:] { pairs.append((key, value)) }
+        pairs.sort { $0.key < $1.key }
+        for pair in pairs {
+            line.append(UInt8(ascii: " "))
+            line.append(contentsOf: pair.key.utf8)
+            line.append(UInt8(ascii: "="))
+            line.append(contentsOf: pair.value.description.utf8)
+        }
+        line.append(UInt8(ascii: "\n"))
+        writer.append(line, urgent: event.level >= .warning)
+    }
+
+    private static func appendTimestamp(_ line: inout [UInt8]) {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        var parts = tm()
+        var seconds = now.tv_sec
+        gmtime_r(&seconds, &parts)
+        func digits(_ value: Int, _ count: Int) {
+            var divisor = 1
+            for _ in 1..<count { divisor *= 10 }
+            var v = value
+            while divisor > 0 {
+                line.append(UInt8(ascii: "0") + UInt8(v / divisor))
+                v %= divisor
+                divisor /= 10
+            }
+        }
+        digits(Int(parts.tm_year) + 1900, 4)
+        line.append(UInt8(ascii: "-"))
+        digits(Int(parts.tm_mon) + 1, 2)
+        line.append(UInt8(ascii: "-"))
+        digits(Int(parts.tm_mday), 2)
+        line.append(UInt8(ascii: "T"))
+        digits(Int(parts.tm_hour), 2)
+        line.append(UInt8(ascii: ":"))
+        digits(Int(parts.tm_min), 2)
+        line.append(UInt8(ascii: ":"))
+        digits(Int(parts.tm_sec), 2)
+        line.append(UInt8(ascii: "."))
+        digits(Int(now.tv_nsec) / 1_000_000, 3)
+        line.append(UInt8(ascii: "Z"))
+    }
+}
