@@ -157,7 +157,9 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         to request: Request, context: RequestContext, handler: @escaping Handler, isHead: Bool, keepAlive: Bool,
         executor: EventLoopTaskExecutor, bound: NIOLoopBound<(handler: HTTPRequestHandler, context: ChannelHandlerContext)>
     ) {
-        Task(executorPreference: executor) {
+        // Starts on this thread, inside channelRead: a handler that never suspends answers
+        // without any hop. One that suspends resumes on this connection's event loop.
+        Task.immediate(executorPreference: executor) {
             let response = await run(handler, request, context)
             await send(response, requestID: context.requestID, isHead: isHead, keepAlive: keepAlive, bound: bound)
         }
