@@ -24,14 +24,7 @@ struct Serve: AsyncParsableCommand {
         let router = Router()
         OperationsController(readiness: runtime.readiness, registry: runtime.metricsRegistry).register(on: router)
 
-        let server = HTTPServer(
-            configuration: runtime.config.server,
-            router: router,
-            filters: FilterChain(runtime.standardFilters + [CloudSecurityFilter()]),
-            group: runtime.eventLoops,
-            readiness: runtime.readiness,
-            logger: runtime.logger
-        )
+        let server = runtime.httpServer(router: router, profileFilters: [CloudSecurityFilter()])
 
         try await runtime.run(services: [server])
     }

@@ -42,13 +42,21 @@ public final class Runtime: Sendable {
         metricsFactory = factory
     }
 
-    /// The filters every binary runs first, in order: access log, metrics, errors → problem+json.
-    public var standardFilters: [any Filter] {
+    /// The HTTP server on this runtime's config, event loops and readiness. Every request passes
+    /// the standard filters first (access log, metrics, errors → problem+json), then the profile's.
+    public func httpServer(router: Router, profileFilters: [any Filter]) -> HTTPServer {
         var filters: [any Filter] = []
         if config.accessLog { filters.append(AccessLogFilter()) }
         filters.append(MetricsFilter(factory: metricsFactory))
         filters.append(ErrorResponseFilter())
-        return filters
+        return HTTPServer(
+            configuration: config.server,
+            router: router,
+            filters: FilterChain(filters + profileFilters),
+            group: eventLoops,
+            readiness: readiness,
+            logger: logger
+        )
     }
 
     /// Runs the services until SIGTERM or SIGINT, then shuts them down in reverse order.
