@@ -30,7 +30,15 @@ public final class RawHTTPClient: @unchecked Sendable {
     // Used from one test task at a time; the fd and buffer are never shared across tasks.
     private let fd: Int32
     private var buffer: [UInt8] = []
-    private let pool = NIOThreadPool.singleton
+    private let pool = RawHTTPClient.blockingPool
+
+    /// Every client's blocking calls: enough threads that tests running side by side never
+    /// queue behind each other's receive timeouts (NIO's singleton pool has one per core).
+    private static let blockingPool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 64)
+        pool.start()
+        return pool
+    }()
 
     public init(port: Int, receiveTimeout: Double = 10) async throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -50,7 +58,7 @@ public final class RawHTTPClient: @unchecked Sendable {
         }
         guard rc == 0 else {
             close(fd)
-            throw RawClientError(description: "connect to \(port) failed: errno \(errno)")
+            throw RawClientError(description: "connect to \(port) failed")
         }
         self.fd = fd
     }
@@ -71,16 +79,18 @@ public final class RawHTTPClient: @unchecked Sendable {
         guard sent == bytes.count else { throw RawClientError(description: "send failed: errno \(errno)") }
     }
 
-    /// Reads more bytes; false on end of stream, throws on timeout.
+    /// Reads more bytes; false on end of stream or reset by the peer, throws on timeout.
     private func fill() async throws -> Bool {
         let fd = fd
-        let chunk: [UInt8]? = try await pool.runIfActive {
+        let result: Result<[UInt8], RawClientError> = try await pool.runIfActive {
             var scratch = [UInt8](repeating: 0, count: 65536)
             let n = scratch.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n < 0 { return nil }
-            return Array(scratch.prefix(n))
+            if n >= 0 { return .success(Array(scratch.prefix(n))) }
+            // A reset is the peer closing too (it had unread bytes of ours when it closed).
+            if errno == ECONNRESET { return .success([]) }
+            return .failure(RawClientError(description: errno == EAGAIN ? "receive timed out" : "receive failed: errno \(errno)"))
         }
-        guard let chunk else { throw RawClientError(description: "receive timed out or failed") }
+        let chunk = try result.get()
         buffer += chunk
         return !chunk.isEmpty
     }

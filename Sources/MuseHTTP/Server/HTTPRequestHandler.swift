@@ -16,7 +16,6 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         var head: HTTPRequestHead
         var request: HTTPRequest
         var resolution: Router.Resolution
-        var body: ByteBuffer?
         var limit: Int
     }
 
@@ -35,6 +34,8 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var executor: EventLoopTaskExecutor?
     private var requestIDs = RequestIDGenerator()
     private var state = State.idle
+    /// The body so far; kept outside `state` so that appending never copies it.
+    private var body: ByteBuffer?
 
     init(router: Router, maxBodyBytes: Int, logger: Logger, timeouts: ConnectionTimeoutHandler) {
         self.router = router
@@ -51,18 +52,18 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         switch (unwrapInboundIn(data), state) {
         case (.head(let head), .idle):
             receiveHead(head, context: context)
-        case (.body(var chunk), .receiving(var pending)):
-            let size = (pending.body?.readableBytes ?? 0) + chunk.readableBytes
+        case (.body(var chunk), .receiving(let pending)):
+            let size = (body?.readableBytes ?? 0) + chunk.readableBytes
             guard size <= pending.limit else {
+                body = nil
                 refuse(.payloadTooLarge, "request body exceeds \(pending.limit) bytes", head: pending.head, context: context)
                 return
             }
-            if pending.body == nil {
-                pending.body = chunk
+            if body == nil {
+                body = chunk
             } else {
-                pending.body!.writeBuffer(&chunk)
+                body!.writeBuffer(&chunk)
             }
-            state = .receiving(pending)
         case (.end, .receiving(let pending)):
             state = .responding
             timeouts.requestReceived()
@@ -112,7 +113,8 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             refuse(.payloadTooLarge, "request body of \(declared) bytes exceeds \(limit) bytes", head: head, context: context)
             return
         }
-        state = .receiving(Pending(head: head, request: request, resolution: resolution, body: nil, limit: limit))
+        body = nil
+        state = .receiving(Pending(head: head, request: request, resolution: resolution, limit: limit))
     }
 
     /// Answers without running a handler and closes: the rest of the request is never read.
@@ -143,7 +145,8 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             pattern = "unmatched"
         }
         let requestContext = RequestContext(requestID: requestID, logger: logger, route: pattern, eventLoop: context.eventLoop)
-        let request = Request(head: pending.request, body: pending.body ?? ByteBuffer(), parameters: parameters)
+        let request = Request(head: pending.request, body: body ?? ByteBuffer(), parameters: parameters)
+        body = nil
         let keepAlive = pending.head.isKeepAlive
         let isHead = pending.head.method == .HEAD
         let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)

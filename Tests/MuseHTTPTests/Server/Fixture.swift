@@ -27,6 +27,13 @@ final class Fixture: Sendable {
 
     /// Bytes the flood stream managed to hand to the socket.
     let floodBytes = Atomic<Int>(0)
+    /// How many `/slow` handlers have started: a test waits on it to know a request is in flight.
+    let slowStarted = Atomic<Int>(0)
+
+    /// Waits until `count` slow handlers have started.
+    func waitForSlowRequests(_ count: Int = 1) async throws {
+        while slowStarted.load(ordering: .relaxed) < count { try await Task.sleep(for: .milliseconds(5)) }
+    }
 
     func router() -> Router {
         let router = Router()
@@ -37,12 +44,20 @@ final class Fixture: Sendable {
             let body = try JSONBody.decode(CreateItem.self, from: request)
             return try .json(Item(id: "item_1", name: body.name, count: body.count), status: .created)
         }
-        router.get("/slow") { request, _ in
+        router.get("/slow") { [self] request, _ in
+            slowStarted.add(1, ordering: .relaxed)
             let ms = Int(request.query["ms"] ?? "0") ?? 0
             try await Task.sleep(for: .milliseconds(ms))
             return .bytes(ByteBuffer(string: "slept \(ms)"), contentType: "text/plain")
         }
         router.get("/boom") { _, _ in throw LeakyError() }
+        // An upload route with its own, larger limit; answers the body's size and a sample of its
+        // bytes (one per 64 KiB: cheap, as handlers run on the event loop).
+        router.post("/uploads", maxBodyBytes: 8 << 20) { request, _ in
+            let body = request.body
+            let sample = stride(from: 0, to: body.readableBytes, by: 65536).map { String(body.getInteger(at: body.readerIndex + $0, as: UInt8.self)!) }
+            return .bytes(ByteBuffer(string: "\(body.readableBytes) \(sample.joined(separator: ","))"), contentType: "text/plain")
+        }
         router.get("/events") { request, _ in
             let count = Int(request.query["n"] ?? "3") ?? 3
             return .eventStream { events in

@@ -14,7 +14,7 @@ import Testing
         let router = fixture.router()
         router.get("/readyz") { _, context in Response(status: .ok) }
         var configuration = HTTPServerConfiguration.test
-        configuration.drainDelay = .milliseconds(500)
+        configuration.drainDelay = .seconds(1)
         configuration.shutdownDeadline = .seconds(5)
         let server = HTTPServer(
             configuration: configuration, router: router, filters: FilterChain([ErrorResponseFilter()]),
@@ -26,18 +26,21 @@ import Testing
         let idle = try await RawHTTPClient(port: port)
         #expect(try await idle.request("GET", "/items/a").status == 200)
         try await slow.send("GET /slow?ms=1200 HTTP/1.1\r\nHost: x\r\n\r\n")
-        try await Task.sleep(for: .milliseconds(100))
+        try await fixture.waitForSlowRequests()
 
         let shutdown = Task { await server.shutdown() }
-        try await Task.sleep(for: .milliseconds(100))
-        #expect(server.readiness.isDraining)
+        while !server.readiness.isDraining { try await Task.sleep(for: .milliseconds(5)) }
         // During the drain delay the listener still accepts.
         let late = try await RawHTTPClient(port: port)
         #expect(try await late.request("GET", "/items/late").status == 200)
 
-        try await Task.sleep(for: .milliseconds(700))
-        // Listener closed: new connections are refused.
-        await #expect(throws: RawClientError.self) { _ = try await RawHTTPClient(port: port) }
+        // Then the listener closes: new connections are refused.
+        var refused = false
+        for _ in 0..<100 where !refused {
+            refused = (try? await RawHTTPClient(port: port)) == nil
+            if !refused { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(refused)
         // The idle keep-alive connection was closed; the in-flight request still completes.
         #expect(await idle.isClosedByPeer())
         #expect(try await slow.readResponse().text == "slept 1200")
@@ -55,7 +58,7 @@ import Testing
         try await server.start()
         let client = try await RawHTTPClient(port: server.localAddress!.port!)
         try await client.send("GET /slow?ms=5000 HTTP/1.1\r\nHost: x\r\n\r\n")
-        try await Task.sleep(for: .milliseconds(100))
+        try await fixture.waitForSlowRequests()
         let started = ContinuousClock.now
         await server.shutdown()
         #expect(ContinuousClock.now - started < .seconds(3))

@@ -67,6 +67,20 @@ import Testing
         }
     }
 
+    @Test func aChunkedUploadWithinTheRoutesOwnLimitArrivesWhole() async throws {
+        try await withTestServer(router: fixture.router()) { _, port in
+            let client = try await RawHTTPClient(port: port)
+            try await client.send("POST /uploads HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+            for i in 0..<64 {
+                let chunk = [UInt8](repeating: UInt8(i), count: 65536)
+                try await client.send(Array(String(chunk.count, radix: 16).utf8) + [13, 10] + chunk + [13, 10])
+            }
+            try await client.send("0\r\n\r\n")
+            // 4 MiB: over the server's 1 MiB default, within the route's 8 MiB.
+            #expect(try await client.readResponse().text == "\(64 * 65536) \((0..<64).map(String.init).joined(separator: ","))")
+        }
+    }
+
     @Test func percentEncodedQueryIsDecoded() async throws {
         try await withTestServer(router: fixture.router()) { _, port in
             let client = try await RawHTTPClient(port: port)
