@@ -11,11 +11,15 @@ public final class MetricsFilter: Filter {
         var status: Int
     }
 
+    private struct Handles {
+        var counter: Counter
+        var timer: Timer
+    }
+
     private let factory: any MetricsFactory
     private let inFlight: Meter
-    // Metric handles are made once per label set; later requests only look them up.
-    private let counters = Mutex<[Key: Counter]>([:])
-    private let timers = Mutex<[String: Timer]>([:])
+    // Metric handles are made once per label set; later requests only look them up (one lock).
+    private let handles = Mutex<[Key: Handles]>([:])
 
     public init(factory: any MetricsFactory) {
         self.factory = factory
@@ -27,31 +31,26 @@ public final class MetricsFilter: Filter {
         inFlight.increment()
         defer { inFlight.decrement() }
         let response = try await next(request, context)
-        let key = Key(route: context.route, method: request.method.rawValue, status: response.status.code)
-        counter(key).increment()
-        timer(context.route).recordNanoseconds((NIODeadline.now() - start).nanoseconds)
+        let found = handles(Key(route: context.route, method: request.method.rawValue, status: response.status.code))
+        found.counter.increment()
+        found.timer.recordNanoseconds((NIODeadline.now() - start).nanoseconds)
         return response
     }
 
-    private func counter(_ key: Key) -> Counter {
-        counters.withLock { counters in
-            if let counter = counters[key] { return counter }
-            let counter = Counter(
-                label: "http_requests_total",
-                dimensions: [("route", key.route), ("method", key.method), ("status", String(key.status))],
-                factory: factory
+    private func handles(_ key: Key) -> Handles {
+        handles.withLock { handles in
+            if let found = handles[key] { return found }
+            let made = Handles(
+                counter: Counter(
+                    label: "http_requests_total",
+                    dimensions: [("route", key.route), ("method", key.method), ("status", String(key.status))],
+                    factory: factory
+                ),
+                // The factory hands back the one histogram per route, whatever the status.
+                timer: Timer(label: "http_request_duration_seconds", dimensions: [("route", key.route)], preferredDisplayUnit: .seconds, factory: factory)
             )
-            counters[key] = counter
-            return counter
-        }
-    }
-
-    private func timer(_ route: String) -> Timer {
-        timers.withLock { timers in
-            if let timer = timers[route] { return timer }
-            let timer = Timer(label: "http_request_duration_seconds", dimensions: [("route", route)], preferredDisplayUnit: .seconds, factory: factory)
-            timers[route] = timer
-            return timer
+            handles[key] = made
+            return made
         }
     }
 }
