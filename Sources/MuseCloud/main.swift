@@ -7,7 +7,7 @@ struct MuseCloud: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "muse-cloud",
         abstract: "Muse image generation backend (cloud profile).",
-        subcommands: [Serve.self],
+        subcommands: [Serve.self, MigrateCommand.self, ModelsCommand.self, KeysCommand.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -20,11 +20,19 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let runtime = Runtime(config: try await options.loadConfig(), label: "muse-cloud")
+        let stores = try await EmbeddedStores.open(dataDir: runtime.config.dataDir, pool: runtime.blockingPool)
+        let catalog = CatalogService(store: stores.models)
+        try await catalog.importIfEmpty(runtime.config.catalogFile)
+        let keys = APIKeyService(store: stores.apiKeys)
+        let generations = GenerationService(tasks: stores.tasks, models: stores.models, limits: runtime.config.generationLimits)
 
         let router = Router()
-        OperationsController(readiness: runtime.readiness, registry: runtime.metricsRegistry).register(on: router)
+        OperationsController(readiness: runtime.readiness, checks: [SQLiteReadiness(database: stores.database)], registry: runtime.metricsRegistry)
+            .register(on: router)
+        GenerationsController(service: generations).register(on: router)
+        ModelsController(catalog: catalog).register(on: router)
 
-        let server = runtime.httpServer(router: router, profileFilters: [CloudSecurityFilter()])
+        let server = runtime.httpServer(router: router, profileFilters: [CloudSecurityFilter(keys: keys)])
 
         try await runtime.run(services: [server])
     }

@@ -7,7 +7,7 @@ struct MuseInternal: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "muse-internal",
         abstract: "Muse image generation backend (internal profile).",
-        subcommands: [Serve.self],
+        subcommands: [Serve.self, MigrateCommand.self, ModelsCommand.self],
         defaultSubcommand: Serve.self
     )
 }

@@ -96,12 +96,18 @@ public struct ConfigLoader: Sendable {
         server.requestTimeout = .milliseconds(Int64(try int(reader, "server.request_timeout_ms")))
         server.drainDelay = .milliseconds(Int64(try int(reader, "server.drain_delay_ms")))
         server.shutdownDeadline = .milliseconds(Int64(try int(reader, "server.shutdown_deadline_ms")))
+        var limits = GenerationLimits()
+        limits.maxPromptChars = try int(reader, "generation.max_prompt_chars")
+        limits.maxSteps = try int(reader, "generation.max_steps")
+        limits.maxNumImages = try int(reader, "generation.max_num_images")
         return MuseConfig(
             server: server,
             eventLoopThreads: try int(reader, "server.event_loop_threads"),
             logLevel: Logger.Level(rawValue: try string(reader, "log.level")) ?? .info,
             accessLog: try bool(reader, "log.access"),
-            dataDir: try string(reader, "data_dir")
+            dataDir: try string(reader, "data_dir"),
+            catalogFile: try string(reader, "catalog.file"),
+            generationLimits: limits
         )
     }
 

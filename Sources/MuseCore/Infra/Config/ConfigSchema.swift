@@ -36,6 +36,10 @@ enum ConfigSchema {
         .init(key: "log.level", kind: .string(allowed: ["trace", "debug", "info", "notice", "warning", "error", "critical"]), embeddedDefault: .string("info")),
         .init(key: "log.access", kind: .bool, embeddedDefault: .bool(true)),
         .init(key: "data_dir", kind: .string(allowed: nil), embeddedDefault: .string("./data")),
+        .init(key: "catalog.file", kind: .string(allowed: nil), embeddedDefault: .string("config/models.yaml")),
+        .init(key: "generation.max_prompt_chars", kind: .int(1...100_000), embeddedDefault: .int(2000)),
+        .init(key: "generation.max_steps", kind: .int(1...1000), embeddedDefault: .int(150)),
+        .init(key: "generation.max_num_images", kind: .int(1...8), embeddedDefault: .int(8)),
     ]
 
     static let byKey: [String: ConfigKeySpec] = Dictionary(uniqueKeysWithValues: keys.map { ($0.key, $0) })

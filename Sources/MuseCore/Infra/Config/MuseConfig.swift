@@ -10,4 +10,7 @@ public struct MuseConfig: Sendable {
     public var logLevel: Logger.Level
     public var accessLog: Bool
     public var dataDir: String
+    /// The catalogue file imported at first start (relative to the working directory).
+    public var catalogFile: String
+    public var generationLimits: GenerationLimits
 }

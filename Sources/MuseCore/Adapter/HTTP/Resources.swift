@@ -1,0 +1,154 @@
+import Foundation
+import MuseHTTP
+
+/// RFC 3339 UTC with milliseconds, the form of every time in the API.
+enum APITime {
+    static func format(_ date: Date?) -> String? {
+        date.map { $0.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: true).timeSeparator(.colon)) + "Z" }
+    }
+}
+
+/// `{"data": [...], "next_cursor": "…"|null}`.
+struct ListResource<Item: Encodable>: Encodable {
+    var data: [Item]
+    var nextCursor: String?
+
+    enum CodingKeys: String, CodingKey {
+        case data
+        case nextCursor = "next_cursor"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(data, forKey: .data)
+        try c.encode(nextCursor, forKey: .nextCursor)
+    }
+}
+
+/// List cursors: opaque to clients (base64url of the last id shown), checked when they come back.
+enum Cursor {
+    static func encode(_ id: String?) -> String? {
+        id.map { Data($0.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "") }
+    }
+
+    static func decode(_ cursor: String?, prefix: String) throws(HTTPError) -> String? {
+        guard let cursor else { return nil }
+        var base64 = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        guard let data = Data(base64Encoded: base64), let id = String(data: data, encoding: .utf8), id.hasPrefix(prefix + "_"),
+            id.count == prefix.count + 27
+        else {
+            throw HTTPError.invalidField("cursor", "not a cursor this API returned")
+        }
+        return id
+    }
+}
+
+/// The task object of API.md.
+struct TaskResource: Encodable {
+    struct Image: Encodable {
+        var id: String
+        var url: String
+        var width: Int
+        var height: Int
+        var seed: Int64
+    }
+
+    var id: String
+    var status: TaskStatus
+    var progress: Double
+    var queuePosition: Int?
+    var estimatedStartAt: String?
+    var params: GenerationParams
+    var preset: JSONValue?
+    var images: [Image]
+    var error: TaskError?
+    var attempts: Int
+    var createdAt: String?
+    var startedAt: String?
+    var finishedAt: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, status, progress, params, preset, images, error, attempts
+        case queuePosition = "queue_position"
+        case estimatedStartAt = "estimated_start_at"
+        case createdAt = "created_at"
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+    }
+
+    init(_ view: TaskView) {
+        let task = view.task
+        id = task.id
+        status = task.status
+        progress = task.progress
+        queuePosition = view.queuePosition
+        // No worker pool yet, so no start can be estimated honestly.
+        estimatedStartAt = nil
+        params = task.params
+        preset = nil
+        images = task.images.map { Image(id: $0.id, url: "/v1/images/\($0.id)", width: $0.width, height: $0.height, seed: $0.seed) }
+        error = task.error
+        attempts = task.attempts
+        createdAt = APITime.format(task.createdAt)
+        startedAt = APITime.format(task.startedAt)
+        finishedAt = APITime.format(task.finishedAt)
+    }
+
+    /// Every field is written, `null` included, so clients see the whole shape.
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(status, forKey: .status)
+        try c.encode(progress, forKey: .progress)
+        try c.encode(queuePosition, forKey: .queuePosition)
+        try c.encode(estimatedStartAt, forKey: .estimatedStartAt)
+        try c.encode(params, forKey: .params)
+        try c.encode(preset, forKey: .preset)
+        try c.encode(images, forKey: .images)
+        try c.encode(error, forKey: .error)
+        try c.encode(attempts, forKey: .attempts)
+        try c.encode(createdAt, forKey: .createdAt)
+        try c.encode(startedAt, forKey: .startedAt)
+        try c.encode(finishedAt, forKey: .finishedAt)
+    }
+}
+
+/// A catalogue entry as `GET /v1/models` shows it.
+struct ModelResource: Encodable {
+    var key: String
+    var name: String
+    var type: ModelKind
+    var baseModel: BaseModel
+    var source: ModelSource
+    var version: String
+    var triggerWords: [String]
+    var defaultParams: ModelDefaults
+    var minSize: Int
+    var maxSize: Int
+    var createdAt: String?
+
+    enum CodingKeys: String, CodingKey {
+        case key, name, type, source, version
+        case baseModel = "base_model"
+        case triggerWords = "trigger_words"
+        case defaultParams = "default_params"
+        case minSize = "min_size"
+        case maxSize = "max_size"
+        case createdAt = "created_at"
+    }
+
+    init(_ model: Model) {
+        key = model.key
+        name = model.name
+        type = model.kind
+        baseModel = model.base
+        source = model.source
+        version = model.version
+        triggerWords = model.triggerWords
+        defaultParams = model.defaultParams
+        minSize = model.minSize
+        maxSize = model.maxSize
+        createdAt = APITime.format(model.createdAt)
+    }
+}

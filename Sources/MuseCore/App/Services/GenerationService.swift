@@ -1,0 +1,64 @@
+import Foundation
+import MuseHTTP
+
+/// A task as the API shows it: the stored task plus where it stands in the queue.
+public struct TaskView: Sendable {
+    public var task: GenerationTask
+    /// Queued tasks ahead of it; nil unless queued.
+    public var queuePosition: Int?
+}
+
+/// Generation use cases: submit, read, list, cancel. Every call is scoped to one tenant.
+public struct GenerationService: Sendable {
+    let tasks: any TaskStore
+    let models: any ModelStore
+    let resolver: ParamsResolver
+
+    public init(tasks: any TaskStore, models: any ModelStore, limits: GenerationLimits) {
+        self.tasks = tasks
+        self.models = models
+        self.resolver = ParamsResolver(limits: limits)
+    }
+
+    /// Resolves and validates the request, then commits the task: once this returns, it is durable.
+    public func submit(_ request: GenerationRequest, tenant: String) async throws -> TaskView {
+        let checkpoint = try await models.model(key: request.model).flatMap { $0.isVisible(to: tenant) ? $0 : nil }
+        var loras: [String: Model] = [:]
+        for reference in request.loras ?? [] where loras[reference.key] == nil {
+            if let model = try await models.model(key: reference.key), model.isVisible(to: tenant) { loras[reference.key] = model }
+        }
+        let params = try resolver.resolve(request, checkpoint: checkpoint, loras: loras, randomSeed: Int64.random(in: 0...Int64(UInt32.max)))
+        let now = Date()
+        let task = GenerationTask(id: IDGenerator.make("gen", at: now), tenant: tenant, params: params, createdAt: now)
+        try await tasks.insert(task)
+        return try await view(task)
+    }
+
+    public func task(id: String, tenant: String) async throws -> TaskView {
+        guard let task = try await tasks.task(id: id, tenant: tenant) else { throw HTTPError.notFound("no generation \"\(id)\"") }
+        return try await view(task)
+    }
+
+    /// One page, newest first, and the cursor of the next page (nil on the last).
+    public func list(tenant: String, status: TaskStatus?, limit: Int, before: String?) async throws -> (tasks: [TaskView], next: String?) {
+        let page = try await tasks.list(tenant: tenant, status: status, limit: limit + 1, before: before)
+        let shown = Array(page.prefix(limit))
+        var views: [TaskView] = []
+        for task in shown { views.append(try await view(task)) }
+        return (views, page.count > limit ? shown.last?.id : nil)
+    }
+
+    /// Cancels a task that has not finished; 409 once it has.
+    public func cancel(id: String, tenant: String) async throws -> TaskView {
+        let active: Set<TaskStatus> = [.queued, .scheduled, .dispatched, .running]
+        if let canceled = try await tasks.transition(id: id, tenant: tenant, from: active, to: .canceled) {
+            return try await view(canceled)
+        }
+        let current = try await task(id: id, tenant: tenant)
+        throw HTTPError(.conflict, detail: "generation \(id) is already \(current.task.status.rawValue)")
+    }
+
+    private func view(_ task: GenerationTask) async throws -> TaskView {
+        TaskView(task: task, queuePosition: task.status == .queued ? try await tasks.tasksAhead(of: task) : nil)
+    }
+}

@@ -1,0 +1,13 @@
+/// Where generation tasks live. Transitions are compare-and-set: of two callers moving the
+/// same task from the same state, exactly one succeeds.
+public protocol TaskStore: Sendable {
+    func insert(_ task: GenerationTask) async throws
+    /// The task if it exists and belongs to `tenant`.
+    func task(id: String, tenant: String) async throws -> GenerationTask?
+    /// Newest first; `before` is the id of the last task of the previous page.
+    func list(tenant: String, status: TaskStatus?, limit: Int, before: String?) async throws -> [GenerationTask]
+    /// Moves the task to `to` if its status is one of `from`; returns the updated task, or nil if it was not.
+    func transition(id: String, tenant: String, from: Set<TaskStatus>, to: TaskStatus) async throws -> GenerationTask?
+    /// How many queued tasks are ahead of this one (online before offline, then oldest first).
+    func tasksAhead(of task: GenerationTask) async throws -> Int
+}

@@ -1,0 +1,108 @@
+import Foundation
+import MuseHTTP
+
+/// Fills a request's missing fields (model defaults, then global defaults) and checks every
+/// field against the model's and the config's limits. All problems are reported at once.
+public struct ParamsResolver: Sendable {
+    public let limits: GenerationLimits
+
+    public init(limits: GenerationLimits) {
+        self.limits = limits
+    }
+
+    /// - Parameters:
+    ///   - checkpoint: the catalogue entry for `request.model`, if it exists and the caller may use it.
+    ///   - loras: the catalogue entries for the request's LoRA keys that exist and are visible.
+    ///   - randomSeed: the seed to use when the request names none.
+    public func resolve(
+        _ request: GenerationRequest, checkpoint: Model?, loras: [String: Model], randomSeed: Int64
+    ) throws(HTTPError) -> GenerationParams {
+        var errors: [FieldError] = []
+        func fail(_ field: String, _ message: String) { errors.append(FieldError(field: field, message: message)) }
+
+        guard let checkpoint, checkpoint.kind == .checkpoint else {
+            let message = checkpoint == nil ? "unknown model \"\(request.model)\"" : "\"\(request.model)\" is a LoRA, not a checkpoint"
+            throw HTTPError(.invalidArgument, detail: "model: \(message)", errors: [FieldError(field: "model", message: message)])
+        }
+        let defaults = checkpoint.defaultParams
+
+        let prompt = request.prompt
+        if prompt.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { fail("prompt", "must not be empty") }
+        if prompt.count > limits.maxPromptChars { fail("prompt", "must be at most \(limits.maxPromptChars) characters") }
+        let negativePrompt = request.negativePrompt ?? defaults.negativePrompt ?? ""
+        if negativePrompt.count > limits.maxPromptChars { fail("negative_prompt", "must be at most \(limits.maxPromptChars) characters") }
+
+        let fallbackSize = checkpoint.base == .sdxl ? 1024 : 512
+        let width = request.width ?? defaults.width ?? fallbackSize
+        let height = request.height ?? defaults.height ?? fallbackSize
+        for (field, value) in [("width", width), ("height", height)] {
+            if value % 8 != 0 {
+                fail(field, "must be a multiple of 8")
+            } else if !(checkpoint.minSize...checkpoint.maxSize).contains(value) {
+                fail(field, "must be between \(checkpoint.minSize) and \(checkpoint.maxSize) for \(checkpoint.key)")
+            }
+        }
+
+        let steps = request.steps ?? defaults.steps ?? 30
+        if !(limits.minSteps...limits.maxSteps).contains(steps) { fail("steps", "must be between \(limits.minSteps) and \(limits.maxSteps)") }
+        let guidance = request.guidanceScale ?? defaults.guidanceScale ?? 7.0
+        if !(limits.minGuidance...limits.maxGuidance).contains(guidance) {
+            fail("guidance_scale", "must be between \(limits.minGuidance) and \(limits.maxGuidance)")
+        }
+
+        let samplerName = request.sampler ?? defaults.sampler ?? Sampler.eulerA.rawValue
+        let sampler = Sampler(rawValue: samplerName)
+        if sampler == nil { fail("sampler", "must be one of \(Sampler.allCases.map(\.rawValue).joined(separator: ", "))") }
+
+        let numImages = request.numImages ?? 1
+        if !(1...limits.maxNumImages).contains(numImages) { fail("num_images", "must be between 1 and \(limits.maxNumImages)") }
+
+        let seed = request.seed ?? randomSeed
+        if seed < 0 || seed > Int64(UInt32.max) { fail("seed", "must be between 0 and \(UInt32.max)") }
+
+        let requestedLoRAs = request.loras ?? []
+        if requestedLoRAs.count > limits.maxLoRAs { fail("loras", "at most \(limits.maxLoRAs) LoRAs") }
+        for (i, lora) in requestedLoRAs.enumerated() {
+            guard let model = loras[lora.key] else {
+                fail("loras[\(i)].key", "unknown LoRA \"\(lora.key)\"")
+                continue
+            }
+            if model.kind != .lora { fail("loras[\(i)].key", "\"\(lora.key)\" is a checkpoint, not a LoRA") }
+            if model.base != checkpoint.base {
+                fail("loras[\(i)].key", "\"\(lora.key)\" is for \(model.base.rawValue), the model is \(checkpoint.base.rawValue)")
+            }
+            if !(-2.0...2.0).contains(lora.weight) { fail("loras[\(i)].weight", "must be between -2 and 2") }
+        }
+
+        let strength = request.strength ?? 0.75
+        if !(0.0...1.0).contains(strength) { fail("strength", "must be between 0 and 1") }
+        if let initImage = request.initImage, !Self.isImageReference(initImage) {
+            fail("init_image", "must be an img_… id, a data: URL or an https URL")
+        }
+
+        let priority = Priority(rawValue: request.priority ?? "online")
+        if priority == nil { fail("priority", "must be online or offline") }
+        let schedule = Schedule(rawValue: request.schedule ?? "now")
+        if schedule == nil { fail("schedule", "must be now or offpeak") }
+        if let url = request.webhookURL, !(url.hasPrefix("https://") || url.hasPrefix("http://")) {
+            fail("webhook_url", "must be an http or https URL")
+        }
+        let metadata = request.metadata ?? .object([])
+        if case .object = metadata {} else { fail("metadata", "must be an object") }
+
+        guard errors.isEmpty, let sampler, let priority, let schedule else {
+            let first = errors.first ?? FieldError(field: "body", message: "invalid")
+            throw HTTPError(.invalidArgument, detail: "\(first.field): \(first.message)", errors: errors)
+        }
+        return GenerationParams(
+            model: checkpoint.key, prompt: prompt, negativePrompt: negativePrompt, width: width, height: height,
+            steps: steps, guidanceScale: guidance, sampler: sampler, seed: seed, numImages: numImages, loras: requestedLoRAs,
+            initImage: request.initImage, strength: strength, priority: priority, schedule: schedule,
+            webhookURL: request.webhookURL, metadata: metadata
+        )
+    }
+
+    static func isImageReference(_ value: String) -> Bool {
+        value.hasPrefix("img_") || value.hasPrefix("data:image/") || value.hasPrefix("https://")
+    }
+}

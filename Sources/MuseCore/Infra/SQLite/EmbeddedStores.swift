@@ -1,0 +1,32 @@
+import Foundation
+
+/// The embedded default's stores: one SQLite file under the data directory, migrated on open.
+public struct EmbeddedStores: Sendable {
+    public let database: SQLiteDatabase
+    public let tasks: SQLiteTaskStore
+    public let models: SQLiteModelStore
+    public let apiKeys: SQLiteAPIKeyStore
+
+    public static func open(dataDir: String, pool: BlockingPool) async throws -> EmbeddedStores {
+        let database = try SQLiteDatabase(path: (dataDir as NSString).appendingPathComponent("muse.sqlite"), pool: pool)
+        try await database.migrate()
+        return EmbeddedStores(
+            database: database, tasks: SQLiteTaskStore(database: database), models: SQLiteModelStore(database: database),
+            apiKeys: SQLiteAPIKeyStore(database: database)
+        )
+    }
+}
+
+/// `/readyz` asks the database for a trivial answer.
+public struct SQLiteReadiness: ReadinessCheck {
+    let database: SQLiteDatabase
+    public let name = "database"
+
+    public init(database: SQLiteDatabase) {
+        self.database = database
+    }
+
+    public func isReady() async -> Bool {
+        (try? await database.transaction { try $0.query("SELECT 1") }) != nil
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import MuseHTTP
+
+/// Typed reads of a result row, and the JSON columns' encoding.
+extension [SQLiteValue] {
+    func text(_ i: Int) -> String {
+        if case .text(let s) = self[i] { return s }
+        return ""
+    }
+
+    func optionalText(_ i: Int) -> String? {
+        if case .text(let s) = self[i] { return s }
+        return nil
+    }
+
+    func int(_ i: Int) -> Int {
+        if case .integer(let v) = self[i] { return Int(v) }
+        return 0
+    }
+
+    func double(_ i: Int) -> Double {
+        switch self[i] {
+        case .real(let v): return v
+        case .integer(let v): return Double(v)
+        default: return 0
+        }
+    }
+
+    func date(_ i: Int) -> Date? {
+        if case .integer(let ms) = self[i] { return Date(timeIntervalSince1970: Double(ms) / 1000) }
+        return nil
+    }
+}
+
+enum SQLiteJSON {
+    static func encode<T: Encodable>(_ value: T) throws -> SQLiteValue {
+        .text(String(decoding: try JSONEncoder().encode(value), as: UTF8.self))
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
+        try StrictJSONDecoder().decode(type, from: Array(text.utf8))
+    }
+}
+
+extension Date {
+    var sqliteMillis: SQLiteValue { .integer(Int64((timeIntervalSince1970 * 1000).rounded())) }
+}
+
+extension Optional where Wrapped == Date {
+    var sqliteMillis: SQLiteValue { map(\.sqliteMillis) ?? .null }
+}

@@ -1,0 +1,93 @@
+import Foundation
+
+/// `TaskStore` on the embedded default's SQLite file.
+public struct SQLiteTaskStore: TaskStore {
+    let database: SQLiteDatabase
+
+    public init(database: SQLiteDatabase) {
+        self.database = database
+    }
+
+    private static let columns = "id, tenant, status, progress, params, images, error, attempts, created_at, started_at, finished_at"
+
+    public func insert(_ task: GenerationTask) async throws {
+        let values: [SQLiteValue] = [
+            .text(task.id), .text(task.tenant), .text(task.status.rawValue), .text(task.lane.rawValue), .real(task.progress),
+            try SQLiteJSON.encode(task.params), try SQLiteJSON.encode(task.images), try task.error.map(SQLiteJSON.encode) ?? .null,
+            .integer(Int64(task.attempts)), task.createdAt.sqliteMillis, task.startedAt.sqliteMillis, task.finishedAt.sqliteMillis,
+        ]
+        try await database.transaction { db in
+            try db.execute(
+                "INSERT INTO tasks (id, tenant, status, lane, progress, params, images, error, attempts, created_at, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                values
+            )
+        }
+    }
+
+    public func task(id: String, tenant: String) async throws -> GenerationTask? {
+        try await database.transaction { db in
+            try db.query("SELECT \(Self.columns) FROM tasks WHERE id = ? AND tenant = ?", [.text(id), .text(tenant)]).first.map(Self.decode)
+        }
+    }
+
+    public func list(tenant: String, status: TaskStatus?, limit: Int, before: String?) async throws -> [GenerationTask] {
+        var sql = "SELECT \(Self.columns) FROM tasks WHERE tenant = ?"
+        var values: [SQLiteValue] = [.text(tenant)]
+        if let status {
+            sql += " AND status = ?"
+            values.append(.text(status.rawValue))
+        }
+        if let before {
+            sql += " AND id < ?"
+            values.append(.text(before))
+        }
+        sql += " ORDER BY id DESC LIMIT ?"
+        values.append(.integer(Int64(limit)))
+        let query = sql
+        let parameters = values
+        return try await database.transaction { db in try db.query(query, parameters).map(Self.decode) }
+    }
+
+    public func transition(id: String, tenant: String, from: Set<TaskStatus>, to: TaskStatus) async throws -> GenerationTask? {
+        let allowed = from.filter { $0.canMove(to: to) }.map { SQLiteValue.text($0.rawValue) }
+        guard !allowed.isEmpty else { return nil }
+        let placeholders = allowed.map { _ in "?" }.joined(separator: ", ")
+        let finished: SQLiteValue = to.isFinal ? Date().sqliteMillis : .null
+        return try await database.transaction { db in
+            try db.execute(
+                "UPDATE tasks SET status = ?, finished_at = coalesce(?, finished_at) WHERE id = ? AND tenant = ? AND status IN (\(placeholders))",
+                [.text(to.rawValue), finished, .text(id), .text(tenant)] + allowed
+            )
+            guard try db.query("SELECT changes()").first?.int(0) == 1 else { return nil }
+            return try db.query("SELECT \(Self.columns) FROM tasks WHERE id = ?", [.text(id)]).first.map(Self.decode)
+        }
+    }
+
+    public func tasksAhead(of task: GenerationTask) async throws -> Int {
+        try await database.transaction { db in
+            let sql: String
+            switch task.lane {
+            case .online:
+                sql = "SELECT count(*) FROM tasks WHERE status = 'queued' AND lane = 'online' AND id < ?"
+            case .offline:
+                sql = "SELECT count(*) FROM tasks WHERE status = 'queued' AND (lane = 'online' OR id < ?)"
+            }
+            return try db.query(sql, [.text(task.id)]).first?.int(0) ?? 0
+        }
+    }
+
+    private static func decode(_ row: [SQLiteValue]) throws -> GenerationTask {
+        var task = GenerationTask(
+            id: row.text(0), tenant: row.text(1), params: try SQLiteJSON.decode(GenerationParams.self, row.text(4)),
+            createdAt: row.date(8) ?? Date(timeIntervalSince1970: 0)
+        )
+        task.status = TaskStatus(rawValue: row.text(2)) ?? .failed
+        task.progress = row.double(3)
+        task.images = try SQLiteJSON.decode([TaskImage].self, row.text(5))
+        task.error = try row.optionalText(6).map { try SQLiteJSON.decode(TaskError.self, $0) }
+        task.attempts = row.int(7)
+        task.startedAt = row.date(9)
+        task.finishedAt = row.date(10)
+        return task
+    }
+}
