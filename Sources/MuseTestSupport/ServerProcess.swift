@@ -26,9 +26,11 @@ public func freePort() -> Int {
 public final class ServerProcess: @unchecked Sendable {
     // Owned by one test; Process is used only from that test's task.
     public let process = Process()
-    private let stdout = Pipe()
+    let stdout = Pipe()
     private let stderr = Pipe()
     public let port: Int
+    /// The `--data-dir` the server was started with, when `serve` chose it.
+    public private(set) var dataDir: String?
 
     /// The directory holding the built products: TEST_BIN_DIR, or .build/debug beside the package.
     public static var binDirectory: URL {
@@ -40,6 +42,8 @@ public final class ServerProcess: @unchecked Sendable {
     public init(_ binary: String, arguments: [String], environment: [String: String] = [:], port: Int = freePort()) throws {
         self.port = port
         process.executableURL = Self.binDirectory.appendingPathComponent(binary)
+        // The repository root, so relative config paths (config/models.yaml) resolve as in scripts/run.sh.
+        process.currentDirectoryURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("MUSE_") }
         env.merge(environment) { $1 }
@@ -53,7 +57,16 @@ public final class ServerProcess: @unchecked Sendable {
     public static func serve(_ binary: String, extra: [String] = [], environment: [String: String] = [:]) throws -> ServerProcess {
         let port = freePort()
         let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("muse-data-\(UUID().uuidString)").path
-        return try ServerProcess(binary, arguments: ["serve", "--port", String(port), "--data-dir", dataDir] + extra, environment: environment, port: port)
+        let server = try ServerProcess(binary, arguments: ["serve", "--port", String(port), "--data-dir", dataDir] + extra, environment: environment, port: port)
+        server.dataDir = dataDir
+        return server
+    }
+
+    /// Runs a one-shot command of a binary to its end; its exit status and standard output.
+    public static func command(_ binary: String, _ arguments: [String]) async throws -> (status: Int32, stdout: String) {
+        let process = try ServerProcess(binary, arguments: arguments)
+        let status = await process.waitForExit() ?? -1
+        return (status, String(decoding: process.stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
     }
 
     /// Waits until `/healthz` answers 200.

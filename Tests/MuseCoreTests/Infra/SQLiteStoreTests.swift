@@ -1,0 +1,107 @@
+import Foundation
+import MuseHTTP
+import NIOPosix
+import Testing
+
+@testable import MuseCore
+
+/// The SQLite stores against a real database file.
+@Suite struct SQLiteStoreTests {
+    let stores: EmbeddedStores
+
+    init() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("muse-store-\(UUID().uuidString)").path
+        stores = try await EmbeddedStores.open(dataDir: dir, pool: BlockingPool(pool: .singleton))
+    }
+
+    func task(_ tenant: String = "acme", prompt: String = "fox") -> GenerationTask {
+        let params = GenerationParams(
+            model: "sd15-base", prompt: prompt, negativePrompt: "", width: 512, height: 512, steps: 20, guidanceScale: 7,
+            sampler: .eulerA, seed: 1, numImages: 1, loras: [], initImage: nil, strength: 0.75, priority: .online,
+            schedule: .now, webhookURL: nil, metadata: .object([("k", .string("v"))])
+        )
+        let now = Date()
+        return GenerationTask(id: IDGenerator.make("gen", at: now), tenant: tenant, params: params, createdAt: now)
+    }
+
+    @Test func migrationsRunOnceAndAreRecorded() async throws {
+        #expect(try await stores.database.migrate() == [])
+    }
+
+    @Test func aTaskRoundTripsAndBelongsToItsTenant() async throws {
+        let original = task()
+        try await stores.tasks.insert(original)
+        let read = try await stores.tasks.task(id: original.id, tenant: "acme")
+        #expect(read?.params == original.params)
+        #expect(read?.status == .queued)
+        #expect(try await stores.tasks.task(id: original.id, tenant: "other") == nil)
+    }
+
+    @Test func pagesAreNewestFirstAndStableWhileTasksAreInserted() async throws {
+        var ids: [String] = []
+        for i in 0..<25 {
+            let t = task(prompt: "p\(i)")
+            ids.append(t.id)
+            try await stores.tasks.insert(t)
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        var seen: [String] = []
+        var cursor: String?
+        repeat {
+            let page = try await stores.tasks.list(tenant: "acme", status: nil, limit: 10, before: cursor)
+            seen += page.map(\.id)
+            cursor = page.count == 10 ? page.last?.id : nil
+            // Newer tasks arrive between pages: they must not shift or repeat what follows.
+            try await stores.tasks.insert(task())
+        } while cursor != nil
+        #expect(seen == ids.reversed())
+    }
+
+    @Test func aTransitionHappensExactlyOnceUnderConcurrency() async throws {
+        let t = task()
+        try await stores.tasks.insert(t)
+        let tasks = stores.tasks
+        let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<20 {
+                group.addTask { try await tasks.transition(id: t.id, tenant: "acme", from: [.queued], to: .dispatched) != nil }
+            }
+            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(wins == 1)
+        #expect(try await stores.tasks.transition(id: t.id, tenant: "acme", from: [.queued, .dispatched], to: .canceled)?.finishedAt != nil)
+        #expect(try await stores.tasks.transition(id: t.id, tenant: "acme", from: [.canceled], to: .queued) == nil, "final stays final")
+    }
+
+    @Test func queuePositionPutsOnlineAheadOfOffline() async throws {
+        var offline = task()
+        offline.params.priority = .offline
+        try await stores.tasks.insert(offline)
+        try await Task.sleep(for: .milliseconds(2))
+        let online = task()
+        try await stores.tasks.insert(online)
+        #expect(try await stores.tasks.tasksAhead(of: online) == 0)
+        #expect(try await stores.tasks.tasksAhead(of: offline) == 1)
+    }
+
+    @Test func catalogueImportIsIdempotentAndReadable() async throws {
+        let catalog = CatalogService(store: stores.models)
+        let file = ConfigLoaderTests.configDir.appendingPathComponent("models.yaml").path
+        let count = try await catalog.importFile(file)
+        #expect(count >= 6)
+        #expect(try await catalog.importFile(file) == count)
+        let sdxl = try await catalog.model(key: "sdxl-base", for: "acme")
+        #expect(sdxl.base == .sdxl && sdxl.defaultParams.width == 1024)
+        #expect(try await catalog.models(for: "acme", kind: .lora, base: .sd15, source: nil).map(\.key) == ["lora-fox", "lora-watercolor"])
+    }
+
+    @Test func apiKeysAreStoredHashedAndResolveToTheirTenant() async throws {
+        let service = APIKeyService(store: stores.apiKeys)
+        let (record, secret) = try await service.create(tenant: "acme")
+        #expect(secret.hasPrefix("mk_"))
+        #expect(record.secretHash != secret && !record.secretHash.contains(secret))
+        let raw = try await stores.database.transaction { try $0.query("SELECT * FROM api_keys") }
+        #expect(!"\(raw)".contains(secret))
+        #expect(try await service.tenant(forSecret: secret) == "acme")
+        #expect(try await service.tenant(forSecret: "mk_nope") == nil)
+    }
+}
