@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .executable(name: "muse-internal", targets: ["MuseInternal"]),
         .executable(name: "muse-cloud", targets: ["MuseCloud"]),
+        .executable(name: "muse-worker-sim", targets: ["MuseWorkerSim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -31,6 +32,8 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // zlib: the simulated worker deflates the PNGs it returns (PNG's IDAT is a zlib stream).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "MuseHTTP",
             dependencies: [
@@ -64,6 +67,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(name: "MuseInternal", dependencies: ["MuseCore", "MuseHTTP", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "HTTPTypes", package: "swift-http-types")], swiftSettings: strict),
+        .executableTarget(
+            name: "MuseWorkerSim",
+            dependencies: ["MuseCore", "MuseHTTP", "CZlib", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
         .executableTarget(name: "MuseCloud", dependencies: ["MuseCore", "MuseHTTP", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "HTTPTypes", package: "swift-http-types")], swiftSettings: strict),
         // Socket-level helpers shared by the test targets; linked by tests only.
         .target(
@@ -77,6 +85,6 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "MuseHTTPTests", dependencies: ["MuseHTTP", "MuseTestSupport", .product(name: "Prometheus", package: "swift-prometheus")], swiftSettings: strict),
-        .testTarget(name: "MuseCoreTests", dependencies: ["MuseCore", "MuseHTTP", "MuseTestSupport"], swiftSettings: strict),
+        .testTarget(name: "MuseCoreTests", dependencies: ["MuseCore", "MuseHTTP", "MuseTestSupport", "CZlib"], swiftSettings: strict),
     ]
 )

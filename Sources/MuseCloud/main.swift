@@ -24,17 +24,31 @@ struct Serve: AsyncParsableCommand {
         let catalog = CatalogService(store: stores.models)
         try await catalog.importIfEmpty(runtime.config.catalogFile)
         let keys = APIKeyService(store: stores.apiKeys)
-        let generations = GenerationService(tasks: stores.tasks, models: stores.models, limits: runtime.config.generationLimits)
+        let images = try FileBlobStore(directory: runtime.config.dataDir + "/images", pool: runtime.blockingPool)
+        let workerToken = try WorkerToken.resolve(configured: runtime.config.workerToken, dataDir: runtime.config.dataDir)
+        let workers = WorkerRegistry()
+        let scheduler = Scheduler(
+            store: stores.tasks, registry: workers,
+            client: WorkerPoolPredictClient(pool: runtime.blockingPool, token: workerToken),
+            callbackBaseURL: runtime.callbackBaseURL, maxAttempts: runtime.config.maxAttempts, logger: runtime.logger
+        )
+        let generations = GenerationService(
+            tasks: stores.tasks, models: stores.models, limits: runtime.config.generationLimits, submitted: scheduler.wakeUp
+        )
 
         let router = Router()
         OperationsController(readiness: runtime.readiness, checks: [SQLiteReadiness(database: stores.database)], registry: runtime.metricsRegistry)
             .register(on: router)
         GenerationsController(service: generations).register(on: router)
         ModelsController(catalog: catalog).register(on: router)
+        ImagesController(store: stores.tasks, images: images).register(on: router)
+        WorkersController(registry: workers, store: stores.tasks, images: images, scheduler: scheduler).register(on: router)
 
-        let server = runtime.httpServer(router: router, profileFilters: [CloudSecurityFilter(keys: keys)])
+        let server = runtime.httpServer(
+            router: router, profileFilters: [WorkerTokenFilter(token: workerToken), CloudSecurityFilter(keys: keys)]
+        )
 
-        try await runtime.run(services: [server])
+        try await runtime.run(services: [server, scheduler])
     }
 }
 

@@ -4,11 +4,14 @@ import MuseHTTP
 
 /// The cloud binary's security filter: the operations routes are public; every other route
 /// needs `Authorization: Bearer mk_…`, an API key whose tenant becomes the request's principal.
+/// `/internal/` is the workers' and was checked by `WorkerTokenFilter` before this one.
 struct CloudSecurityFilter: Filter {
     let keys: APIKeyService
 
     func handle(_ request: Request, context: RequestContext, next: Handler) async throws -> Response {
-        if OperationsController.publicPaths.contains(request.path) { return try await next(request, context) }
+        if OperationsController.publicPaths.contains(request.path) || request.path.hasPrefix("/internal/") {
+            return try await next(request, context)
+        }
         var headers = HTTPFields()
         headers[.wwwAuthenticate] = #"Bearer realm="muse""#
         guard let authorization = request.head.headerFields[.authorization], authorization.hasPrefix("Bearer mk_") else {

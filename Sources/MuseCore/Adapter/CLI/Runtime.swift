@@ -42,6 +42,11 @@ public final class Runtime: Sendable {
         metricsFactory = factory
     }
 
+    /// Where workers call back: `worker.callback_url`, else this server's own address.
+    public var callbackBaseURL: String {
+        config.workerCallbackURL.isEmpty ? "http://\(config.server.host):\(config.server.port)" : config.workerCallbackURL
+    }
+
     /// The HTTP server on this runtime's config, event loops and readiness. Every request passes
     /// the standard filters first (access log, metrics, errors → problem+json), then the profile's.
     public func httpServer(router: Router, profileFilters: [any Filter]) -> HTTPServer {

@@ -13,11 +13,14 @@ public struct GenerationService: Sendable {
     let tasks: any TaskStore
     let models: any ModelStore
     let resolver: ParamsResolver
+    /// Called once a task is committed (the scheduler's wake-up).
+    let submitted: @Sendable () -> Void
 
-    public init(tasks: any TaskStore, models: any ModelStore, limits: GenerationLimits) {
+    public init(tasks: any TaskStore, models: any ModelStore, limits: GenerationLimits, submitted: @escaping @Sendable () -> Void = {}) {
         self.tasks = tasks
         self.models = models
         self.resolver = ParamsResolver(limits: limits)
+        self.submitted = submitted
     }
 
     /// Resolves and validates the request, then commits the task: once this returns, it is durable.
@@ -31,6 +34,7 @@ public struct GenerationService: Sendable {
         let now = Date()
         let task = GenerationTask(id: IDGenerator.make("gen", at: now), tenant: tenant, params: params, createdAt: now)
         try await tasks.insert(task)
+        submitted()
         return try await view(task)
     }
 

@@ -107,7 +107,10 @@ public struct ConfigLoader: Sendable {
             accessLog: try bool(reader, "log.access"),
             dataDir: try string(reader, "data_dir"),
             catalogFile: try string(reader, "catalog.file"),
-            generationLimits: limits
+            generationLimits: limits,
+            workerToken: try string(reader, "worker.token"),
+            workerCallbackURL: try string(reader, "worker.callback_url"),
+            maxAttempts: try int(reader, "worker.max_attempts")
         )
     }
 

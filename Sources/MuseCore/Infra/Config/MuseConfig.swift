@@ -13,4 +13,9 @@ public struct MuseConfig: Sendable {
     /// The catalogue file imported at first start (relative to the working directory).
     public var catalogFile: String
     public var generationLimits: GenerationLimits
+    /// The shared worker token; empty: `DATA_DIR/worker-token`.
+    public var workerToken: String
+    /// The base URL workers call back on; empty: `http://server.host:server.port`.
+    public var workerCallbackURL: String
+    public var maxAttempts: Int
 }

@@ -21,8 +21,27 @@ public struct CurlHTTPClient: Sendable {
     }
 
     public func get(_ url: String, timeoutMilliseconds: Int = 10_000) throws -> CurlResponse {
+        try perform(url, method: "GET", body: nil, headers: [], timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    /// A JSON POST (or DELETE with `method`), with extra header lines such as `Authorization: …`.
+    public func send(_ url: String, method: String = "POST", json: [UInt8]?, headers: [String] = [], timeoutMilliseconds: Int = 10_000) throws -> CurlResponse {
+        try perform(url, method: method, body: json, headers: (json == nil ? [] : ["Content-Type: application/json"]) + headers, timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    private func perform(_ url: String, method: String, body: [UInt8]?, headers: [String], timeoutMilliseconds: Int) throws -> CurlResponse {
         guard let curl = curl_easy_init() else { throw CurlError(message: "curl_easy_init failed") }
         defer { curl_easy_cleanup(curl) }
+        var list: UnsafeMutablePointer<curl_slist>?
+        for header in headers { list = curl_slist_append(list, header) }
+        defer { curl_slist_free_all(list) }
+        if list != nil { muse_curl_setopt_pointer(curl, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(list)) }
+        if method != "GET" { muse_curl_setopt_string(curl, CURLOPT_CUSTOMREQUEST, method) }
+        let payload = body ?? []
+        if body != nil {
+            muse_curl_setopt_long(curl, CURLOPT_POSTFIELDSIZE, payload.count)
+            muse_curl_setopt_string(curl, CURLOPT_COPYPOSTFIELDS, payload.isEmpty ? "" : String(decoding: payload, as: UTF8.self))
+        }
         final class Sink { var bytes: [UInt8] = [] }
         let sink = Sink()
         let opaque = Unmanaged.passUnretained(sink).toOpaque()

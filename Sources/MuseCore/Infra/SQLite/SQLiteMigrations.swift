@@ -1,7 +1,7 @@
 /// The schema, one entry per version; an entry never changes once released.
 enum SQLiteMigrations {
     static let all: [String] = [
-        // 1: keys, catalogue, tasks.
+        // 1: keys, catalogue, tasks with their current attempt, images.
         """
         CREATE TABLE api_keys (
             id TEXT PRIMARY KEY,
@@ -28,6 +28,7 @@ enum SQLiteMigrations {
             tenant TEXT NOT NULL,
             status TEXT NOT NULL,
             lane TEXT NOT NULL,
+            model TEXT NOT NULL,
             progress REAL NOT NULL DEFAULT 0,
             params TEXT NOT NULL,
             images TEXT NOT NULL DEFAULT '[]',
@@ -35,7 +36,21 @@ enum SQLiteMigrations {
             attempts INTEGER NOT NULL DEFAULT 0,
             created_at INTEGER NOT NULL,
             started_at INTEGER,
-            finished_at INTEGER
+            finished_at INTEGER,
+            attempt_id TEXT,
+            worker_id TEXT,
+            lease_expires_at INTEGER
+        );
+        CREATE UNIQUE INDEX tasks_by_attempt ON tasks (attempt_id);
+        CREATE INDEX tasks_by_worker ON tasks (worker_id, status);
+        CREATE TABLE images (
+            id TEXT PRIMARY KEY,
+            task_id TEXT NOT NULL REFERENCES tasks (id),
+            tenant TEXT NOT NULL,
+            width INTEGER NOT NULL,
+            height INTEGER NOT NULL,
+            seed INTEGER NOT NULL,
+            created_at INTEGER NOT NULL
         );
         CREATE INDEX tasks_by_tenant ON tasks (tenant, id);
         CREATE INDEX tasks_by_tenant_status ON tasks (tenant, status, id);

@@ -8,17 +8,18 @@ public struct SQLiteTaskStore: TaskStore {
         self.database = database
     }
 
-    private static let columns = "id, tenant, status, progress, params, images, error, attempts, created_at, started_at, finished_at"
+    static let columns = "id, tenant, status, progress, params, images, error, attempts, created_at, started_at, finished_at"
 
     public func insert(_ task: GenerationTask) async throws {
         let values: [SQLiteValue] = [
             .text(task.id), .text(task.tenant), .text(task.status.rawValue), .text(task.lane.rawValue), .real(task.progress),
             try SQLiteJSON.encode(task.params), try SQLiteJSON.encode(task.images), try task.error.map(SQLiteJSON.encode) ?? .null,
             .integer(Int64(task.attempts)), task.createdAt.sqliteMillis, task.startedAt.sqliteMillis, task.finishedAt.sqliteMillis,
+            .text(task.params.model),
         ]
         try await database.transaction { db in
             try db.execute(
-                "INSERT INTO tasks (id, tenant, status, lane, progress, params, images, error, attempts, created_at, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO tasks (id, tenant, status, lane, progress, params, images, error, attempts, created_at, started_at, finished_at, model) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 values
             )
         }
@@ -76,7 +77,7 @@ public struct SQLiteTaskStore: TaskStore {
         }
     }
 
-    private static func decode(_ row: [SQLiteValue]) throws -> GenerationTask {
+    static func decode(_ row: [SQLiteValue]) throws -> GenerationTask {
         var task = GenerationTask(
             id: row.text(0), tenant: row.text(1), params: try SQLiteJSON.decode(GenerationParams.self, row.text(4)),
             createdAt: row.date(8) ?? Date(timeIntervalSince1970: 0)

@@ -1,0 +1,142 @@
+import Foundation
+import MuseHTTP
+import NIOCore
+
+/// `/internal/v1/…`: the server's side of the worker protocol (registration, heartbeats,
+/// progress and result callbacks). Guarded by `WorkerTokenFilter`.
+public struct WorkersController: Sendable {
+    let registry: WorkerRegistry
+    let store: any DispatchStore
+    let images: any BlobStore
+    let scheduler: Scheduler
+
+    public init(registry: WorkerRegistry, store: any DispatchStore, images: any BlobStore, scheduler: Scheduler) {
+        self.registry = registry
+        self.store = store
+        self.images = images
+        self.scheduler = scheduler
+    }
+
+    struct Progress: Decodable {
+        var progress: Double
+        var step: Int?
+        var totalSteps: Int?
+        var preview: JSONValue?
+
+        enum CodingKeys: String, CodingKey {
+            case progress, step, preview
+            case totalSteps = "total_steps"
+        }
+    }
+
+    struct Result: Decodable {
+        struct Image: Decodable {
+            var pngBase64: String
+            var seed: Int64
+            var width: Int
+            var height: Int
+
+            enum CodingKeys: String, CodingKey {
+                case seed, width, height
+                case pngBase64 = "png_base64"
+            }
+        }
+
+        var status: String
+        var images: [Image]?
+        var error: TaskError?
+        var timings: JSONValue?
+    }
+
+    private static let ok = ByteBuffer(string: #"{"ok":true}"#)
+
+    public func register(on router: Router) {
+        router.post("/internal/v1/workers") { request, _ in
+            registry.register(try JSONBody.decode(WorkerRegistration.self, from: request))
+            scheduler.wakeUp()
+            return .bytes(Self.ok, contentType: "application/json")
+        }
+        router.post("/internal/v1/workers/{worker_id}/heartbeat") { request, _ in
+            let beat = try JSONBody.decode(WorkerHeartbeat.self, from: request)
+            guard registry.heartbeat(try request.parameters.require("worker_id"), beat) else {
+                throw HTTPError.notFound("unknown worker: register again")
+            }
+            return .bytes(Self.ok, contentType: "application/json")
+        }
+        router.delete("/internal/v1/workers/{worker_id}") { request, _ in
+            registry.remove(try request.parameters.require("worker_id"))
+            return .bytes(Self.ok, contentType: "application/json")
+        }
+        router.post("/internal/v1/attempts/{attempt_id}/progress") { request, _ in
+            let body = try JSONBody.decode(Progress.self, from: request)
+            _ = try await store.recordProgress(attemptID: try request.parameters.require("attempt_id"), progress: body.progress)
+            return .bytes(Self.ok, contentType: "application/json")
+        }
+        router.post("/internal/v1/attempts/{attempt_id}/result", maxBodyBytes: 128 << 20) { request, _ in
+            try await result(attemptID: try request.parameters.require("attempt_id"), try JSONBody.decode(Result.self, from: request))
+            return .bytes(Self.ok, contentType: "application/json")
+        }
+    }
+
+    /// At-least-once safe: a result for an attempt that is no longer current changes nothing.
+    private func result(attemptID: String, _ body: Result) async throws {
+        guard let attempt = try await store.currentAttempt(attemptID), !attempt.task.status.isFinal else { return }
+        defer { scheduler.slotFreed(workerID: attempt.workerID) }
+        switch body.status {
+        case "succeeded":
+            var stored: [TaskImage] = []
+            for image in body.images ?? [] {
+                guard let png = Data(base64Encoded: image.pngBase64) else {
+                    throw HTTPError.invalidField("images[\(stored.count)].png_base64", "not base64")
+                }
+                let id = IDGenerator.make("img")
+                try await images.put(id + ".png", [UInt8](png))
+                stored.append(TaskImage(id: id, width: image.width, height: image.height, seed: image.seed))
+            }
+            _ = try await store.complete(attemptID: attemptID, images: stored)
+        case "failed", "canceled":
+            _ = try await store.fail(attemptID: attemptID, error: body.error ?? TaskError(code: "internal", message: "the worker reported \(body.status)"))
+        default:
+            throw HTTPError.invalidField("status", "must be succeeded, failed or canceled")
+        }
+    }
+}
+
+/// Guards `/internal/` with the shared worker token; other paths pass untouched.
+public struct WorkerTokenFilter: Filter {
+    let token: [UInt8]
+
+    public init(token: String) {
+        self.token = Array(token.utf8)
+    }
+
+    public func handle(_ request: Request, context: RequestContext, next: Handler) async throws -> Response {
+        guard request.path.hasPrefix("/internal/") else { return try await next(request, context) }
+        let offered = request.head.headerFields[.authorization].map { Array($0.utf8.dropFirst("Bearer ".count)) } ?? []
+        guard Digest.equal(offered, token) else { throw HTTPError(.unauthenticated, detail: "worker token required") }
+        return try await next(request, context)
+    }
+}
+
+/// `GET /v1/images/{id}`: the PNG bytes, to the tenant whose task made them.
+public struct ImagesController: Sendable {
+    let store: any DispatchStore
+    let images: any BlobStore
+
+    public init(store: any DispatchStore, images: any BlobStore) {
+        self.store = store
+        self.images = images
+    }
+
+    public func register(on router: Router) {
+        router.get("/v1/images/{id}") { request, context in
+            let id = try request.parameters.require("id")
+            guard try await store.imageTenant(id) == context.tenant(), let png = try await images.get(id + ".png") else {
+                throw HTTPError.notFound("no image \"\(id)\"")
+            }
+            var response = Response.bytes(ByteBuffer(bytes: png), contentType: "image/png")
+            response.headerFields[.cacheControl] = "private, max-age=31536000, immutable"
+            return response
+        }
+    }
+}

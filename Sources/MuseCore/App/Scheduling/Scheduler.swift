@@ -1,0 +1,103 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Dispatches queued tasks to free workers. Event-driven: a submit, a registration or a freed
+/// slot wakes it at once; a one-second sweep is only the safety net (and finds lost workers).
+public final class Scheduler: Service, Sendable {
+    private let store: any DispatchStore
+    private let registry: WorkerRegistry
+    private let client: any PredictClient
+    private let callbackBaseURL: String
+    private let maxAttempts: Int
+    private let lease: TimeInterval
+    private let logger: Logger
+    private let wakeStream: AsyncStream<Void>
+    private let wake: AsyncStream<Void>.Continuation
+
+    public init(
+        store: any DispatchStore, registry: WorkerRegistry, client: any PredictClient, callbackBaseURL: String,
+        maxAttempts: Int = 3, lease: TimeInterval = 600, logger: Logger
+    ) {
+        self.store = store
+        self.registry = registry
+        self.client = client
+        self.callbackBaseURL = callbackBaseURL
+        self.maxAttempts = maxAttempts
+        self.lease = lease
+        self.logger = logger
+        (wakeStream, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Asks for a dispatch round soon; many calls before it runs make one round.
+    public func wakeUp() {
+        wake.yield()
+    }
+
+    /// A worker finished (or gave back) an attempt: its slot is free again.
+    public func slotFreed(workerID: String) {
+        registry.release(workerID)
+        wakeUp()
+    }
+
+    public func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [self] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(1))
+                    await requeueLostWorkers()
+                    wakeUp()
+                }
+            }
+            for await _ in wakeStream.cancelOnGracefulShutdown() {
+                await dispatchRound()
+            }
+            group.cancelAll()
+        }
+    }
+
+    /// Pairs free worker slots with queued tasks until one runs out.
+    func dispatchRound() async {
+        while let worker = registry.reserve(ability: "txt2img") {
+            let id = worker.registration.workerID
+            let attempt: Attempt?
+            do {
+                attempt = try await store.claimNext(workerID: id, preferredModels: worker.modelsLoaded, leaseUntil: Date().addingTimeInterval(lease))
+            } catch {
+                logger.error("claiming a task failed", metadata: ["error": "\(error)"])
+                attempt = nil
+            }
+            guard let attempt else {
+                registry.release(id)
+                return
+            }
+            // The push is an HTTP call: run it beside the loop so one slow worker delays nobody.
+            Task { await push(attempt, to: worker) }
+        }
+    }
+
+    private func push(_ attempt: Attempt, to worker: WorkerRegistry.Worker) async {
+        let job = PredictJob(
+            attemptID: attempt.id, params: attempt.task.params,
+            callbackURL: "\(callbackBaseURL)/internal/v1/attempts/\(attempt.id)", deadline: Date().addingTimeInterval(lease)
+        )
+        do {
+            try await client.submit(job, workerURL: worker.registration.url)
+            logger.debug("dispatched", metadata: ["task": "\(attempt.task.id)", "attempt": "\(attempt.id)", "worker": "\(attempt.workerID)"])
+        } catch {
+            logger.warning("worker did not take the job", metadata: ["worker": "\(attempt.workerID)", "error": "\(error)"])
+            _ = try? await store.requeue(attemptID: attempt.id, reason: "worker \(attempt.workerID) refused the job", maxAttempts: maxAttempts)
+            slotFreed(workerID: attempt.workerID)
+        }
+    }
+
+    /// Workers silent for three heartbeats lose their attempts: queued again, or failed after `maxAttempts`.
+    func requeueLostWorkers() async {
+        for workerID in registry.removeLost() {
+            logger.warning("worker lost", metadata: ["worker": "\(workerID)"])
+            for attemptID in (try? await store.attempts(workerID: workerID)) ?? [] {
+                _ = try? await store.requeue(attemptID: attemptID, reason: "worker \(workerID) stopped heart-beating", maxAttempts: maxAttempts)
+            }
+        }
+    }
+}

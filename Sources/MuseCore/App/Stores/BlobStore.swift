@@ -1,0 +1,6 @@
+/// Where image bytes live (local directory on the embedded default, object storage in the cloud).
+public protocol BlobStore: Sendable {
+    func put(_ key: String, _ bytes: [UInt8]) async throws
+    /// The bytes, or nil if there is no such blob.
+    func get(_ key: String) async throws -> [UInt8]?
+}

@@ -1,0 +1,28 @@
+import Foundation
+
+/// One try of a task on one worker.
+public struct Attempt: Sendable, Equatable {
+    public var id: String
+    public var task: GenerationTask
+    public var workerID: String
+}
+
+/// The scheduler's side of the task store: claims, leases, results. Every change is
+/// compare-and-set on the task's current attempt, so a late or repeated callback for an
+/// attempt that is no longer current changes nothing.
+public protocol DispatchStore: Sendable {
+    /// Claims the next queued task for a worker (online first, then a model it has loaded,
+    /// then the oldest): queued → dispatched with a new attempt and lease.
+    func claimNext(workerID: String, preferredModels: [String], leaseUntil: Date) async throws -> Attempt?
+    /// The task whose current attempt this is, if it still is.
+    func currentAttempt(_ attemptID: String) async throws -> Attempt?
+    func recordProgress(attemptID: String, progress: Double) async throws -> GenerationTask?
+    func complete(attemptID: String, images: [TaskImage]) async throws -> GenerationTask?
+    func fail(attemptID: String, error: TaskError) async throws -> GenerationTask?
+    /// Puts an attempt's task back in the queue (a lost lease), or fails it after `maxAttempts`.
+    func requeue(attemptID: String, reason: String, maxAttempts: Int) async throws -> GenerationTask?
+    /// Current attempts held by a worker.
+    func attempts(workerID: String) async throws -> [String]
+    /// Who may read an image: its tenant.
+    func imageTenant(_ imageID: String) async throws -> String?
+}

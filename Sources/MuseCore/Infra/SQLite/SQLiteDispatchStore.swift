@@ -1,0 +1,102 @@
+import Foundation
+
+/// `DispatchStore` on the same SQLite tasks table.
+extension SQLiteTaskStore: DispatchStore {
+    public func claimNext(workerID: String, preferredModels: [String], leaseUntil: Date) async throws -> Attempt? {
+        let attemptID = IDGenerator.make("att")
+        let models = preferredModels.isEmpty ? [""] : preferredModels
+        let placeholders = models.map { _ in "?" }.joined(separator: ", ")
+        let now = Date()
+        return try await database.transaction { db in
+            guard
+                let id = try db.query(
+                    "SELECT id FROM tasks WHERE status = 'queued' ORDER BY lane = 'online' DESC, model IN (\(placeholders)) DESC, id LIMIT 1",
+                    models.map { .text($0) }
+                ).first?.text(0)
+            else { return nil }
+            try db.execute(
+                """
+                UPDATE tasks SET status = 'dispatched', attempt_id = ?, worker_id = ?, lease_expires_at = ?,
+                  attempts = attempts + 1, started_at = coalesce(started_at, ?) WHERE id = ? AND status = 'queued'
+                """,
+                [.text(attemptID), .text(workerID), leaseUntil.sqliteMillis, now.sqliteMillis, .text(id)]
+            )
+            guard let row = try db.query("SELECT \(Self.columns) FROM tasks WHERE id = ?", [.text(id)]).first else { return nil }
+            return Attempt(id: attemptID, task: try Self.decode(row), workerID: workerID)
+        }
+    }
+
+    public func currentAttempt(_ attemptID: String) async throws -> Attempt? {
+        try await database.transaction { db in
+            try db.query("SELECT \(Self.columns), worker_id FROM tasks WHERE attempt_id = ?", [.text(attemptID)]).first.map { row in
+                Attempt(id: attemptID, task: try Self.decode(row), workerID: row.text(11))
+            }
+        }
+    }
+
+    /// Applies `sql` to the task whose current attempt is `attemptID` if it is in one of `from`.
+    private func update(_ attemptID: String, from: [TaskStatus], _ sql: String, _ values: [SQLiteValue], extra: (@Sendable (SQLiteConnection, GenerationTask) throws -> Void)? = nil) async throws -> GenerationTask? {
+        let states = from.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+        return try await database.transaction { db in
+            guard let id = try db.query("SELECT id FROM tasks WHERE attempt_id = ? AND status IN (\(states))", [.text(attemptID)]).first?.text(0) else {
+                return nil
+            }
+            try db.execute("UPDATE tasks SET \(sql) WHERE id = ?", values + [.text(id)])
+            guard let row = try db.query("SELECT \(Self.columns) FROM tasks WHERE id = ?", [.text(id)]).first else { return nil }
+            let task = try Self.decode(row)
+            try extra?(db, task)
+            return task
+        }
+    }
+
+    public func recordProgress(attemptID: String, progress: Double) async throws -> GenerationTask? {
+        try await update(attemptID, from: [.dispatched, .running], "status = 'running', progress = max(progress, ?)", [.real(min(1, max(0, progress)))])
+    }
+
+    public func complete(attemptID: String, images: [TaskImage]) async throws -> GenerationTask? {
+        let now = Date()
+        return try await update(
+            attemptID, from: [.dispatched, .running],
+            "status = 'succeeded', progress = 1, images = ?, finished_at = ?, lease_expires_at = NULL",
+            [try SQLiteJSON.encode(images), now.sqliteMillis]
+        ) { db, task in
+            for image in images {
+                try db.execute(
+                    "INSERT OR IGNORE INTO images (id, task_id, tenant, width, height, seed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [.text(image.id), .text(task.id), .text(task.tenant), .integer(Int64(image.width)), .integer(Int64(image.height)), .integer(image.seed), now.sqliteMillis]
+                )
+            }
+        }
+    }
+
+    public func fail(attemptID: String, error: TaskError) async throws -> GenerationTask? {
+        try await update(
+            attemptID, from: [.dispatched, .running], "status = 'failed', error = ?, finished_at = ?, lease_expires_at = NULL",
+            [try SQLiteJSON.encode(error), Date().sqliteMillis]
+        )
+    }
+
+    public func requeue(attemptID: String, reason: String, maxAttempts: Int) async throws -> GenerationTask? {
+        let error = try SQLiteJSON.encode(TaskError(code: "worker_lost", message: "\(reason); gave up after \(maxAttempts) attempts"))
+        return try await update(
+            attemptID, from: [.dispatched, .running],
+            """
+            status = CASE WHEN attempts >= ? THEN 'failed' ELSE 'queued' END,
+            error = CASE WHEN attempts >= ? THEN ? ELSE error END,
+            finished_at = CASE WHEN attempts >= ? THEN ? ELSE NULL END,
+            progress = 0, attempt_id = NULL, worker_id = NULL, lease_expires_at = NULL
+            """,
+            [.integer(Int64(maxAttempts)), .integer(Int64(maxAttempts)), error, .integer(Int64(maxAttempts)), Date().sqliteMillis]
+        )
+    }
+
+    public func attempts(workerID: String) async throws -> [String] {
+        try await database.transaction { db in
+            try db.query("SELECT attempt_id FROM tasks WHERE worker_id = ? AND status IN ('dispatched', 'running')", [.text(workerID)]).map { $0.text(0) }
+        }
+    }
+
+    public func imageTenant(_ imageID: String) async throws -> String? {
+        try await database.transaction { db in try db.query("SELECT tenant FROM images WHERE id = ?", [.text(imageID)]).first?.text(0) }
+    }
+}

@@ -1,0 +1,17 @@
+import Foundation
+
+/// The shared worker token: `worker.token` from config, else the one in `DATA_DIR/worker-token`,
+/// made at first start (WORKER-PROTOCOL.md).
+public enum WorkerToken {
+    public static func resolve(configured: String, dataDir: String) throws -> String {
+        if !configured.isEmpty { return configured }
+        let path = (dataDir as NSString).appendingPathComponent("worker-token")
+        if let existing = try? String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !existing.isEmpty {
+            return existing
+        }
+        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        let token = "mwt_" + Digest.hex(Digest.randomBytes(24))
+        try token.write(toFile: path, atomically: true, encoding: .utf8)
+        return token
+    }
+}

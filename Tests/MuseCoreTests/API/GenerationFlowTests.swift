@@ -1,0 +1,128 @@
+import Foundation
+import MuseTestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The whole pipeline with real processes: muse-cloud, simulated workers speaking the worker
+/// protocol over real sockets, SQLite, PNG files.
+@Suite(.serialized) struct GenerationFlowTests {
+    let server: ServerProcess
+    let key: String
+
+    init() async throws {
+        server = try ServerProcess.serve("muse-cloud")
+        try await server.waitUntilHealthy()
+        key = try await GenerationsAPITests.createKey(tenant: "acme", dataDir: server.dataDir!)
+    }
+
+    func worker(latencyMs: Int = 30, port: Int = freePort(), id: String? = nil) throws -> ServerProcess {
+        var arguments = [
+            "--port", String(port), "--server", "http://127.0.0.1:\(server.port)", "--token-file", server.dataDir! + "/worker-token",
+            "--latency-ms", String(latencyMs), "--model-load-ms", "50", "--models", "sd15-base",
+        ]
+        if let id { arguments += ["--worker-id", id] }
+        return try ServerProcess("muse-worker-sim", arguments: arguments, port: port)
+    }
+
+    func call(_ method: String, _ path: String, body: String? = nil, key: String? = nil) async throws -> RawResponse {
+        let client = try await RawHTTPClient(port: server.port)
+        var headers = ["Authorization": "Bearer \(key ?? self.key)"]
+        if body != nil { headers["Content-Type"] = "application/json" }
+        return try await client.request(method, path, headers: headers, body: body)
+    }
+
+    /// Polls the task until `done` holds (or 30 s pass); every status seen along the way.
+    func poll(_ id: String, until done: ([String: Any]) -> Bool) async throws -> (task: [String: Any], seen: [String]) {
+        var seen: [String] = []
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            let task = try await call("GET", "/v1/generations/\(id)").json
+            if let status = task["status"] as? String, seen.last != status { seen.append(status) }
+            if done(task) { return (task, seen) }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("task \(id) did not get there; saw \(seen)")
+        return ([:], seen)
+    }
+
+    func submit(_ body: String) async throws -> String {
+        let response = try await call("POST", "/v1/generations", body: body)
+        #expect(response.status == 202)
+        return response.json["id"] as? String ?? ""
+    }
+
+    @Test func submitRunsOnAWorkerAndTheImagesDecode() async throws {
+        let sim = try worker(latencyMs: 150)
+        defer { sim.stop() }
+        let id = try await submit(#"{"model":"sd15-base","prompt":"a red fox","seed":42,"num_images":2,"steps":20,"width":256,"height":384}"#)
+        let (task, seen) = try await poll(id) { $0["status"] as? String == "succeeded" }
+        #expect(seen.contains("running"), "progress was reported: \(seen)")
+        #expect(task["progress"] as? Double == 1)
+        #expect(task["attempts"] as? Int == 1)
+        let images = task["images"] as? [[String: Any]] ?? []
+        #expect(images.map { $0["seed"] as? Int } == [42, 43])
+        for image in images {
+            let png = try await call("GET", image["url"] as? String ?? "")
+            #expect(png.status == 200)
+            #expect(png.headers["content-type"] == "image/png")
+            let size = PNGCheck.dimensions(png.body)
+            #expect(size?.width == 256 && size?.height == 384)
+        }
+        // Another tenant cannot read them.
+        let other = try await GenerationsAPITests.createKey(tenant: "globex", dataDir: server.dataDir!)
+        #expect(try await call("GET", images.first?["url"] as? String ?? "", key: other).status == 404)
+    }
+
+    @Test func theSameSeedGivesTheSameBytes() async throws {
+        let sim = try worker()
+        defer { sim.stop() }
+        var bodies: [[UInt8]] = []
+        for _ in 0..<2 {
+            let id = try await submit(#"{"model":"sd15-base","prompt":"same","seed":7,"steps":5,"width":256,"height":256}"#)
+            let (task, _) = try await poll(id) { $0["status"] as? String == "succeeded" }
+            let url = (task["images"] as? [[String: Any]])?.first?["url"] as? String ?? ""
+            bodies.append(try await call("GET", url).body)
+        }
+        #expect(!bodies[0].isEmpty && bodies[0] == bodies[1])
+    }
+
+    @Test func aTaskWhoseWorkerIsKilledCompletesOnAnother() async throws {
+        let doomed = try worker(latencyMs: 4000, id: "w-doomed")
+        try await Task.sleep(for: .milliseconds(800))
+        let id = try await submit(#"{"model":"sd15-base","prompt":"survivor","steps":10,"width":256,"height":256}"#)
+        _ = try await poll(id) { $0["status"] as? String == "running" }
+        doomed.signal(SIGKILL)
+        let rescuer = try worker(latencyMs: 30, id: "w-rescuer")
+        defer { rescuer.stop() }
+        // Three missed heartbeats (6 s) make the first worker lost; its attempt is queued again.
+        let (task, seen) = try await poll(id) { $0["status"] as? String == "succeeded" }
+        #expect(task["attempts"] as? Int == 2)
+        #expect(seen.contains("queued") || seen.contains("dispatched"), "went back to the queue: \(seen)")
+    }
+
+    @Test func cancelWhileRunningIsFinalAndTheLateResultChangesNothing() async throws {
+        let sim = try worker(latencyMs: 600)
+        defer { sim.stop() }
+        let id = try await submit(#"{"model":"sd15-base","prompt":"cancel me","steps":10,"width":256,"height":256}"#)
+        _ = try await poll(id) { $0["status"] as? String == "running" }
+        let canceled = try await call("POST", "/v1/generations/\(id)/cancel")
+        #expect(canceled.status == 200)
+        #expect(canceled.json["status"] as? String == "canceled")
+        try await Task.sleep(for: .milliseconds(900))
+        let after = try await call("GET", "/v1/generations/\(id)").json
+        #expect(after["status"] as? String == "canceled")
+        #expect((after["images"] as? [Any])?.isEmpty == true)
+    }
+
+    @Test func workerRoutesNeedTheWorkerToken() async throws {
+        let client = try await RawHTTPClient(port: server.port)
+        let response = try await client.request(
+            "POST", "/internal/v1/workers", headers: ["Content-Type": "application/json", "Authorization": "Bearer wrong"],
+            body: #"{"worker_id":"w-x","url":"http://127.0.0.1:1","abilities":["txt2img"]}"#
+        )
+        #expect(response.status == 401)
+    }
+}
