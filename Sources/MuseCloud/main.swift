@@ -30,10 +30,12 @@ struct Serve: AsyncParsableCommand {
         let scheduler = Scheduler(
             store: stores.tasks, registry: workers,
             client: WorkerPoolPredictClient(pool: runtime.blockingPool, token: workerToken),
-            callbackBaseURL: runtime.callbackBaseURL, maxAttempts: runtime.config.maxAttempts, logger: runtime.logger
+            callbackBaseURL: runtime.callbackBaseURL, maxAttempts: runtime.config.maxAttempts, offPeak: runtime.config.offPeak,
+            logger: runtime.logger
         )
         let generations = GenerationService(
-            tasks: stores.tasks, models: stores.models, limits: runtime.config.generationLimits, submitted: scheduler.wakeUp
+            tasks: stores.tasks, models: stores.models, limits: runtime.config.generationLimits,
+            submitted: scheduler.wakeUp, canceledOnWorker: scheduler.canceled
         )
 
         let router = Router()

@@ -80,8 +80,10 @@ public struct WorkersController: Sendable {
 
     /// At-least-once safe: a result for an attempt that is no longer current changes nothing.
     private func result(attemptID: String, _ body: Result) async throws {
-        guard let attempt = try await store.currentAttempt(attemptID), !attempt.task.status.isFinal else { return }
-        defer { scheduler.slotFreed(workerID: attempt.workerID) }
+        guard let attempt = try await store.currentAttempt(attemptID) else { return }
+        // The slot is free whatever happens to the task (it may have been canceled meanwhile).
+        defer { scheduler.slotFreed(workerID: attempt.workerID, attemptID: attemptID) }
+        guard !attempt.task.status.isFinal else { return }
         switch body.status {
         case "succeeded":
             var stored: [TaskImage] = []

@@ -12,13 +12,16 @@ public final class Scheduler: Service, Sendable {
     private let maxAttempts: Int
     private let lease: TimeInterval
     private let logger: Logger
+    private let offPeak: OffPeakWindow
+    private let startedAt = Date()
     private let wakeStream: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
 
     public init(
         store: any DispatchStore, registry: WorkerRegistry, client: any PredictClient, callbackBaseURL: String,
-        maxAttempts: Int = 3, lease: TimeInterval = 600, logger: Logger
+        maxAttempts: Int = 3, lease: TimeInterval = 600, offPeak: OffPeakWindow = OffPeakWindow(startHour: 1, endHour: 6), logger: Logger
     ) {
+        self.offPeak = offPeak
         self.store = store
         self.registry = registry
         self.client = client
@@ -35,9 +38,16 @@ public final class Scheduler: Service, Sendable {
     }
 
     /// A worker finished (or gave back) an attempt: its slot is free again.
-    public func slotFreed(workerID: String) {
-        registry.release(workerID)
+    public func slotFreed(workerID: String, attemptID: String) {
+        registry.release(workerID, attemptID: attemptID)
         wakeUp()
+    }
+
+    /// A task was canceled while a worker held it: tell the worker (best effort; the worker's
+    /// own `canceled` result frees the slot).
+    public func canceled(_ task: GenerationTask) {
+        guard let workerID = task.workerID, let attemptID = task.attemptID, let worker = registry.worker(workerID) else { return }
+        Task { [client] in try? await client.cancel(attemptID: attemptID, workerURL: worker.registration.url) }
     }
 
     public func run() async throws {
@@ -46,6 +56,7 @@ public final class Scheduler: Service, Sendable {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(1))
                     await requeueLostWorkers()
+                    await releaseOffPeakWork()
                     wakeUp()
                 }
             }
@@ -68,9 +79,10 @@ public final class Scheduler: Service, Sendable {
                 attempt = nil
             }
             guard let attempt else {
-                registry.release(id)
+                registry.unreserve(id)
                 return
             }
+            registry.bind(id, attemptID: attempt.id)
             // The push is an HTTP call: run it beside the loop so one slow worker delays nobody.
             Task { await push(attempt, to: worker) }
         }
@@ -87,11 +99,13 @@ public final class Scheduler: Service, Sendable {
         } catch {
             logger.warning("worker did not take the job", metadata: ["worker": "\(attempt.workerID)", "error": "\(error)"])
             _ = try? await store.requeue(attemptID: attempt.id, reason: "worker \(attempt.workerID) refused the job", maxAttempts: maxAttempts)
-            slotFreed(workerID: attempt.workerID)
+            slotFreed(workerID: attempt.workerID, attemptID: attempt.id)
         }
     }
 
-    /// Workers silent for three heartbeats lose their attempts: queued again, or failed after `maxAttempts`.
+    /// Workers silent for three heartbeats lose their attempts: queued again, or failed after
+    /// `maxAttempts`. After a restart, attempts of workers that did not come back within that
+    /// time, and attempts whose lease ran out, go the same way.
     func requeueLostWorkers() async {
         for workerID in registry.removeLost() {
             logger.warning("worker lost", metadata: ["worker": "\(workerID)"])
@@ -99,5 +113,25 @@ public final class Scheduler: Service, Sendable {
                 _ = try? await store.requeue(attemptID: attemptID, reason: "worker \(workerID) stopped heart-beating", maxAttempts: maxAttempts)
             }
         }
+        guard Date().timeIntervalSince(startedAt) > registry.lostAfter else { return }
+        let live = Set(registry.all.map(\.registration.workerID))
+        for attemptID in (try? await store.orphanedAttempts(liveWorkers: live, now: Date())) ?? [] {
+            logger.warning("attempt orphaned", metadata: ["attempt": "\(attemptID)"])
+            _ = try? await store.requeue(attemptID: attemptID, reason: "its worker is gone or its lease ran out", maxAttempts: maxAttempts)
+        }
+    }
+
+    /// Off-peak work runs inside the window, or earlier on GPUs that would otherwise idle.
+    func releaseOffPeakWork() async {
+        let limit: Int
+        if offPeak.contains(Date()) {
+            limit = 10_000
+        } else if (try? await store.count(status: .queued)) == 0 {
+            limit = registry.freeSlots(ability: "txt2img")
+        } else {
+            return
+        }
+        guard limit > 0 else { return }
+        _ = try? await store.releaseScheduled(limit: limit)
     }
 }

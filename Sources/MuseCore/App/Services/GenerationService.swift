@@ -15,12 +15,18 @@ public struct GenerationService: Sendable {
     let resolver: ParamsResolver
     /// Called once a task is committed (the scheduler's wake-up).
     let submitted: @Sendable () -> Void
+    /// Called with a task canceled while it may be on a worker (the scheduler tells the worker).
+    let canceledOnWorker: @Sendable (GenerationTask) -> Void
 
-    public init(tasks: any TaskStore, models: any ModelStore, limits: GenerationLimits, submitted: @escaping @Sendable () -> Void = {}) {
+    public init(
+        tasks: any TaskStore, models: any ModelStore, limits: GenerationLimits,
+        submitted: @escaping @Sendable () -> Void = {}, canceledOnWorker: @escaping @Sendable (GenerationTask) -> Void = { _ in }
+    ) {
         self.tasks = tasks
         self.models = models
         self.resolver = ParamsResolver(limits: limits)
         self.submitted = submitted
+        self.canceledOnWorker = canceledOnWorker
     }
 
     /// Resolves and validates the request, then commits the task: once this returns, it is durable.
@@ -56,6 +62,7 @@ public struct GenerationService: Sendable {
     public func cancel(id: String, tenant: String) async throws -> TaskView {
         let active: Set<TaskStatus> = [.queued, .scheduled, .dispatched, .running]
         if let canceled = try await tasks.transition(id: id, tenant: tenant, from: active, to: .canceled) {
+            if canceled.workerID != nil { canceledOnWorker(canceled) }
             return try await view(canceled)
         }
         let current = try await task(id: id, tenant: tenant)

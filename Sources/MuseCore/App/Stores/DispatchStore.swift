@@ -23,6 +23,12 @@ public protocol DispatchStore: Sendable {
     func requeue(attemptID: String, reason: String, maxAttempts: Int) async throws -> GenerationTask?
     /// Current attempts held by a worker.
     func attempts(workerID: String) async throws -> [String]
+    /// Attempts held by workers not in `liveWorkers`, or whose lease ran out: after a restart,
+    /// those whose worker never came back.
+    func orphanedAttempts(liveWorkers: Set<String>, now: Date) async throws -> [String]
+    /// Moves up to `limit` off-peak tasks (oldest first) from scheduled to queued; returns how many.
+    func releaseScheduled(limit: Int) async throws -> Int
+    func count(status: TaskStatus) async throws -> Int
     /// Who may read an image: its tenant.
     func imageTenant(_ imageID: String) async throws -> String?
 }

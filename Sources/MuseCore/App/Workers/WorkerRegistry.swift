@@ -10,8 +10,12 @@ public final class WorkerRegistry: Sendable {
         public var busy: Double
         public var modelsLoaded: [String]
         public var lastSeen: Date
-        /// Attempts sent to it and not yet finished.
-        public var inFlight: Int
+        /// Attempts sent to it and not yet finished (a set, so a repeated result frees a slot once).
+        public var inFlight: Set<String>
+        /// Slots taken by a dispatch round that has not yet bound them to an attempt.
+        public var reserved: Int
+
+        var freeSlots: Int { registration.slots - inFlight.count - reserved }
     }
 
     private let workers = Mutex<[String: Worker]>([:])
@@ -24,7 +28,9 @@ public final class WorkerRegistry: Sendable {
 
     public func register(_ registration: WorkerRegistration) {
         workers.withLock {
-            $0[registration.workerID] = Worker(registration: registration, busy: 0, modelsLoaded: registration.modelsLoaded, lastSeen: Date(), inFlight: 0)
+            $0[registration.workerID] = Worker(
+                registration: registration, busy: 0, modelsLoaded: registration.modelsLoaded, lastSeen: Date(), inFlight: [], reserved: 0
+            )
         }
     }
 
@@ -52,27 +58,51 @@ public final class WorkerRegistry: Sendable {
         workers.withLock { Array($0.values) }
     }
 
-    /// Takes a free slot of the best live worker with the ability: one with a preferred model
-    /// loaded first, then the lowest busy ratio. The caller gives the slot back with `release`.
+    /// Takes a free slot of the live worker with the ability and the lowest busy ratio.
+    /// The caller then `bind`s it to an attempt, or `unreserve`s it.
     public func reserve(ability: String, now: Date = Date()) -> Worker? {
         workers.withLock { workers in
             let candidates = workers.values.filter {
-                now.timeIntervalSince($0.lastSeen) < lostAfter && $0.registration.abilities.contains(ability)
-                    && $0.inFlight < $0.registration.slots
+                now.timeIntervalSince($0.lastSeen) < lostAfter && $0.registration.abilities.contains(ability) && $0.freeSlots > 0
             }
-            guard var best = candidates.min(by: { ($0.busy, $0.inFlight) < ($1.busy, $1.inFlight) }) else { return nil }
-            best.inFlight += 1
+            guard var best = candidates.min(by: { ($0.busy, $0.inFlight.count) < ($1.busy, $1.inFlight.count) }) else { return nil }
+            best.reserved += 1
             workers[best.registration.workerID] = best
             return best
         }
     }
 
-    public func release(_ id: String) {
+    public func bind(_ id: String, attemptID: String) {
         workers.withLock { workers in
-            if var worker = workers[id], worker.inFlight > 0 {
-                worker.inFlight -= 1
-                workers[id] = worker
-            }
+            guard var worker = workers[id] else { return }
+            worker.reserved = max(0, worker.reserved - 1)
+            worker.inFlight.insert(attemptID)
+            workers[id] = worker
+        }
+    }
+
+    public func unreserve(_ id: String) {
+        workers.withLock { workers in
+            guard var worker = workers[id] else { return }
+            worker.reserved = max(0, worker.reserved - 1)
+            workers[id] = worker
+        }
+    }
+
+    /// The attempt is over on that worker; repeating this is harmless.
+    public func release(_ id: String, attemptID: String) {
+        workers.withLock { workers in
+            guard var worker = workers[id] else { return }
+            worker.inFlight.remove(attemptID)
+            workers[id] = worker
+        }
+    }
+
+    /// Free slots of live workers with the ability.
+    public func freeSlots(ability: String, now: Date = Date()) -> Int {
+        workers.withLock { workers in
+            workers.values.filter { now.timeIntervalSince($0.lastSeen) < lostAfter && $0.registration.abilities.contains(ability) }
+                .reduce(0) { $0 + max(0, $1.freeSlots) }
         }
     }
 

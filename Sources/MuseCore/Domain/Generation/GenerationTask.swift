@@ -53,6 +53,9 @@ public struct GenerationTask: Sendable, Equatable {
     public var createdAt: Date
     public var startedAt: Date?
     public var finishedAt: Date?
+    /// The current attempt and the worker holding it, while dispatched or running.
+    public var attemptID: String?
+    public var workerID: String?
 
     public init(id: String, tenant: String, params: GenerationParams, createdAt: Date) {
         self.id = id

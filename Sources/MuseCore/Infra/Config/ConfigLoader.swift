@@ -110,7 +110,8 @@ public struct ConfigLoader: Sendable {
             generationLimits: limits,
             workerToken: try string(reader, "worker.token"),
             workerCallbackURL: try string(reader, "worker.callback_url"),
-            maxAttempts: try int(reader, "worker.max_attempts")
+            maxAttempts: try int(reader, "worker.max_attempts"),
+            offPeak: OffPeakWindow(startHour: try int(reader, "scheduling.offpeak_start_hour"), endHour: try int(reader, "scheduling.offpeak_end_hour"))
         )
     }
 

@@ -18,4 +18,5 @@ public struct MuseConfig: Sendable {
     /// The base URL workers call back on; empty: `http://server.host:server.port`.
     public var workerCallbackURL: String
     public var maxAttempts: Int
+    public var offPeak: OffPeakWindow
 }

@@ -28,8 +28,9 @@ extension SQLiteTaskStore: DispatchStore {
 
     public func currentAttempt(_ attemptID: String) async throws -> Attempt? {
         try await database.transaction { db in
-            try db.query("SELECT \(Self.columns), worker_id FROM tasks WHERE attempt_id = ?", [.text(attemptID)]).first.map { row in
-                Attempt(id: attemptID, task: try Self.decode(row), workerID: row.text(11))
+            try db.query("SELECT \(Self.columns) FROM tasks WHERE attempt_id = ?", [.text(attemptID)]).first.map { row in
+                let task = try Self.decode(row)
+                return Attempt(id: attemptID, task: task, workerID: task.workerID ?? "")
             }
         }
     }
@@ -93,6 +94,32 @@ extension SQLiteTaskStore: DispatchStore {
     public func attempts(workerID: String) async throws -> [String] {
         try await database.transaction { db in
             try db.query("SELECT attempt_id FROM tasks WHERE worker_id = ? AND status IN ('dispatched', 'running')", [.text(workerID)]).map { $0.text(0) }
+        }
+    }
+
+    public func orphanedAttempts(liveWorkers: Set<String>, now: Date) async throws -> [String] {
+        let live = Array(liveWorkers)
+        let placeholders = live.isEmpty ? "''" : live.map { _ in "?" }.joined(separator: ", ")
+        return try await database.transaction { db in
+            try db.query(
+                "SELECT attempt_id FROM tasks WHERE status IN ('dispatched', 'running') AND (worker_id NOT IN (\(placeholders)) OR lease_expires_at < ?)",
+                live.map { .text($0) } + [now.sqliteMillis]
+            ).map { $0.text(0) }
+        }
+    }
+
+    public func releaseScheduled(limit: Int) async throws -> Int {
+        try await database.transaction { db in
+            try db.execute(
+                "UPDATE tasks SET status = 'queued' WHERE id IN (SELECT id FROM tasks WHERE status = 'scheduled' ORDER BY id LIMIT ?)",
+                [.integer(Int64(limit))]
+            )
+        }
+    }
+
+    public func count(status: TaskStatus) async throws -> Int {
+        try await database.transaction { db in
+            try db.query("SELECT count(*) FROM tasks WHERE status = ?", [.text(status.rawValue)]).first?.int(0) ?? 0
         }
     }
 

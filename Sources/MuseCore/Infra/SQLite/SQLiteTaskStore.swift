@@ -8,7 +8,7 @@ public struct SQLiteTaskStore: TaskStore {
         self.database = database
     }
 
-    static let columns = "id, tenant, status, progress, params, images, error, attempts, created_at, started_at, finished_at"
+    static let columns = "id, tenant, status, progress, params, images, error, attempts, created_at, started_at, finished_at, attempt_id, worker_id"
 
     public func insert(_ task: GenerationTask) async throws {
         let values: [SQLiteValue] = [
@@ -89,6 +89,8 @@ public struct SQLiteTaskStore: TaskStore {
         task.attempts = row.int(7)
         task.startedAt = row.date(9)
         task.finishedAt = row.date(10)
+        task.attemptID = row.optionalText(11)
+        task.workerID = row.optionalText(12)
         return task
     }
 }
