@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs Muse on the embedded default: on a fresh Debian 12 machine (as root) installs what is
-# missing, builds release, and starts muse-cloud at 127.0.0.1:8080 with its data in ./data.
-# Extra arguments go to `muse-cloud serve` (e.g. --port 9000).
+# missing, builds release, starts muse-cloud at 127.0.0.1:8080 with its data in ./data, two
+# simulated GPU workers beside it, creates a demo API key, and prints a curl that generates an
+# image. Ctrl-C (or SIGTERM) stops all three. Extra arguments go to `muse-cloud serve`.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$MUSE_ROOT"
@@ -10,7 +11,43 @@ ensure_apt_packages "${MUSE_BUILD_PACKAGES[@]}" curl
 ensure_swift
 
 swift build -c release --product muse-cloud
+swift build -c release --product muse-worker-sim
 bin="$(swift build -c release --show-bin-path)"
-echo "starting muse-cloud on the embedded default: http://127.0.0.1:8080 (Ctrl-C stops it)"
-echo "try: curl -s http://127.0.0.1:8080/healthz"
-exec "$bin/muse-cloud" serve --host 127.0.0.1 --port 8080 --data-dir "$MUSE_ROOT/data" "$@"
+data="$MUSE_ROOT/data"
+port=8080
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap stop INT TERM EXIT
+
+"$bin/muse-cloud" serve --host 127.0.0.1 --port "$port" --data-dir "$data" "$@" &
+pids+=($!)
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+curl -sf "http://127.0.0.1:$port/healthz" >/dev/null || { echo "muse-cloud did not start" >&2; exit 1; }
+
+for worker_port in 8091 8092; do
+  "$bin/muse-worker-sim" --port "$worker_port" --server "http://127.0.0.1:$port" --token-file "$data/worker-token" \
+    --models sd15-base --latency-ms 500 --model-load-ms 2000 >"$data/worker-$worker_port.log" 2>&1 &
+  pids+=($!)
+done
+
+[ -s "$data/demo-key" ] || "$bin/muse-cloud" keys create --tenant demo --data-dir "$data" | tail -n 1 >"$data/demo-key"
+key="$(cat "$data/demo-key")"
+
+cat <<MSG
+
+muse-cloud is running on the embedded default at http://127.0.0.1:$port with two simulated workers.
+Demo API key (tenant "demo"): $key
+
+Generate an image:
+  curl -s -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \\
+    -d '{"model": "sd15-base", "prompt": "a red fox in the snow", "seed": 42}' \\
+    http://127.0.0.1:$port/v1/generations
+
+Ctrl-C stops the server and the workers.
+MSG
+wait "${pids[0]}"

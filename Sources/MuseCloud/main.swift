@@ -27,15 +27,16 @@ struct Serve: AsyncParsableCommand {
         let images = try FileBlobStore(directory: runtime.config.dataDir + "/images", pool: runtime.blockingPool)
         let workerToken = try WorkerToken.resolve(configured: runtime.config.workerToken, dataDir: runtime.config.dataDir)
         let workers = WorkerRegistry()
+        let pipelineMetrics = PipelineMetrics(factory: runtime.metricsFactory)
         let scheduler = Scheduler(
             store: stores.tasks, registry: workers,
             client: WorkerPoolPredictClient(pool: runtime.blockingPool, token: workerToken),
             callbackBaseURL: runtime.callbackBaseURL, maxAttempts: runtime.config.maxAttempts, offPeak: runtime.config.offPeak,
-            logger: runtime.logger
+            metrics: pipelineMetrics, logger: runtime.logger
         )
         let generations = GenerationService(
             tasks: stores.tasks, models: stores.models, limits: runtime.config.generationLimits,
-            submitted: scheduler.wakeUp, canceledOnWorker: scheduler.canceled
+            submitted: scheduler.wakeUp, canceledOnWorker: scheduler.canceled, metrics: pipelineMetrics
         )
 
         let router = Router()
@@ -44,7 +45,8 @@ struct Serve: AsyncParsableCommand {
         GenerationsController(service: generations).register(on: router)
         ModelsController(catalog: catalog).register(on: router)
         ImagesController(store: stores.tasks, images: images).register(on: router)
-        WorkersController(registry: workers, store: stores.tasks, images: images, scheduler: scheduler).register(on: router)
+        WorkersController(registry: workers, store: stores.tasks, images: images, scheduler: scheduler, metrics: pipelineMetrics)
+            .register(on: router)
 
         let server = runtime.httpServer(
             router: router, profileFilters: [WorkerTokenFilter(token: workerToken), CloudSecurityFilter(keys: keys)]

@@ -168,6 +168,28 @@ import Glibc
         }
     }
 
+    @Test func metricsDescribeThePipeline() async throws {
+        let failing = try ServerProcess(
+            "muse-worker-sim",
+            arguments: ["--port", String(freePort()), "--server", "http://127.0.0.1:\(server.port)", "--token-file", server.dataDir! + "/worker-token",
+                        "--latency-ms", "20", "--fail-rate", "1", "--worker-id", "w-failing"]
+        )
+        defer { failing.stop() }
+        let id = try await submit(#"{"model":"sdxl-base","prompt":"doomed","steps":4,"width":512,"height":512}"#)
+        let (task, _) = try await poll(id) { $0["status"] as? String == "failed" }
+        #expect((task["error"] as? [String: Any])?["code"] as? String == "internal")
+        try await Task.sleep(for: .milliseconds(1500))  // the gauges refresh every second
+        let client = try await RawHTTPClient(port: server.port)
+        let metrics = try await client.request("GET", "/metrics").text
+        for line in [
+            #"muse_tasks_submitted_total{lane="online"} 1"#, #"muse_task_failures_total{code="internal"} 1"#,
+            #"muse_dispatch_latency_seconds_count{lane="online"} 1"#, #"muse_model_switches_total 1"#,
+            #"muse_tasks{status="failed"} 1"#, #"muse_queue_depth{lane="online"} 0"#, #"muse_worker_busy_ratio{worker="w-failing"}"#,
+        ] {
+            #expect(metrics.contains(line), "missing: \(line)")
+        }
+    }
+
     @Test func workerRoutesNeedTheWorkerToken() async throws {
         let client = try await RawHTTPClient(port: server.port)
         let response = try await client.request(

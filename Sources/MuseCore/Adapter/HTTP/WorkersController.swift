@@ -9,8 +9,10 @@ public struct WorkersController: Sendable {
     let store: any DispatchStore
     let images: any BlobStore
     let scheduler: Scheduler
+    let metrics: PipelineMetrics
 
-    public init(registry: WorkerRegistry, store: any DispatchStore, images: any BlobStore, scheduler: Scheduler) {
+    public init(registry: WorkerRegistry, store: any DispatchStore, images: any BlobStore, scheduler: Scheduler, metrics: PipelineMetrics) {
+        self.metrics = metrics
         self.registry = registry
         self.store = store
         self.images = images
@@ -97,7 +99,8 @@ public struct WorkersController: Sendable {
             }
             _ = try await store.complete(attemptID: attemptID, images: stored)
         case "failed", "canceled":
-            _ = try await store.fail(attemptID: attemptID, error: body.error ?? TaskError(code: "internal", message: "the worker reported \(body.status)"))
+            let error = body.error ?? TaskError(code: "internal", message: "the worker reported \(body.status)")
+            if try await store.fail(attemptID: attemptID, error: error) != nil { metrics.failed(code: error.code) }
         default:
             throw HTTPError.invalidField("status", "must be succeeded, failed or canceled")
         }

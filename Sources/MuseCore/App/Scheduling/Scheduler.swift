@@ -13,15 +13,18 @@ public final class Scheduler: Service, Sendable {
     private let lease: TimeInterval
     private let logger: Logger
     private let offPeak: OffPeakWindow
+    private let metrics: PipelineMetrics
     private let startedAt = Date()
     private let wakeStream: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
 
     public init(
         store: any DispatchStore, registry: WorkerRegistry, client: any PredictClient, callbackBaseURL: String,
-        maxAttempts: Int = 3, lease: TimeInterval = 600, offPeak: OffPeakWindow = OffPeakWindow(startHour: 1, endHour: 6), logger: Logger
+        maxAttempts: Int = 3, lease: TimeInterval = 600, offPeak: OffPeakWindow = OffPeakWindow(startHour: 1, endHour: 6),
+        metrics: PipelineMetrics, logger: Logger
     ) {
         self.offPeak = offPeak
+        self.metrics = metrics
         self.store = store
         self.registry = registry
         self.client = client
@@ -57,6 +60,7 @@ public final class Scheduler: Service, Sendable {
                     try? await Task.sleep(for: .seconds(1))
                     await requeueLostWorkers()
                     await releaseOffPeakWork()
+                    await refreshGauges()
                     wakeUp()
                 }
             }
@@ -83,6 +87,11 @@ public final class Scheduler: Service, Sendable {
                 return
             }
             registry.bind(id, attemptID: attempt.id)
+            metrics.dispatched(
+                lane: attempt.task.lane, after: Date().timeIntervalSince(attempt.task.createdAt),
+                switchedModel: !worker.modelsLoaded.contains(attempt.task.params.model)
+            )
+            registry.assumeLoaded(id, model: attempt.task.params.model)
             // The push is an HTTP call: run it beside the loop so one slow worker delays nobody.
             Task { await push(attempt, to: worker) }
         }
@@ -98,7 +107,7 @@ public final class Scheduler: Service, Sendable {
             logger.debug("dispatched", metadata: ["task": "\(attempt.task.id)", "attempt": "\(attempt.id)", "worker": "\(attempt.workerID)"])
         } catch {
             logger.warning("worker did not take the job", metadata: ["worker": "\(attempt.workerID)", "error": "\(error)"])
-            _ = try? await store.requeue(attemptID: attempt.id, reason: "worker \(attempt.workerID) refused the job", maxAttempts: maxAttempts)
+            await requeue(attempt.id, reason: "worker \(attempt.workerID) refused the job")
             slotFreed(workerID: attempt.workerID, attemptID: attempt.id)
         }
     }
@@ -110,15 +119,25 @@ public final class Scheduler: Service, Sendable {
         for workerID in registry.removeLost() {
             logger.warning("worker lost", metadata: ["worker": "\(workerID)"])
             for attemptID in (try? await store.attempts(workerID: workerID)) ?? [] {
-                _ = try? await store.requeue(attemptID: attemptID, reason: "worker \(workerID) stopped heart-beating", maxAttempts: maxAttempts)
+                await requeue(attemptID, reason: "worker \(workerID) stopped heart-beating")
             }
         }
         guard Date().timeIntervalSince(startedAt) > registry.lostAfter else { return }
         let live = Set(registry.all.map(\.registration.workerID))
         for attemptID in (try? await store.orphanedAttempts(liveWorkers: live, now: Date())) ?? [] {
             logger.warning("attempt orphaned", metadata: ["attempt": "\(attemptID)"])
-            _ = try? await store.requeue(attemptID: attemptID, reason: "its worker is gone or its lease ran out", maxAttempts: maxAttempts)
+            await requeue(attemptID, reason: "its worker is gone or its lease ran out")
         }
+    }
+
+    private func requeue(_ attemptID: String, reason: String) async {
+        let task = try? await store.requeue(attemptID: attemptID, reason: reason, maxAttempts: maxAttempts)
+        if task?.status == .failed { metrics.failed(code: "worker_lost") }
+    }
+
+    private func refreshGauges() async {
+        if let census = try? await store.census() { metrics.tasks(byStatus: census.byStatus, queuedByLane: census.queuedByLane) }
+        for worker in registry.all { metrics.workerBusy(worker.registration.workerID, worker.busy) }
     }
 
     /// Off-peak work runs inside the window, or earlier on GPUs that would otherwise idle.

@@ -17,11 +17,14 @@ public struct GenerationService: Sendable {
     let submitted: @Sendable () -> Void
     /// Called with a task canceled while it may be on a worker (the scheduler tells the worker).
     let canceledOnWorker: @Sendable (GenerationTask) -> Void
+    let metrics: PipelineMetrics?
 
     public init(
         tasks: any TaskStore, models: any ModelStore, limits: GenerationLimits,
-        submitted: @escaping @Sendable () -> Void = {}, canceledOnWorker: @escaping @Sendable (GenerationTask) -> Void = { _ in }
+        submitted: @escaping @Sendable () -> Void = {}, canceledOnWorker: @escaping @Sendable (GenerationTask) -> Void = { _ in },
+        metrics: PipelineMetrics? = nil
     ) {
+        self.metrics = metrics
         self.tasks = tasks
         self.models = models
         self.resolver = ParamsResolver(limits: limits)
@@ -40,6 +43,7 @@ public struct GenerationService: Sendable {
         let now = Date()
         let task = GenerationTask(id: IDGenerator.make("gen", at: now), tenant: tenant, params: params, createdAt: now)
         try await tasks.insert(task)
+        metrics?.submitted(lane: task.lane)
         submitted()
         return try await view(task)
     }

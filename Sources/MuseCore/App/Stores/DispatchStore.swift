@@ -29,6 +29,8 @@ public protocol DispatchStore: Sendable {
     /// Moves up to `limit` off-peak tasks (oldest first) from scheduled to queued; returns how many.
     func releaseScheduled(limit: Int) async throws -> Int
     func count(status: TaskStatus) async throws -> Int
+    /// Tasks by status, and queued tasks by lane, for the gauges.
+    func census() async throws -> (byStatus: [TaskStatus: Int], queuedByLane: [Priority: Int])
     /// Who may read an image: its tenant.
     func imageTenant(_ imageID: String) async throws -> String?
 }

@@ -98,6 +98,15 @@ public final class WorkerRegistry: Sendable {
         }
     }
 
+    /// A job for `model` went to the worker: until its next heartbeat says otherwise, treat the model as loaded there.
+    public func assumeLoaded(_ id: String, model: String) {
+        workers.withLock { workers in
+            guard var worker = workers[id], !worker.modelsLoaded.contains(model) else { return }
+            worker.modelsLoaded = [model]
+            workers[id] = worker
+        }
+    }
+
     /// Free slots of live workers with the ability.
     public func freeSlots(ability: String, now: Date = Date()) -> Int {
         workers.withLock { workers in

@@ -123,6 +123,19 @@ extension SQLiteTaskStore: DispatchStore {
         }
     }
 
+    public func census() async throws -> (byStatus: [TaskStatus: Int], queuedByLane: [Priority: Int]) {
+        try await database.transaction { db in
+            var byStatus: [TaskStatus: Int] = [:]
+            var byLane: [Priority: Int] = [:]
+            for row in try db.query("SELECT status, lane, count(*) FROM tasks GROUP BY status, lane") {
+                guard let status = TaskStatus(rawValue: row.text(0)) else { continue }
+                byStatus[status, default: 0] += row.int(2)
+                if status == .queued, let lane = Priority(rawValue: row.text(1)) { byLane[lane, default: 0] += row.int(2) }
+            }
+            return (byStatus, byLane)
+        }
+    }
+
     public func imageTenant(_ imageID: String) async throws -> String? {
         try await database.transaction { db in try db.query("SELECT tenant FROM images WHERE id = ?", [.text(imageID)]).first?.text(0) }
     }

@@ -1,0 +1,58 @@
+import CoreMetrics
+import Foundation
+import Synchronization
+
+/// The pipeline's metrics for operators (exported at /metrics): submits, failures by code,
+/// dispatch latency, model switches, and gauges refreshed each scheduler sweep (queue depth per
+/// lane, tasks by status, each worker's busy ratio).
+public final class PipelineMetrics: Sendable {
+    private let factory: any MetricsFactory
+    private let modelSwitches: Counter
+    private let handles = Mutex<[String: AnyObject]>([:])
+
+    public init(factory: any MetricsFactory) {
+        self.factory = factory
+        modelSwitches = Counter(label: "muse_model_switches_total", factory: factory)
+    }
+
+    private func handle<T: AnyObject>(_ key: String, _ make: () -> T) -> T {
+        handles.withLock { handles in
+            if let existing = handles[key] as? T { return existing }
+            let made = make()
+            handles[key] = made
+            return made
+        }
+    }
+
+    public func submitted(lane: Priority) {
+        handle("submitted.\(lane.rawValue)") { Counter(label: "muse_tasks_submitted_total", dimensions: [("lane", lane.rawValue)], factory: factory) }
+            .increment()
+    }
+
+    public func failed(code: String) {
+        handle("failed.\(code)") { Counter(label: "muse_task_failures_total", dimensions: [("code", code)], factory: factory) }.increment()
+    }
+
+    /// From commit to the moment a worker got the job.
+    public func dispatched(lane: Priority, after latency: TimeInterval, switchedModel: Bool) {
+        handle("dispatch.\(lane.rawValue)") {
+            Timer(label: "muse_dispatch_latency_seconds", dimensions: [("lane", lane.rawValue)], preferredDisplayUnit: .seconds, factory: factory)
+        }.recordNanoseconds(Int64(max(0, latency) * 1_000_000_000))
+        if switchedModel { modelSwitches.increment() }
+    }
+
+    public func tasks(byStatus counts: [TaskStatus: Int], queuedByLane: [Priority: Int]) {
+        for status in TaskStatus.allCases {
+            handle("status.\(status.rawValue)") { Gauge(label: "muse_tasks", dimensions: [("status", status.rawValue)], factory: factory) }
+                .record(counts[status] ?? 0)
+        }
+        for lane in Priority.allCases {
+            handle("queue.\(lane.rawValue)") { Gauge(label: "muse_queue_depth", dimensions: [("lane", lane.rawValue)], factory: factory) }
+                .record(queuedByLane[lane] ?? 0)
+        }
+    }
+
+    public func workerBusy(_ workerID: String, _ busy: Double) {
+        handle("busy.\(workerID)") { Gauge(label: "muse_worker_busy_ratio", dimensions: [("worker", workerID)], factory: factory) }.record(busy)
+    }
+}
