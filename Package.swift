@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "muse-internal", targets: ["MuseInternal"]),
         .executable(name: "muse-cloud", targets: ["MuseCloud"]),
         .executable(name: "muse-worker-sim", targets: ["MuseWorkerSim"]),
+        .executable(name: "muse-bench", targets: ["MuseBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -70,6 +71,17 @@ let package = Package(
         .executableTarget(
             name: "MuseWorkerSim",
             dependencies: ["MuseCore", "MuseHTTP", "CZlib", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
+        // The load client of scripts/bench/generation.sh.
+        .executableTarget(
+            name: "MuseBench",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strict
         ),
         .executableTarget(name: "MuseCloud", dependencies: ["MuseCore", "MuseHTTP", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "HTTPTypes", package: "swift-http-types")], swiftSettings: strict),

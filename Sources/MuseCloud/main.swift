@@ -32,6 +32,7 @@ struct Serve: AsyncParsableCommand {
             store: stores.tasks, registry: workers,
             client: WorkerPoolPredictClient(pool: runtime.blockingPool, token: workerToken),
             callbackBaseURL: runtime.callbackBaseURL, maxAttempts: runtime.config.maxAttempts, offPeak: runtime.config.offPeak,
+            modelAffinity: runtime.config.modelAffinity, maxAffinityWait: runtime.config.maxAffinityWait,
             metrics: pipelineMetrics, logger: runtime.logger
         )
         let generations = GenerationService(

@@ -18,6 +18,7 @@ final class SimulatedGPU: Sendable {
         var attemptID: String
         var params: GenerationParams
         var callbackURL: String
+        var accepted = ContinuousClock.now
     }
 
     enum Status: String, Sendable {
@@ -47,7 +48,7 @@ final class SimulatedGPU: Sendable {
         (queue, enqueue) = AsyncStream.makeStream(of: Job.self)
     }
 
-    /// Accepts jobs unless that would queue more than one round of slots; false means 429.
+    /// Accepts jobs while at most one more per slot waits (the server prefetches one); false means 429.
     func accept(_ jobs: [Job]) -> Bool {
         let accepted = state.withLock { state in
             guard state.pending + jobs.count <= settings.slots * 2 else { return false }
@@ -99,6 +100,7 @@ final class SimulatedGPU: Sendable {
 
     private func execute(_ job: Job) async {
         let params = job.params
+        let started = ContinuousClock.now
         let switchModel = state.withLock { state -> Bool in
             state.jobs[job.attemptID] = (.running, 0)
             state.busy.append((Date(), nil))
@@ -113,6 +115,7 @@ final class SimulatedGPU: Sendable {
             }
         }
         if switchModel { try? await Task.sleep(for: settings.modelLoad) }
+        let loaded = ContinuousClock.now
         let steps = max(1, params.steps)
         let perStep = settings.latencyPerImage * params.numImages / steps
         var lastReport = ContinuousClock.now - .seconds(1)
@@ -120,7 +123,7 @@ final class SimulatedGPU: Sendable {
             try? await Task.sleep(for: perStep)
             if state.withLock({ $0.canceled.contains(job.attemptID) }) {
                 finish(job, .canceled)
-                await callbacks.result(job.callbackURL, ResultBody(status: "canceled", images: nil, error: nil))
+                await callbacks.result(job.callbackURL, ResultBody(status: "canceled", images: nil, error: nil, timings: nil))
                 return
             }
             let progress = Double(step) / Double(steps)
@@ -128,14 +131,23 @@ final class SimulatedGPU: Sendable {
             // One progress call per step, coalesced to at most one per 100 ms.
             if step < steps, ContinuousClock.now - lastReport >= .milliseconds(100) {
                 lastReport = .now
-                await callbacks.progress(job.callbackURL, ProgressBody(progress: progress, step: step, totalSteps: steps))
+                // Reported beside the GPU loop, as a real worker's CPU side would.
+                let body = ProgressBody(progress: progress, step: step, totalSteps: steps)
+                Task { [callbacks] in await callbacks.progress(job.callbackURL, body) }
             }
         }
+        let timings = ResultBody.Timings(queueMs: Self.ms(started - job.accepted), loadMs: Self.ms(loaded - started), inferMs: Self.ms(ContinuousClock.now - loaded))
         if Double.random(in: 0..<1) < settings.failRate {
             finish(job, .failed)
-            await callbacks.result(job.callbackURL, ResultBody(status: "failed", images: nil, error: TaskError(code: "internal", message: "simulated failure (--fail-rate)")))
+            await callbacks.result(job.callbackURL, ResultBody(status: "failed", images: nil, error: TaskError(code: "internal", message: "simulated failure (--fail-rate)"), timings: timings))
             return
         }
+        finish(job, .succeeded)
+        // Encoding and upload happen off the GPU loop, so the next job starts at once.
+        Task { [callbacks] in await callbacks.result(job.callbackURL, Self.succeeded(params, timings)) }
+    }
+
+    private static func succeeded(_ params: GenerationParams, _ timings: ResultBody.Timings) -> ResultBody {
         let images = (0..<params.numImages).map { k in
             let seed = params.seed + Int64(k)
             let png = SimulatedImage.png(
@@ -144,8 +156,11 @@ final class SimulatedGPU: Sendable {
             )
             return ResultBody.Image(pngBase64: Data(png).base64EncodedString(), seed: seed, width: params.width, height: params.height)
         }
-        finish(job, .succeeded)
-        await callbacks.result(job.callbackURL, ResultBody(status: "succeeded", images: images, error: nil))
+        return ResultBody(status: "succeeded", images: images, error: nil, timings: timings)
+    }
+
+    private static func ms(_ duration: Duration) -> Int {
+        Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
     }
 
     private func finish(_ job: Job, _ status: Status) {
@@ -177,7 +192,20 @@ struct ResultBody: Encodable {
         }
     }
 
+    struct Timings: Encodable {
+        var queueMs: Int
+        var loadMs: Int
+        var inferMs: Int
+
+        enum CodingKeys: String, CodingKey {
+            case queueMs = "queue_ms"
+            case loadMs = "load_ms"
+            case inferMs = "infer_ms"
+        }
+    }
+
     var status: String
     var images: [Image]?
     var error: TaskError?
+    var timings: Timings?
 }

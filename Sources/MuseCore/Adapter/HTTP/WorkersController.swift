@@ -97,10 +97,10 @@ public struct WorkersController: Sendable {
                 try await images.put(id + ".png", [UInt8](png))
                 stored.append(TaskImage(id: id, width: image.width, height: image.height, seed: image.seed))
             }
-            _ = try await store.complete(attemptID: attemptID, images: stored)
+            _ = try await store.complete(attemptID: attemptID, images: stored, timings: body.timings)
         case "failed", "canceled":
             let error = body.error ?? TaskError(code: "internal", message: "the worker reported \(body.status)")
-            if try await store.fail(attemptID: attemptID, error: error) != nil { metrics.failed(code: error.code) }
+            if try await store.fail(attemptID: attemptID, error: error, timings: body.timings) != nil { metrics.failed(code: error.code) }
         default:
             throw HTTPError.invalidField("status", "must be succeeded, failed or canceled")
         }

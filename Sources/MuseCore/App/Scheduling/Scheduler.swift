@@ -14,6 +14,10 @@ public final class Scheduler: Service, Sendable {
     private let logger: Logger
     private let offPeak: OffPeakWindow
     private let metrics: PipelineMetrics
+    /// Prefer tasks for models a worker has loaded (off: first come, any free worker — the bench's baseline).
+    private let modelAffinity: Bool
+    /// How long affinity may make a task wait before it goes first anyway.
+    private let maxAffinityWait: TimeInterval
     private let startedAt = Date()
     private let wakeStream: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
@@ -21,8 +25,10 @@ public final class Scheduler: Service, Sendable {
     public init(
         store: any DispatchStore, registry: WorkerRegistry, client: any PredictClient, callbackBaseURL: String,
         maxAttempts: Int = 3, lease: TimeInterval = 600, offPeak: OffPeakWindow = OffPeakWindow(startHour: 1, endHour: 6),
-        metrics: PipelineMetrics, logger: Logger
+        modelAffinity: Bool = true, maxAffinityWait: TimeInterval = 10, metrics: PipelineMetrics, logger: Logger
     ) {
+        self.modelAffinity = modelAffinity
+        self.maxAffinityWait = maxAffinityWait
         self.offPeak = offPeak
         self.metrics = metrics
         self.store = store
@@ -77,7 +83,10 @@ public final class Scheduler: Service, Sendable {
             let id = worker.registration.workerID
             let attempt: Attempt?
             do {
-                attempt = try await store.claimNext(workerID: id, preferredModels: worker.modelsLoaded, leaseUntil: Date().addingTimeInterval(lease))
+                attempt = try await store.claimNext(
+                    workerID: id, preferredModels: modelAffinity ? worker.modelsLoaded : [],
+                    agedBefore: Date().addingTimeInterval(-maxAffinityWait), leaseUntil: Date().addingTimeInterval(lease)
+                )
             } catch {
                 logger.error("claiming a task failed", metadata: ["error": "\(error)"])
                 attempt = nil

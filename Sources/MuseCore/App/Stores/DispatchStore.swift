@@ -1,4 +1,5 @@
 import Foundation
+import MuseHTTP
 
 /// One try of a task on one worker.
 public struct Attempt: Sendable, Equatable {
@@ -13,12 +14,14 @@ public struct Attempt: Sendable, Equatable {
 public protocol DispatchStore: Sendable {
     /// Claims the next queued task for a worker (online first, then a model it has loaded,
     /// then the oldest): queued → dispatched with a new attempt and lease.
-    func claimNext(workerID: String, preferredModels: [String], leaseUntil: Date) async throws -> Attempt?
+    /// Tasks waiting since before `agedBefore` go first whatever their model, so affinity never starves one.
+    func claimNext(workerID: String, preferredModels: [String], agedBefore: Date, leaseUntil: Date) async throws -> Attempt?
     /// The task whose current attempt this is, if it still is.
     func currentAttempt(_ attemptID: String) async throws -> Attempt?
     func recordProgress(attemptID: String, progress: Double) async throws -> GenerationTask?
-    func complete(attemptID: String, images: [TaskImage]) async throws -> GenerationTask?
-    func fail(attemptID: String, error: TaskError) async throws -> GenerationTask?
+    /// `timings` is the worker's report (queue, load, inference), kept for benchmarks and diagnosis.
+    func complete(attemptID: String, images: [TaskImage], timings: JSONValue?) async throws -> GenerationTask?
+    func fail(attemptID: String, error: TaskError, timings: JSONValue?) async throws -> GenerationTask?
     /// Puts an attempt's task back in the queue (a lost lease), or fails it after `maxAttempts`.
     func requeue(attemptID: String, reason: String, maxAttempts: Int) async throws -> GenerationTask?
     /// Current attempts held by a worker.

@@ -15,8 +15,13 @@ public final class WorkerRegistry: Sendable {
         /// Slots taken by a dispatch round that has not yet bound them to an attempt.
         public var reserved: Int
 
-        var freeSlots: Int { registration.slots - inFlight.count - reserved }
+        /// Each slot holds one running job and `prefetch` more waiting on the worker, so a worker
+        /// never idles for the round trip between finishing a job and receiving the next.
+        var freeSlots: Int { registration.slots * (1 + WorkerRegistry.prefetch) - inFlight.count - reserved }
     }
+
+    /// Jobs queued on a worker per slot beyond the running one.
+    static let prefetch = 1
 
     private let workers = Mutex<[String: Worker]>([:])
     /// A worker silent for this long is lost (3 missed heartbeats of 2 s).

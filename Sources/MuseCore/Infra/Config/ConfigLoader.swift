@@ -111,7 +111,9 @@ public struct ConfigLoader: Sendable {
             workerToken: try string(reader, "worker.token"),
             workerCallbackURL: try string(reader, "worker.callback_url"),
             maxAttempts: try int(reader, "worker.max_attempts"),
-            offPeak: OffPeakWindow(startHour: try int(reader, "scheduling.offpeak_start_hour"), endHour: try int(reader, "scheduling.offpeak_end_hour"))
+            offPeak: OffPeakWindow(startHour: try int(reader, "scheduling.offpeak_start_hour"), endHour: try int(reader, "scheduling.offpeak_end_hour")),
+            modelAffinity: try bool(reader, "scheduling.model_affinity"),
+            maxAffinityWait: Double(try int(reader, "scheduling.max_affinity_wait_ms")) / 1000
         )
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import MuseHTTP
 import NIOCore
@@ -19,4 +20,6 @@ public struct MuseConfig: Sendable {
     public var workerCallbackURL: String
     public var maxAttempts: Int
     public var offPeak: OffPeakWindow
+    public var modelAffinity: Bool
+    public var maxAffinityWait: TimeInterval
 }

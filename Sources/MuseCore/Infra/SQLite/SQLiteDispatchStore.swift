@@ -1,19 +1,13 @@
 import Foundation
+import MuseHTTP
 
 /// `DispatchStore` on the same SQLite tasks table.
 extension SQLiteTaskStore: DispatchStore {
-    public func claimNext(workerID: String, preferredModels: [String], leaseUntil: Date) async throws -> Attempt? {
+    public func claimNext(workerID: String, preferredModels: [String], agedBefore: Date, leaseUntil: Date) async throws -> Attempt? {
         let attemptID = IDGenerator.make("att")
-        let models = preferredModels.isEmpty ? [""] : preferredModels
-        let placeholders = models.map { _ in "?" }.joined(separator: ", ")
         let now = Date()
         return try await database.transaction { db in
-            guard
-                let id = try db.query(
-                    "SELECT id FROM tasks WHERE status = 'queued' ORDER BY lane = 'online' DESC, model IN (\(placeholders)) DESC, id LIMIT 1",
-                    models.map { .text($0) }
-                ).first?.text(0)
-            else { return nil }
+            guard let id = try Self.nextQueued(db, preferredModels: preferredModels, agedBefore: agedBefore) else { return nil }
             try db.execute(
                 """
                 UPDATE tasks SET status = 'dispatched', attempt_id = ?, worker_id = ?, lease_expires_at = ?,
@@ -24,6 +18,28 @@ extension SQLiteTaskStore: DispatchStore {
             guard let row = try db.query("SELECT \(Self.columns) FROM tasks WHERE id = ?", [.text(id)]).first else { return nil }
             return Attempt(id: attemptID, task: try Self.decode(row), workerID: workerID)
         }
+    }
+
+    /// The claim order, as a few index seeks instead of sorting the whole queue: online before
+    /// offline; within a lane the oldest task if it has waited past `agedBefore`, else the oldest
+    /// for a preferred model, else the oldest.
+    private static func nextQueued(_ db: SQLiteConnection, preferredModels: [String], agedBefore: Date) throws -> String? {
+        for lane in ["online", "offline"] {
+            guard let oldest = try db.query(
+                "SELECT id, created_at FROM tasks WHERE status = 'queued' AND lane = ? ORDER BY id LIMIT 1", [.text(lane)]
+            ).first else { continue }
+            if preferredModels.isEmpty || (oldest.date(1) ?? .distantFuture) < agedBefore { return oldest.text(0) }
+            var best: String?
+            for model in preferredModels {
+                if let id = try db.query(
+                    "SELECT id FROM tasks WHERE status = 'queued' AND lane = ? AND model = ? ORDER BY id LIMIT 1", [.text(lane), .text(model)]
+                ).first?.text(0), best.map({ id < $0 }) ?? true {
+                    best = id
+                }
+            }
+            return best ?? oldest.text(0)
+        }
+        return nil
     }
 
     public func currentAttempt(_ attemptID: String) async throws -> Attempt? {
@@ -54,12 +70,12 @@ extension SQLiteTaskStore: DispatchStore {
         try await update(attemptID, from: [.dispatched, .running], "status = 'running', progress = max(progress, ?)", [.real(min(1, max(0, progress)))])
     }
 
-    public func complete(attemptID: String, images: [TaskImage]) async throws -> GenerationTask? {
+    public func complete(attemptID: String, images: [TaskImage], timings: JSONValue?) async throws -> GenerationTask? {
         let now = Date()
         return try await update(
             attemptID, from: [.dispatched, .running],
-            "status = 'succeeded', progress = 1, images = ?, finished_at = ?, lease_expires_at = NULL",
-            [try SQLiteJSON.encode(images), now.sqliteMillis]
+            "status = 'succeeded', progress = 1, images = ?, finished_at = ?, lease_expires_at = NULL, worker_timings = ?",
+            [try SQLiteJSON.encode(images), now.sqliteMillis, try timings.map(SQLiteJSON.encode) ?? .null]
         ) { db, task in
             for image in images {
                 try db.execute(
@@ -70,10 +86,10 @@ extension SQLiteTaskStore: DispatchStore {
         }
     }
 
-    public func fail(attemptID: String, error: TaskError) async throws -> GenerationTask? {
+    public func fail(attemptID: String, error: TaskError, timings: JSONValue?) async throws -> GenerationTask? {
         try await update(
-            attemptID, from: [.dispatched, .running], "status = 'failed', error = ?, finished_at = ?, lease_expires_at = NULL",
-            [try SQLiteJSON.encode(error), Date().sqliteMillis]
+            attemptID, from: [.dispatched, .running], "status = 'failed', error = ?, finished_at = ?, lease_expires_at = NULL, worker_timings = ?",
+            [try SQLiteJSON.encode(error), Date().sqliteMillis, try timings.map(SQLiteJSON.encode) ?? .null]
         )
     }
 

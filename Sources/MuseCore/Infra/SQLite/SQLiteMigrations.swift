@@ -39,7 +39,8 @@ enum SQLiteMigrations {
             finished_at INTEGER,
             attempt_id TEXT,
             worker_id TEXT,
-            lease_expires_at INTEGER
+            lease_expires_at INTEGER,
+            worker_timings TEXT
         );
         CREATE UNIQUE INDEX tasks_by_attempt ON tasks (attempt_id);
         CREATE INDEX tasks_by_worker ON tasks (worker_id, status);
@@ -54,7 +55,8 @@ enum SQLiteMigrations {
         );
         CREATE INDEX tasks_by_tenant ON tasks (tenant, id);
         CREATE INDEX tasks_by_tenant_status ON tasks (tenant, status, id);
-        CREATE INDEX tasks_queue ON tasks (status, lane, id)
+        CREATE INDEX tasks_queue ON tasks (status, lane, id);
+        CREATE INDEX tasks_queue_by_model ON tasks (status, lane, model, id)
         """
     ]
 }
