@@ -35,11 +35,11 @@ struct Callbacks: Sendable {
         await post(server + "/internal/v1/workers/\(workerID)/heartbeat", beat)
     }
 
-    func progress(_ callbackURL: String, _ body: ProgressBody) async {
+    func progress(_ callbackURL: String, _ body: WorkerProgress) async {
         _ = await post(callbackURL + "/progress", body)
     }
 
-    func result(_ callbackURL: String, _ body: ResultBody) async {
+    func result(_ callbackURL: String, _ body: WorkerResult) async {
         for attempt in 1...5 {
             if let status = await post(callbackURL + "/result", body), status < 500 { return }
             logger.warning("result callback failed; retrying", metadata: ["attempt": "\(attempt)"])

@@ -123,7 +123,7 @@ final class SimulatedGPU: Sendable {
             try? await Task.sleep(for: perStep)
             if state.withLock({ $0.canceled.contains(job.attemptID) }) {
                 finish(job, .canceled)
-                await callbacks.result(job.callbackURL, ResultBody(status: "canceled", images: nil, error: nil, timings: nil))
+                await callbacks.result(job.callbackURL, WorkerResult(status: "canceled"))
                 return
             }
             let progress = Double(step) / Double(steps)
@@ -132,14 +132,14 @@ final class SimulatedGPU: Sendable {
             if step < steps, ContinuousClock.now - lastReport >= .milliseconds(100) {
                 lastReport = .now
                 // Reported beside the GPU loop, as a real worker's CPU side would.
-                let body = ProgressBody(progress: progress, step: step, totalSteps: steps)
+                let body = WorkerProgress(progress: progress, step: step, totalSteps: steps)
                 Task { [callbacks] in await callbacks.progress(job.callbackURL, body) }
             }
         }
-        let timings = ResultBody.Timings(queueMs: Self.ms(started - job.accepted), loadMs: Self.ms(loaded - started), inferMs: Self.ms(ContinuousClock.now - loaded))
+        let timings = WorkerTimings(queueMs: Self.ms(started - job.accepted), loadMs: Self.ms(loaded - started), inferMs: Self.ms(ContinuousClock.now - loaded))
         if Double.random(in: 0..<1) < settings.failRate {
             finish(job, .failed)
-            await callbacks.result(job.callbackURL, ResultBody(status: "failed", images: nil, error: TaskError(code: "internal", message: "simulated failure (--fail-rate)"), timings: timings))
+            await callbacks.result(job.callbackURL, WorkerResult(status: "failed", error: TaskError(code: "internal", message: "simulated failure (--fail-rate)"), timings: timings))
             return
         }
         finish(job, .succeeded)
@@ -147,16 +147,16 @@ final class SimulatedGPU: Sendable {
         Task { [callbacks] in await callbacks.result(job.callbackURL, Self.succeeded(params, timings)) }
     }
 
-    private static func succeeded(_ params: GenerationParams, _ timings: ResultBody.Timings) -> ResultBody {
+    private static func succeeded(_ params: GenerationParams, _ timings: WorkerTimings) -> WorkerResult {
         let images = (0..<params.numImages).map { k in
             let seed = params.seed + Int64(k)
             let png = SimulatedImage.png(
                 model: params.model, prompt: params.prompt, negativePrompt: params.negativePrompt, seed: seed,
                 width: params.width, height: params.height, steps: params.steps
             )
-            return ResultBody.Image(pngBase64: Data(png).base64EncodedString(), seed: seed, width: params.width, height: params.height)
+            return WorkerResult.Image(pngBase64: Data(png).base64EncodedString(), seed: seed, width: params.width, height: params.height)
         }
-        return ResultBody(status: "succeeded", images: images, error: nil, timings: timings)
+        return WorkerResult(status: "succeeded", images: images, timings: timings)
     }
 
     private static func ms(_ duration: Duration) -> Int {
@@ -168,44 +168,3 @@ final class SimulatedGPU: Sendable {
     }
 }
 
-struct ProgressBody: Encodable {
-    var progress: Double
-    var step: Int
-    var totalSteps: Int
-
-    enum CodingKeys: String, CodingKey {
-        case progress, step
-        case totalSteps = "total_steps"
-    }
-}
-
-struct ResultBody: Encodable {
-    struct Image: Encodable {
-        var pngBase64: String
-        var seed: Int64
-        var width: Int
-        var height: Int
-
-        enum CodingKeys: String, CodingKey {
-            case seed, width, height
-            case pngBase64 = "png_base64"
-        }
-    }
-
-    struct Timings: Encodable {
-        var queueMs: Int
-        var loadMs: Int
-        var inferMs: Int
-
-        enum CodingKeys: String, CodingKey {
-            case queueMs = "queue_ms"
-            case loadMs = "load_ms"
-            case inferMs = "infer_ms"
-        }
-    }
-
-    var status: String
-    var images: [Image]?
-    var error: TaskError?
-    var timings: Timings?
-}

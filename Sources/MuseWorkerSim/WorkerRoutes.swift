@@ -9,39 +9,25 @@ struct WorkerRoutes: Sendable {
     let abilities: [String]
     let maxBatch: Int
 
-    struct JobBody: Decodable {
-        var attemptID: String
-        var kind: String
-        var params: GenerationParams
-        var callbackURL: String
-        var deadline: String?
-
-        enum CodingKeys: String, CodingKey {
-            case kind, params, deadline
-            case attemptID = "attempt_id"
-            case callbackURL = "callback_url"
-        }
-    }
-
     /// One job, or `{"jobs": [...]}` for a batch.
     enum Submission: Decodable {
-        case single(JobBody)
-        case batch([JobBody])
+        case single(WorkerJob)
+        case batch([WorkerJob])
 
         enum Keys: String, CodingKey { case jobs }
 
         init(from decoder: any Decoder) throws {
             if let batch = try? decoder.container(keyedBy: Keys.self), batch.contains(.jobs) {
-                self = .batch(try batch.decode([JobBody].self, forKey: .jobs))
+                self = .batch(try batch.decode([WorkerJob].self, forKey: .jobs))
             } else {
-                self = .single(try JobBody(from: decoder))
+                self = .single(try WorkerJob(from: decoder))
             }
         }
     }
 
     func register(on router: Router) {
         router.post("/v1/jobs") { request, _ in
-            let jobs: [JobBody]
+            let jobs: [WorkerJob]
             switch try JSONBody.decode(Submission.self, from: request) {
             case .single(let job): jobs = [job]
             case .batch(let batch): jobs = batch

@@ -19,37 +19,6 @@ public struct WorkersController: Sendable {
         self.scheduler = scheduler
     }
 
-    struct Progress: Decodable {
-        var progress: Double
-        var step: Int?
-        var totalSteps: Int?
-        var preview: JSONValue?
-
-        enum CodingKeys: String, CodingKey {
-            case progress, step, preview
-            case totalSteps = "total_steps"
-        }
-    }
-
-    struct Result: Decodable {
-        struct Image: Decodable {
-            var pngBase64: String
-            var seed: Int64
-            var width: Int
-            var height: Int
-
-            enum CodingKeys: String, CodingKey {
-                case seed, width, height
-                case pngBase64 = "png_base64"
-            }
-        }
-
-        var status: String
-        var images: [Image]?
-        var error: TaskError?
-        var timings: JSONValue?
-    }
-
     private static let ok = ByteBuffer(string: #"{"ok":true}"#)
 
     public func register(on router: Router) {
@@ -70,18 +39,18 @@ public struct WorkersController: Sendable {
             return .bytes(Self.ok, contentType: "application/json")
         }
         router.post("/internal/v1/attempts/{attempt_id}/progress") { request, _ in
-            let body = try JSONBody.decode(Progress.self, from: request)
+            let body = try JSONBody.decode(WorkerProgress.self, from: request)
             _ = try await store.recordProgress(attemptID: try request.parameters.require("attempt_id"), progress: body.progress)
             return .bytes(Self.ok, contentType: "application/json")
         }
         router.post("/internal/v1/attempts/{attempt_id}/result", maxBodyBytes: 128 << 20) { request, _ in
-            try await result(attemptID: try request.parameters.require("attempt_id"), try JSONBody.decode(Result.self, from: request))
+            try await result(attemptID: try request.parameters.require("attempt_id"), try JSONBody.decode(WorkerResult.self, from: request))
             return .bytes(Self.ok, contentType: "application/json")
         }
     }
 
     /// At-least-once safe: a result for an attempt that is no longer current changes nothing.
-    private func result(attemptID: String, _ body: Result) async throws {
+    private func result(attemptID: String, _ body: WorkerResult) async throws {
         guard let attempt = try await store.currentAttempt(attemptID) else { return }
         // The slot is free whatever happens to the task (it may have been canceled meanwhile).
         defer { scheduler.slotFreed(workerID: attempt.workerID, attemptID: attemptID) }

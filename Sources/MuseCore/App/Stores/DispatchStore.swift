@@ -1,5 +1,4 @@
 import Foundation
-import MuseHTTP
 
 /// One try of a task on one worker.
 public struct Attempt: Sendable, Equatable {
@@ -20,8 +19,8 @@ public protocol DispatchStore: Sendable {
     func currentAttempt(_ attemptID: String) async throws -> Attempt?
     func recordProgress(attemptID: String, progress: Double) async throws -> GenerationTask?
     /// `timings` is the worker's report (queue, load, inference), kept for benchmarks and diagnosis.
-    func complete(attemptID: String, images: [TaskImage], timings: JSONValue?) async throws -> GenerationTask?
-    func fail(attemptID: String, error: TaskError, timings: JSONValue?) async throws -> GenerationTask?
+    func complete(attemptID: String, images: [TaskImage], timings: WorkerTimings?) async throws -> GenerationTask?
+    func fail(attemptID: String, error: TaskError, timings: WorkerTimings?) async throws -> GenerationTask?
     /// Puts an attempt's task back in the queue (a lost lease), or fails it after `maxAttempts`.
     func requeue(attemptID: String, reason: String, maxAttempts: Int) async throws -> GenerationTask?
     /// Current attempts held by a worker.

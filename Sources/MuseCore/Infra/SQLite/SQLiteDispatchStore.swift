@@ -1,5 +1,4 @@
 import Foundation
-import MuseHTTP
 
 /// `DispatchStore` on the same SQLite tasks table.
 extension SQLiteTaskStore: DispatchStore {
@@ -70,7 +69,7 @@ extension SQLiteTaskStore: DispatchStore {
         try await update(attemptID, from: [.dispatched, .running], "status = 'running', progress = max(progress, ?)", [.real(min(1, max(0, progress)))])
     }
 
-    public func complete(attemptID: String, images: [TaskImage], timings: JSONValue?) async throws -> GenerationTask? {
+    public func complete(attemptID: String, images: [TaskImage], timings: WorkerTimings?) async throws -> GenerationTask? {
         let now = Date()
         return try await update(
             attemptID, from: [.dispatched, .running],
@@ -86,7 +85,7 @@ extension SQLiteTaskStore: DispatchStore {
         }
     }
 
-    public func fail(attemptID: String, error: TaskError, timings: JSONValue?) async throws -> GenerationTask? {
+    public func fail(attemptID: String, error: TaskError, timings: WorkerTimings?) async throws -> GenerationTask? {
         try await update(
             attemptID, from: [.dispatched, .running], "status = 'failed', error = ?, finished_at = ?, lease_expires_at = NULL, worker_timings = ?",
             [try SQLiteJSON.encode(error), Date().sqliteMillis, try timings.map(SQLiteJSON.encode) ?? .null]

@@ -13,24 +13,10 @@ public struct WorkerPoolPredictClient: PredictClient {
         self.token = token
     }
 
-    struct JobBody: Encodable {
-        var attemptID: String
-        var kind = "txt2img"
-        var params: GenerationParams
-        var callbackURL: String
-        var deadline: String
-
-        enum CodingKeys: String, CodingKey {
-            case kind, params, deadline
-            case attemptID = "attempt_id"
-            case callbackURL = "callback_url"
-        }
-    }
-
     public func submit(_ job: PredictJob, workerURL: String) async throws {
-        let body = JobBody(
+        let body = WorkerJob(
             attemptID: job.attemptID, kind: job.params.initImage == nil ? "txt2img" : "img2img", params: job.params,
-            callbackURL: job.callbackURL, deadline: APITime.format(job.deadline) ?? ""
+            callbackURL: job.callbackURL, deadline: APITime.format(job.deadline)
         )
         let bytes = Array(buffer: try JSONBody.encode(body))
         let response = try await pool.run { [http, token] in

@@ -1,0 +1,96 @@
+import MuseHTTP
+
+/// The bodies of WORKER-PROTOCOL.md that both sides write and read: the server sends jobs and
+/// reads progress and results; a worker (the simulator) does the reverse.
+public struct WorkerJob: Sendable, Codable {
+    public var attemptID: String
+    public var kind: String
+    public var params: GenerationParams
+    public var callbackURL: String
+    public var deadline: String?
+
+    enum CodingKeys: String, CodingKey {
+        case kind, params, deadline
+        case attemptID = "attempt_id"
+        case callbackURL = "callback_url"
+    }
+
+    public init(attemptID: String, kind: String, params: GenerationParams, callbackURL: String, deadline: String?) {
+        self.attemptID = attemptID
+        self.kind = kind
+        self.params = params
+        self.callbackURL = callbackURL
+        self.deadline = deadline
+    }
+}
+
+/// `POST {callback_url}/progress`.
+public struct WorkerProgress: Sendable, Codable {
+    public var progress: Double
+    public var step: Int?
+    public var totalSteps: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case progress, step
+        case totalSteps = "total_steps"
+    }
+
+    public init(progress: Double, step: Int?, totalSteps: Int?) {
+        self.progress = progress
+        self.step = step
+        self.totalSteps = totalSteps
+    }
+}
+
+/// Where a job's time went on the worker.
+public struct WorkerTimings: Sendable, Codable, Equatable {
+    public var queueMs: Int
+    public var loadMs: Int
+    public var inferMs: Int
+
+    enum CodingKeys: String, CodingKey {
+        case queueMs = "queue_ms"
+        case loadMs = "load_ms"
+        case inferMs = "infer_ms"
+    }
+
+    public init(queueMs: Int, loadMs: Int, inferMs: Int) {
+        self.queueMs = queueMs
+        self.loadMs = loadMs
+        self.inferMs = inferMs
+    }
+}
+
+/// `POST {callback_url}/result`.
+public struct WorkerResult: Sendable, Codable {
+    public struct Image: Sendable, Codable {
+        public var pngBase64: String
+        public var seed: Int64
+        public var width: Int
+        public var height: Int
+
+        enum CodingKeys: String, CodingKey {
+            case seed, width, height
+            case pngBase64 = "png_base64"
+        }
+
+        public init(pngBase64: String, seed: Int64, width: Int, height: Int) {
+            self.pngBase64 = pngBase64
+            self.seed = seed
+            self.width = width
+            self.height = height
+        }
+    }
+
+    public var status: String
+    public var images: [Image]?
+    public var error: TaskError?
+    public var timings: WorkerTimings?
+
+    public init(status: String, images: [Image]? = nil, error: TaskError? = nil, timings: WorkerTimings? = nil) {
+        self.status = status
+        self.images = images
+        self.error = error
+        self.timings = timings
+    }
+}
