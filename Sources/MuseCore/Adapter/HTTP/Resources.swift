@@ -1,13 +1,6 @@
 import Foundation
 import MuseHTTP
 
-/// RFC 3339 UTC with milliseconds, the form of every time in the API.
-enum APITime {
-    static func format(_ date: Date?) -> String? {
-        date.map { $0.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: true).timeSeparator(.colon)) + "Z" }
-    }
-}
-
 /// `{"data": [...], "next_cursor": "…"|null}`.
 struct ListResource<Item: Encodable>: Encodable {
     var data: [Item]

@@ -31,6 +31,7 @@ public struct CatalogService: Sendable {
     }
 
     /// Imports the file on first start only, when the catalogue is empty; a missing file is fine.
+    @discardableResult
     public func importIfEmpty(_ path: String) async throws -> Int {
         guard try await store.count() == 0, FileManager.default.fileExists(atPath: path) else { return 0 }
         return try await importFile(path)

@@ -16,6 +16,7 @@ public final class SQLiteDatabase: Sendable {
     }
 
     /// Runs `body` in one transaction on the blocking pool; any throw rolls it back.
+    @discardableResult
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         try await pool.run { [self] in
             try exclusive.withLock { _ in
@@ -25,7 +26,7 @@ public final class SQLiteDatabase: Sendable {
                     try connection.execute("COMMIT")
                     return result
                 } catch {
-                    try? connection.execute("ROLLBACK")
+                    _ = try? connection.execute("ROLLBACK")
                     throw error
                 }
             }

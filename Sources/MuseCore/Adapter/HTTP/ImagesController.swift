@@ -1,0 +1,25 @@
+import MuseHTTP
+import NIOCore
+
+/// `GET /v1/images/{id}`: the PNG bytes, to the tenant whose task made them.
+public struct ImagesController: Sendable {
+    let store: any DispatchStore
+    let images: any BlobStore
+
+    public init(store: any DispatchStore, images: any BlobStore) {
+        self.store = store
+        self.images = images
+    }
+
+    public func register(on router: Router) {
+        router.get("/v1/images/{id}") { request, context in
+            let id = try request.parameters.require("id")
+            guard try await store.imageTenant(id) == context.tenant(), let png = try await images.get(id + ".png") else {
+                throw HTTPError.notFound("no image \"\(id)\"")
+            }
+            var response = Response.bytes(ByteBuffer(bytes: png), contentType: "image/png")
+            response.headerFields[.cacheControl] = "private, max-age=31536000, immutable"
+            return response
+        }
+    }
+}
