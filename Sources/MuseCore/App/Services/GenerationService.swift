@@ -13,6 +13,8 @@ public struct GenerationService: Sendable {
     let tasks: any TaskStore
     let models: any ModelStore
     let resolver: ParamsResolver
+    /// Catalogue reads on the submit path, cached for a few seconds.
+    let catalog: ModelLookup
     /// Called once a task is committed (the scheduler's wake-up).
     let submitted: @Sendable () -> Void
     /// Called with a task canceled while it may be on a worker (the scheduler tells the worker).
@@ -27,6 +29,7 @@ public struct GenerationService: Sendable {
         self.metrics = metrics
         self.tasks = tasks
         self.models = models
+        self.catalog = ModelLookup(store: models)
         self.resolver = ParamsResolver(limits: limits)
         self.submitted = submitted
         self.canceledOnWorker = canceledOnWorker
@@ -34,18 +37,18 @@ public struct GenerationService: Sendable {
 
     /// Resolves and validates the request, then commits the task: once this returns, it is durable.
     public func submit(_ request: GenerationRequest, tenant: String) async throws -> TaskView {
-        let checkpoint = try await models.model(key: request.model).flatMap { $0.isVisible(to: tenant) ? $0 : nil }
+        let checkpoint = try await catalog.model(request.model).flatMap { $0.isVisible(to: tenant) ? $0 : nil }
         var loras: [String: Model] = [:]
         for reference in request.loras ?? [] where loras[reference.key] == nil {
-            if let model = try await models.model(key: reference.key), model.isVisible(to: tenant) { loras[reference.key] = model }
+            if let model = try await catalog.model(reference.key), model.isVisible(to: tenant) { loras[reference.key] = model }
         }
         let params = try resolver.resolve(request, checkpoint: checkpoint, loras: loras, randomSeed: Int64.random(in: 0...Int64(UInt32.max)))
         let now = Date()
         let task = GenerationTask(id: IDGenerator.make("gen", at: now), tenant: tenant, params: params, createdAt: now)
-        try await tasks.insert(task)
+        let ahead = try await tasks.insert(task)
         metrics?.submitted(lane: task.lane)
         submitted()
-        return try await view(task)
+        return TaskView(task: task, queuePosition: ahead)
     }
 
     public func task(id: String, tenant: String) async throws -> TaskView {

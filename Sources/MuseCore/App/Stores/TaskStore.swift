@@ -1,7 +1,9 @@
 /// Where generation tasks live. Transitions are compare-and-set: of two callers moving the
 /// same task from the same state, exactly one succeeds.
 public protocol TaskStore: Sendable {
-    func insert(_ task: GenerationTask) async throws
+    /// Commits a new task; returns how many queued tasks are ahead of it (nil unless queued),
+    /// counted in the same transaction so the answer is true at commit.
+    func insert(_ task: GenerationTask) async throws -> Int?
     /// The task if it exists and belongs to `tenant`.
     func task(id: String, tenant: String) async throws -> GenerationTask?
     /// Newest first; `before` is the id of the last task of the previous page.

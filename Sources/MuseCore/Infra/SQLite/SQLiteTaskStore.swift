@@ -10,18 +10,21 @@ public struct SQLiteTaskStore: TaskStore {
 
     static let columns = "id, tenant, status, progress, params, images, error, attempts, created_at, started_at, finished_at, attempt_id, worker_id"
 
-    public func insert(_ task: GenerationTask) async throws {
+    @discardableResult
+    public func insert(_ task: GenerationTask) async throws -> Int? {
         let values: [SQLiteValue] = [
             .text(task.id), .text(task.tenant), .text(task.status.rawValue), .text(task.lane.rawValue), .real(task.progress),
             try SQLiteJSON.encode(task.params), try SQLiteJSON.encode(task.images), try task.error.map(SQLiteJSON.encode) ?? .null,
             .integer(Int64(task.attempts)), task.createdAt.sqliteMillis, task.startedAt.sqliteMillis, task.finishedAt.sqliteMillis,
             .text(task.params.model),
         ]
-        try await database.transaction { db in
+        let aheadQuery = task.status == .queued ? Self.aheadQuery(task.lane) : nil
+        return try await database.transaction { db in
             try db.execute(
                 "INSERT INTO tasks (id, tenant, status, lane, progress, params, images, error, attempts, created_at, started_at, finished_at, model) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 values
             )
+            return try aheadQuery.map { try db.query($0, [.text(task.id)]).first?.int(0) ?? 0 }
         }
     }
 
@@ -65,15 +68,15 @@ public struct SQLiteTaskStore: TaskStore {
     }
 
     public func tasksAhead(of task: GenerationTask) async throws -> Int {
-        try await database.transaction { db in
-            let sql: String
-            switch task.lane {
-            case .online:
-                sql = "SELECT count(*) FROM tasks WHERE status = 'queued' AND lane = 'online' AND id < ?"
-            case .offline:
-                sql = "SELECT count(*) FROM tasks WHERE status = 'queued' AND (lane = 'online' OR id < ?)"
-            }
-            return try db.query(sql, [.text(task.id)]).first?.int(0) ?? 0
+        let sql = Self.aheadQuery(task.lane)
+        return try await database.transaction { db in try db.query(sql, [.text(task.id)]).first?.int(0) ?? 0 }
+    }
+
+    /// Queued tasks served before the one with the bound id: online before offline, then oldest first.
+    private static func aheadQuery(_ lane: Priority) -> String {
+        switch lane {
+        case .online: "SELECT count(*) FROM tasks WHERE status = 'queued' AND lane = 'online' AND id < ?"
+        case .offline: "SELECT count(*) FROM tasks WHERE status = 'queued' AND (lane = 'online' OR id < ?)"
         }
     }
 
