@@ -30,7 +30,7 @@ struct Serve: AsyncParsableCommand {
         let pipelineMetrics = PipelineMetrics(factory: runtime.metricsFactory)
         let scheduler = Scheduler(
             store: stores.tasks, registry: workers,
-            client: WorkerPoolPredictClient(pool: runtime.blockingPool, token: workerToken),
+            client: WorkerPoolPredictClient(pool: runtime.outboundHTTPPool, token: workerToken),
             callbackBaseURL: runtime.callbackBaseURL, maxAttempts: runtime.config.maxAttempts, offPeak: runtime.config.offPeak,
             modelAffinity: runtime.config.modelAffinity, maxAffinityWait: runtime.config.maxAffinityWait,
             metrics: pipelineMetrics, logger: runtime.logger

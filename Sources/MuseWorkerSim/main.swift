@@ -27,7 +27,7 @@ struct MuseWorkerSim: AsyncParsableCommand {
         // The embedded default's server settings, on this worker's port.
         let config = try await ConfigLoader(file: nil, flags: ["server.port": .int(port), "log.access": .bool(false)]).load()
         let runtime = Runtime(config: config, label: "muse-worker-sim")
-        let callbacks = Callbacks(server: server, token: token, pool: runtime.blockingPool, logger: runtime.logger)
+        let callbacks = Callbacks(server: server, token: token, pool: runtime.outboundHTTPPool, logger: runtime.logger)
         let gpu = SimulatedGPU(
             settings: .init(
                 latencyPerImage: .milliseconds(latencyMs), modelLoad: .milliseconds(modelLoadMs), failRate: failRate,

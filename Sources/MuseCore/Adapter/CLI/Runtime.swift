@@ -14,6 +14,10 @@ public final class Runtime: Sendable {
     public let eventLoops: MultiThreadedEventLoopGroup
     public let blockingPool: BlockingPool
     private let threadPool: NIOThreadPool
+    /// Outbound HTTP calls (libcurl) wait on other machines: their own threads, so a slow peer
+    /// never holds up database work.
+    public let outboundHTTPPool: BlockingPool
+    private let httpThreads: NIOThreadPool
     public let metricsRegistry: PrometheusCollectorRegistry
     public let metricsFactory: PrometheusMetricsFactory
     public let readiness = Readiness()
@@ -32,6 +36,9 @@ public final class Runtime: Sendable {
         threadPool = NIOThreadPool(numberOfThreads: max(4, System.coreCount))
         threadPool.start()
         blockingPool = BlockingPool(pool: threadPool)
+        httpThreads = NIOThreadPool(numberOfThreads: 16)
+        httpThreads.start()
+        outboundHTTPPool = BlockingPool(pool: httpThreads)
         metricsRegistry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: metricsRegistry)
         factory.defaultDurationHistogramBuckets = [
@@ -73,6 +80,7 @@ public final class Runtime: Sendable {
         ))
         try await group.run()
         try await threadPool.shutdownGracefully()
+        try await httpThreads.shutdownGracefully()
         try await eventLoops.shutdownGracefully()
         logger.info("exited cleanly")
         logWriter.flush()
