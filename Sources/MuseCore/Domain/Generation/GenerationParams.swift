@@ -108,14 +108,8 @@ public struct GenerationRequest: Sendable, Decodable, Equatable {
     public var webhookURL: String?
     public var metadata: JSONValue?
 
-    enum CodingKeys: String, CodingKey {
-        case model, prompt, width, height, steps, sampler, seed, loras, strength, priority, schedule, metadata
-        case negativePrompt = "negative_prompt"
-        case guidanceScale = "guidance_scale"
-        case numImages = "num_images"
-        case initImage = "init_image"
-        case webhookURL = "webhook_url"
-    }
+    /// The same fields on the wire as the resolved params.
+    typealias CodingKeys = GenerationParams.CodingKeys
 
     public init(model: String, prompt: String) {
         self.model = model
