@@ -48,6 +48,8 @@ struct MuseWorkerSim: AsyncParsableCommand {
             gpu: gpu, callbacks: callbacks, logger: runtime.logger
         )
 
+        // Listen before registering: the server pushes a job the moment it knows the worker.
+        try await server.start()
         try await runtime.run(services: [server, presence])
     }
 }
