@@ -28,15 +28,16 @@ struct Serve: AsyncParsableCommand {
         let workerToken = try WorkerToken.resolve(configured: runtime.config.workerToken, dataDir: runtime.config.dataDir)
         let workers = WorkerRegistry()
         let pipelineMetrics = PipelineMetrics(factory: runtime.metricsFactory)
+        let settings = LiveSettings(runtime.config.dynamic)
+        let estimator = StartEstimator(registry: workers)
         let scheduler = Scheduler(
             store: stores.tasks, registry: workers,
-            client: WorkerPoolPredictClient(pool: runtime.outboundHTTPPool, token: workerToken),
-            callbackBaseURL: runtime.callbackBaseURL, maxAttempts: runtime.config.maxAttempts, offPeak: runtime.config.offPeak,
-            modelAffinity: runtime.config.modelAffinity, maxAffinityWait: runtime.config.maxAffinityWait,
-            metrics: pipelineMetrics, logger: runtime.logger
+            client: WorkerPoolPredictClient(pool: runtime.outboundHTTPPool, token: workerToken), images: images,
+            callbackBaseURL: runtime.callbackBaseURL, maxAttempts: runtime.config.maxAttempts, lease: runtime.config.lease,
+            pollAfter: runtime.config.pollAfter, settings: settings, estimator: estimator, metrics: pipelineMetrics, logger: runtime.logger
         )
         let generations = GenerationService(
-            tasks: stores.tasks, models: stores.models, limits: runtime.config.generationLimits,
+            tasks: stores.tasks, models: stores.models, settings: settings, estimator: estimator,
             submitted: scheduler.wakeUp, canceledOnWorker: scheduler.canceled, metrics: pipelineMetrics
         )
 
@@ -46,14 +47,14 @@ struct Serve: AsyncParsableCommand {
         GenerationsController(service: generations).register(on: router)
         ModelsController(catalog: catalog).register(on: router)
         ImagesController(store: stores.tasks, images: images).register(on: router)
-        WorkersController(registry: workers, store: stores.tasks, images: images, scheduler: scheduler, metrics: pipelineMetrics)
-            .register(on: router)
+        WorkersController(registry: workers, scheduler: scheduler).register(on: router)
 
         let server = runtime.httpServer(
             router: router, profileFilters: [WorkerTokenFilter(token: workerToken), CloudSecurityFilter(keys: keys)]
         )
 
-        try await runtime.run(services: [server, scheduler])
+        let watcher = ConfigWatcher(config: runtime.config, live: settings, logger: runtime.logger)
+        try await runtime.run(services: [server, scheduler, watcher])
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -26,8 +27,10 @@ public func freePort() -> Int {
 public final class ServerProcess: @unchecked Sendable {
     // Owned by one test; Process is used only from that test's task.
     public let process = Process()
-    let stdout = Pipe()
+    private let stdout = Pipe()
     private let stderr = Pipe()
+    /// Standard output (the logs), read as it comes so a chatty server never blocks on a full pipe.
+    private let output = OutputBuffer()
     public let port: Int
     /// The `--data-dir` the server was started with, when `serve` chose it.
     public private(set) var dataDir: String?
@@ -50,6 +53,8 @@ public final class ServerProcess: @unchecked Sendable {
         process.environment = env
         process.standardOutput = stdout
         process.standardError = stderr
+        let output = output
+        stdout.fileHandleForReading.readabilityHandler = { handle in output.append(handle.availableData) }
         try process.run()
     }
 
@@ -66,7 +71,7 @@ public final class ServerProcess: @unchecked Sendable {
     public static func command(_ binary: String, _ arguments: [String]) async throws -> (status: Int32, stdout: String) {
         let process = try ServerProcess(binary, arguments: arguments)
         let status = await process.waitForExit() ?? -1
-        return (status, String(decoding: process.stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+        return (status, await process.output.text(afterEnd: true))
     }
 
     /// Waits until `/healthz` answers 200.
@@ -98,6 +103,11 @@ public final class ServerProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
+    /// What the process wrote to standard output so far (its log lines).
+    public func logs() async -> String {
+        await output.text(afterEnd: false)
+    }
+
     public func readStderr() -> String {
         String(decoding: stderr.fileHandleForReading.availableData, as: UTF8.self)
     }
@@ -111,5 +121,25 @@ public final class ServerProcess: @unchecked Sendable {
 
     deinit {
         stop()
+    }
+}
+
+/// Bytes read from a pipe by its readability handler; empty data marks the end.
+private final class OutputBuffer: Sendable {
+    private let state = Mutex<(bytes: [UInt8], ended: Bool)>(([], false))
+
+    func append(_ data: Data) {
+        state.withLock { state in
+            if data.isEmpty { state.ended = true } else { state.bytes += data }
+        }
+    }
+
+    /// The text so far; with `afterEnd`, first waits (up to 5 s) for the writer to close the pipe.
+    func text(afterEnd: Bool) async -> String {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while afterEnd, !state.withLock({ $0.ended }), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return state.withLock { String(decoding: $0.bytes, as: UTF8.self) }
     }
 }

@@ -2,8 +2,9 @@ import Foundation
 import MuseCore
 import Synchronization
 
-/// The simulated GPU: a queue of jobs run `slots` at a time, with a model-switch cost,
-/// per-step progress, a failure rate, and real PNG results.
+/// The simulated GPU: a queue of units (one job, or a batch of same-shaped jobs) run `slots`
+/// at a time, with a model-switch cost, per-step progress, a failure rate, deadlines, and real
+/// PNG results. A batch runs as one unit: one model load, one step loop for all its images.
 final class SimulatedGPU: Sendable {
     struct Settings: Sendable {
         var latencyPerImage: Duration
@@ -12,12 +13,15 @@ final class SimulatedGPU: Sendable {
         var slots: Int
         var token: String
         var initialModels: [String]
+        /// Never call results back (lost callbacks): the server must poll for them.
+        var loseResults = false
     }
 
     struct Job: Sendable {
         var attemptID: String
         var params: GenerationParams
         var callbackURL: String
+        var deadline: Date?
         var accepted = ContinuousClock.now
     }
 
@@ -25,42 +29,54 @@ final class SimulatedGPU: Sendable {
         case queued, running, succeeded, failed, canceled
     }
 
+    /// What `GET /v1/jobs/{id}` answers.
+    struct JobState: Sendable {
+        var status: Status
+        var progress: Double
+        var result: WorkerResult?
+    }
+
     private struct State {
-        var jobs: [String: (status: Status, progress: Double)] = [:]
+        var jobs: [String: JobState] = [:]
+        /// Finished jobs, oldest first, so their results can be dropped after a while.
+        var finished: [String] = []
         var canceled: Set<String> = []
         var loadedModel: String?
+        /// Units accepted and not yet done.
         var pending = 0
         /// Busy intervals of the last 10 s, for the heartbeat's busy ratio.
         var busy: [(start: Date, end: Date?)] = []
-        var modelSwitches = 0
     }
+
+    /// Finished jobs whose results stay available to the polling fallback.
+    private static let keptResults = 256
 
     let settings: Settings
     private let state: Mutex<State>
-    private let queue: AsyncStream<Job>
-    private let enqueue: AsyncStream<Job>.Continuation
+    private let queue: AsyncStream<[Job]>
+    private let enqueue: AsyncStream<[Job]>.Continuation
     private let callbacks: Callbacks
 
     init(settings: Settings, callbacks: Callbacks) {
         self.settings = settings
         self.callbacks = callbacks
         state = Mutex(State(loadedModel: settings.initialModels.first))
-        (queue, enqueue) = AsyncStream.makeStream(of: Job.self)
+        (queue, enqueue) = AsyncStream.makeStream(of: [Job].self)
     }
 
-    /// Accepts jobs while at most one more per slot waits (the server prefetches one); false means 429.
+    /// Accepts a unit while at most one more per slot waits (the server prefetches one); false means 429.
     func accept(_ jobs: [Job]) -> Bool {
         let accepted = state.withLock { state in
-            guard state.pending + jobs.count <= settings.slots * 2 else { return false }
-            state.pending += jobs.count
-            for job in jobs { state.jobs[job.attemptID] = (.queued, 0) }
+            guard state.pending + 1 <= settings.slots * 2 else { return false }
+            state.pending += 1
+            for job in jobs { state.jobs[job.attemptID] = JobState(status: .queued, progress: 0) }
             return true
         }
-        if accepted { jobs.forEach { enqueue.yield($0) } }
+        if accepted { enqueue.yield(jobs) }
         return accepted
     }
 
-    func job(_ id: String) -> (status: Status, progress: Double)? {
+    func job(_ id: String) -> JobState? {
         state.withLock { $0.jobs[id] }
     }
 
@@ -87,26 +103,32 @@ final class SimulatedGPU: Sendable {
         }
     }
 
-    /// Runs jobs until cancelled, `slots` at a time.
+    /// Runs units until cancelled, `slots` at a time.
     func run() async {
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<settings.slots {
                 group.addTask { [self] in
-                    for await job in queue { await execute(job) }
+                    for await unit in queue { await execute(unit) }
                 }
             }
         }
     }
 
-    private func execute(_ job: Job) async {
-        let params = job.params
+    private func execute(_ unit: [Job]) async {
+        guard let first = unit.first else { return }
+        let model = first.params.model
         let started = ContinuousClock.now
+        // Jobs past their deadline are not started: the server has given up on them already.
+        var live = unit.filter { job in
+            guard let deadline = job.deadline, deadline < Date() else { return true }
+            report(job, WorkerResult(status: "failed", error: TaskError(code: "internal", message: "the job's deadline passed before it started")))
+            return false
+        }
         let switchModel = state.withLock { state -> Bool in
-            state.jobs[job.attemptID] = (.running, 0)
+            for job in live { state.jobs[job.attemptID]?.status = .running }
             state.busy.append((Date(), nil))
-            defer { state.loadedModel = params.model }
-            if state.loadedModel != params.model { state.modelSwitches += 1 }
-            return state.loadedModel != params.model
+            defer { state.loadedModel = model }
+            return state.loadedModel != model
         }
         defer {
             state.withLock { state in
@@ -116,35 +138,53 @@ final class SimulatedGPU: Sendable {
         }
         if switchModel { try? await Task.sleep(for: settings.modelLoad) }
         let loaded = ContinuousClock.now
-        let steps = max(1, params.steps)
-        let perStep = settings.latencyPerImage * params.numImages / steps
+        let steps = max(1, first.params.steps)
+        let images = live.reduce(0) { $0 + $1.params.numImages }
+        let perStep = settings.latencyPerImage * images / steps
         var lastReport = ContinuousClock.now - .seconds(1)
         for step in 1...steps {
             try? await Task.sleep(for: perStep)
-            if state.withLock({ $0.canceled.contains(job.attemptID) }) {
-                finish(job, .canceled)
-                await callbacks.result(job.callbackURL, WorkerResult(status: "canceled"))
-                return
-            }
+            let canceled = state.withLock { state in live.filter { state.canceled.contains($0.attemptID) } }
+            for job in canceled { report(job, WorkerResult(status: "canceled")) }
+            live.removeAll { job in canceled.contains { $0.attemptID == job.attemptID } }
+            if live.isEmpty { return }
             let progress = Double(step) / Double(steps)
-            state.withLock { $0.jobs[job.attemptID]?.progress = progress }
+            state.withLock { state in for job in live { state.jobs[job.attemptID]?.progress = progress } }
             // One progress call per step, coalesced to at most one per 100 ms.
             if step < steps, ContinuousClock.now - lastReport >= .milliseconds(100) {
                 lastReport = .now
                 // Reported beside the GPU loop, as a real worker's CPU side would.
-                let body = WorkerProgress(progress: progress, step: step, totalSteps: steps)
-                Task { [callbacks] in await callbacks.progress(job.callbackURL, body) }
+                for job in live {
+                    let body = WorkerProgress(progress: progress, step: step, totalSteps: steps)
+                    Task { [callbacks] in await callbacks.progress(job.callbackURL, body) }
+                }
             }
         }
-        let timings = WorkerTimings(queueMs: Self.ms(started - job.accepted), loadMs: Self.ms(loaded - started), inferMs: Self.ms(ContinuousClock.now - loaded))
-        if Double.random(in: 0..<1) < settings.failRate {
-            finish(job, .failed)
-            await callbacks.result(job.callbackURL, WorkerResult(status: "failed", error: TaskError(code: "internal", message: "simulated failure (--fail-rate)"), timings: timings))
-            return
+        for job in live {
+            let timings = WorkerTimings(queueMs: Self.ms(started - job.accepted), loadMs: Self.ms(loaded - started), inferMs: Self.ms(ContinuousClock.now - loaded))
+            if Double.random(in: 0..<1) < settings.failRate {
+                report(job, WorkerResult(status: "failed", error: TaskError(code: "internal", message: "simulated failure (--fail-rate)"), timings: timings))
+            } else {
+                // Encoding and upload happen off the GPU loop, so the next unit starts at once.
+                Task { [self] in report(job, Self.succeeded(job.params, timings)) }
+            }
         }
-        finish(job, .succeeded)
-        // Encoding and upload happen off the GPU loop, so the next job starts at once.
-        Task { [callbacks] in await callbacks.result(job.callbackURL, Self.succeeded(params, timings)) }
+    }
+
+    /// Records a job's final state (for polling) and calls it back, unless results are "lost".
+    private func report(_ job: Job, _ result: WorkerResult) {
+        let status = Status(rawValue: result.status) ?? .failed
+        state.withLock { state in
+            state.jobs[job.attemptID] = JobState(status: status, progress: status == .succeeded ? 1 : (state.jobs[job.attemptID]?.progress ?? 0), result: result)
+            state.finished.append(job.attemptID)
+            if state.finished.count > Self.keptResults {
+                let dropped = state.finished.removeFirst()
+                state.jobs[dropped] = nil
+                state.canceled.remove(dropped)
+            }
+        }
+        guard !settings.loseResults else { return }
+        Task { [callbacks] in await callbacks.result(job.callbackURL, result) }
     }
 
     private static func succeeded(_ params: GenerationParams, _ timings: WorkerTimings) -> WorkerResult {
@@ -162,9 +202,4 @@ final class SimulatedGPU: Sendable {
     private static func ms(_ duration: Duration) -> Int {
         Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
     }
-
-    private func finish(_ job: Job, _ status: Status) {
-        state.withLock { $0.jobs[job.attemptID] = (status, status == .succeeded ? 1 : ($0.jobs[job.attemptID]?.progress ?? 0)) }
-    }
 }
-

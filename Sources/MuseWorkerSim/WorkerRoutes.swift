@@ -36,14 +36,28 @@ struct WorkerRoutes: Sendable {
             for (i, job) in jobs.enumerated() where !abilities.contains(job.kind) {
                 throw HTTPError.invalidField(jobs.count == 1 ? "kind" : "jobs[\(i)].kind", "this worker does not do \(job.kind)")
             }
-            guard gpu.accept(jobs.map { .init(attemptID: $0.attemptID, params: $0.params, callbackURL: $0.callbackURL) }) else {
+            if jobs.count > 1, Set(jobs.map(\.params.batchKey)).count > 1 || jobs[0].params.batchKey == nil {
+                throw HTTPError.invalidField("jobs", "a batch takes jobs of one model, size, step count and LoRA set")
+            }
+            let deadlines = try jobs.enumerated().map { i, job in
+                try job.deadline.map { text in
+                    guard let date = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text) else {
+                        throw HTTPError.invalidField(jobs.count == 1 ? "deadline" : "jobs[\(i)].deadline", "must be an RFC 3339 time")
+                    }
+                    return date
+                }
+            }
+            let units = zip(jobs, deadlines).map { job, deadline in
+                SimulatedGPU.Job(attemptID: job.attemptID, params: job.params, callbackURL: job.callbackURL, deadline: deadline)
+            }
+            guard gpu.accept(units) else {
                 throw HTTPError(.rateLimited, detail: "worker full", headers: [.retryAfter: "1"])
             }
             return try .json(["accepted": true], status: .accepted)
         }
         router.get("/v1/jobs/{attempt_id}") { request, _ in
             guard let job = gpu.job(try request.parameters.require("attempt_id")) else { throw HTTPError.notFound() }
-            return try .json(JobStatus(status: job.status.rawValue, progress: job.progress))
+            return try .json(WorkerJobStatus(status: job.status.rawValue, progress: job.progress, result: job.result))
         }
         router.post("/v1/jobs/{attempt_id}/cancel") { request, _ in
             guard gpu.cancel(try request.parameters.require("attempt_id")) else { throw HTTPError.notFound() }
@@ -52,11 +66,6 @@ struct WorkerRoutes: Sendable {
         router.get("/v1/health") { _, _ in
             try .json(Health(busy: gpu.busyRatio, modelsLoaded: gpu.loadedModels, abilities: abilities))
         }
-    }
-
-    struct JobStatus: Encodable {
-        var status: String
-        var progress: Double
     }
 
     struct Health: Encodable {

@@ -19,6 +19,7 @@ struct MuseWorkerSim: AsyncParsableCommand {
     @Option(help: "Jobs run at once.") var slots = 1
     @Option(help: "Abilities, comma-separated.") var abilities = "txt2img,img2img"
     @Option(name: .customLong("worker-id"), help: "Worker id (default: w-<port>).") var workerID: String?
+    @Flag(name: .customLong("lose-results"), help: "Never call results back, as if every callback were lost (the server must poll).") var loseResults = false
 
     func run() async throws {
         guard let token = try token ?? tokenFile.map({ try String(contentsOfFile: $0, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) }) else {
@@ -31,7 +32,7 @@ struct MuseWorkerSim: AsyncParsableCommand {
         let gpu = SimulatedGPU(
             settings: .init(
                 latencyPerImage: .milliseconds(latencyMs), modelLoad: .milliseconds(modelLoadMs), failRate: failRate,
-                slots: slots, token: token, initialModels: models.split(separator: ",").map(String.init)
+                slots: slots, token: token, initialModels: models.split(separator: ",").map(String.init), loseResults: loseResults
             ),
             callbacks: callbacks
         )

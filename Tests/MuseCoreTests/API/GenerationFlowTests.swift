@@ -9,63 +9,25 @@ import Glibc
 /// The whole pipeline with real processes: muse-cloud, simulated workers speaking the worker
 /// protocol over real sockets, SQLite, PNG files.
 @Suite(.serialized) struct GenerationFlowTests {
-    let server: ServerProcess
-    let key: String
+    let pipeline: PipelineFixture
+    var server: ServerProcess { pipeline.server }
 
     init() async throws {
-        server = try ServerProcess.serve("muse-cloud")
-        try await server.waitUntilHealthy()
-        key = try await GenerationsAPITests.createKey(tenant: "acme", dataDir: server.dataDir!)
-    }
-
-    func worker(latencyMs: Int = 30, port: Int = freePort(), id: String? = nil) throws -> ServerProcess {
-        var arguments = [
-            "--port", String(port), "--server", "http://127.0.0.1:\(server.port)", "--token-file", server.dataDir! + "/worker-token",
-            "--latency-ms", String(latencyMs), "--model-load-ms", "50", "--models", "sd15-base",
-        ]
-        if let id { arguments += ["--worker-id", id] }
-        return try ServerProcess("muse-worker-sim", arguments: arguments, port: port)
-    }
-
-    func call(_ method: String, _ path: String, body: String? = nil, key: String? = nil) async throws -> RawResponse {
-        let client = try await RawHTTPClient(port: server.port)
-        var headers = ["Authorization": "Bearer \(key ?? self.key)"]
-        if body != nil { headers["Content-Type"] = "application/json" }
-        return try await client.request(method, path, headers: headers, body: body)
-    }
-
-    /// Polls the task until `done` holds (or 30 s pass); every status seen along the way.
-    func poll(_ id: String, until done: ([String: Any]) -> Bool) async throws -> (task: [String: Any], seen: [String]) {
-        var seen: [String] = []
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline {
-            let task = try await call("GET", "/v1/generations/\(id)").json
-            if let status = task["status"] as? String, seen.last != status { seen.append(status) }
-            if done(task) { return (task, seen) }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        Issue.record("task \(id) did not get there; saw \(seen)")
-        return ([:], seen)
-    }
-
-    func submit(_ body: String) async throws -> String {
-        let response = try await call("POST", "/v1/generations", body: body)
-        #expect(response.status == 202)
-        return response.json["id"] as? String ?? ""
+        pipeline = try await PipelineFixture.start()
     }
 
     @Test func submitRunsOnAWorkerAndTheImagesDecode() async throws {
-        let sim = try worker(latencyMs: 150)
+        let sim = try pipeline.worker(latencyMs: 150)
         defer { sim.stop() }
-        let id = try await submit(#"{"model":"sd15-base","prompt":"a red fox","seed":42,"num_images":2,"steps":20,"width":256,"height":384}"#)
-        let (task, seen) = try await poll(id) { $0["status"] as? String == "succeeded" }
+        let id = try await pipeline.submit(#"{"model":"sd15-base","prompt":"a red fox","seed":42,"num_images":2,"steps":20,"width":256,"height":384}"#)
+        let (task, seen) = try await pipeline.poll(id) { $0["status"] as? String == "succeeded" }
         #expect(seen.contains("running"), "progress was reported: \(seen)")
         #expect(task["progress"] as? Double == 1)
         #expect(task["attempts"] as? Int == 1)
         let images = task["images"] as? [[String: Any]] ?? []
         #expect(images.map { $0["seed"] as? Int } == [42, 43])
         for image in images {
-            let png = try await call("GET", image["url"] as? String ?? "")
+            let png = try await pipeline.call("GET", image["url"] as? String ?? "")
             #expect(png.status == 200)
             #expect(png.headers["content-type"] == "image/png")
             let size = PNGCheck.dimensions(png.body)
@@ -73,88 +35,71 @@ import Glibc
         }
         // Another tenant cannot read them.
         let other = try await GenerationsAPITests.createKey(tenant: "globex", dataDir: server.dataDir!)
-        #expect(try await call("GET", images.first?["url"] as? String ?? "", key: other).status == 404)
+        #expect(try await pipeline.call("GET", images.first?["url"] as? String ?? "", key: other).status == 404)
     }
 
     @Test func theSameSeedGivesTheSameBytes() async throws {
-        let sim = try worker()
+        let sim = try pipeline.worker()
         defer { sim.stop() }
         var bodies: [[UInt8]] = []
         for _ in 0..<2 {
-            let id = try await submit(#"{"model":"sd15-base","prompt":"same","seed":7,"steps":5,"width":256,"height":256}"#)
-            let (task, _) = try await poll(id) { $0["status"] as? String == "succeeded" }
+            let id = try await pipeline.submit(#"{"model":"sd15-base","prompt":"same","seed":7,"steps":5,"width":256,"height":256}"#)
+            let (task, _) = try await pipeline.poll(id) { $0["status"] as? String == "succeeded" }
             let url = (task["images"] as? [[String: Any]])?.first?["url"] as? String ?? ""
-            bodies.append(try await call("GET", url).body)
+            bodies.append(try await pipeline.call("GET", url).body)
         }
         #expect(!bodies[0].isEmpty && bodies[0] == bodies[1])
     }
 
     @Test func aTaskWhoseWorkerIsKilledCompletesOnAnother() async throws {
-        let doomed = try worker(latencyMs: 4000, id: "w-doomed")
+        let doomed = try pipeline.worker(latencyMs: 4000, id: "w-doomed")
         try await Task.sleep(for: .milliseconds(800))
-        let id = try await submit(#"{"model":"sd15-base","prompt":"survivor","steps":10,"width":256,"height":256}"#)
-        _ = try await poll(id) { $0["status"] as? String == "running" }
+        let id = try await pipeline.submit(#"{"model":"sd15-base","prompt":"survivor","steps":10,"width":256,"height":256}"#)
+        _ = try await pipeline.poll(id) { $0["status"] as? String == "running" }
         doomed.signal(SIGKILL)
-        let rescuer = try worker(latencyMs: 30, id: "w-rescuer")
+        let rescuer = try pipeline.worker(latencyMs: 30, id: "w-rescuer")
         defer { rescuer.stop() }
         // Three missed heartbeats (6 s) make the first worker lost; its attempt is queued again.
-        let (task, _) = try await poll(id) { $0["status"] as? String == "succeeded" }
+        let (task, _) = try await pipeline.poll(id) { $0["status"] as? String == "succeeded" }
         // The second attempt is the rescuer's: the lost one went back to the queue.
         #expect(task["attempts"] as? Int == 2)
         #expect(task["error"] is NSNull)
     }
 
     @Test func cancelWhileRunningIsFinalAndTheLateResultChangesNothing() async throws {
-        let sim = try worker(latencyMs: 600)
+        let sim = try pipeline.worker(latencyMs: 600)
         defer { sim.stop() }
-        let id = try await submit(#"{"model":"sd15-base","prompt":"cancel me","steps":10,"width":256,"height":256}"#)
-        _ = try await poll(id) { $0["status"] as? String == "running" }
-        let canceled = try await call("POST", "/v1/generations/\(id)/cancel")
+        let id = try await pipeline.submit(#"{"model":"sd15-base","prompt":"cancel me","steps":10,"width":256,"height":256}"#)
+        _ = try await pipeline.poll(id) { $0["status"] as? String == "running" }
+        let canceled = try await pipeline.call("POST", "/v1/generations/\(id)/cancel")
         #expect(canceled.status == 200)
         #expect(canceled.json["status"] as? String == "canceled")
         try await Task.sleep(for: .milliseconds(900))
-        let after = try await call("GET", "/v1/generations/\(id)").json
+        let after = try await pipeline.call("GET", "/v1/generations/\(id)").json
         #expect(after["status"] as? String == "canceled")
         #expect((after["images"] as? [Any])?.isEmpty == true)
     }
 
     @Test func offPeakWorkWaitsOutsideTheWindowThenFillsAnIdleWorker() async throws {
         // A window that never opens: only idle workers release off-peak work.
-        let closed = try ServerProcess.serve(
-            "muse-cloud", environment: ["MUSE_SCHEDULING_OFFPEAK_START_HOUR": "3", "MUSE_SCHEDULING_OFFPEAK_END_HOUR": "3"]
-        )
+        let closed = try await PipelineFixture.start(environment: ["MUSE_SCHEDULING_OFFPEAK_START_HOUR": "3", "MUSE_SCHEDULING_OFFPEAK_END_HOUR": "3"])
         defer { closed.stop() }
-        try await closed.waitUntilHealthy()
-        let key = try await GenerationsAPITests.createKey(tenant: "acme", dataDir: closed.dataDir!)
-        let client = try await RawHTTPClient(port: closed.port)
-        let auth = ["Authorization": "Bearer \(key)", "Content-Type": "application/json"]
-        let created = try await client.request("POST", "/v1/generations", headers: auth, body: #"{"model":"sd15-base","prompt":"night batch","schedule":"offpeak","priority":"offline","steps":5}"#)
+        let created = try await closed.call("POST", "/v1/generations", body: #"{"model":"sd15-base","prompt":"night batch","schedule":"offpeak","priority":"offline","steps":5}"#)
         #expect(created.json["status"] as? String == "scheduled")
         let id = created.json["id"] as? String ?? ""
         try await Task.sleep(for: .milliseconds(1500))
-        #expect(try await client.request("GET", "/v1/generations/\(id)", headers: auth).json["status"] as? String == "scheduled")
-        let port = freePort()
-        let sim = try ServerProcess(
-            "muse-worker-sim",
-            arguments: ["--port", String(port), "--server", "http://127.0.0.1:\(closed.port)", "--token-file", closed.dataDir! + "/worker-token", "--latency-ms", "20"],
-            port: port
-        )
+        #expect(try await closed.call("GET", "/v1/generations/\(id)").json["status"] as? String == "scheduled")
+        let sim = try closed.worker(latencyMs: 20)
         defer { sim.stop() }
-        let deadline = ContinuousClock.now + .seconds(20)
-        var status = ""
-        while ContinuousClock.now < deadline, status != "succeeded" {
-            status = try await client.request("GET", "/v1/generations/\(id)", headers: auth).json["status"] as? String ?? ""
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        #expect(status == "succeeded")
+        _ = try await closed.poll(id) { $0["status"] as? String == "succeeded" }
     }
 
     @Test func afterKill9OfTheServerEveryTaskFinishesOnce() async throws {
-        let sim = try worker(latencyMs: 700)
+        let sim = try pipeline.worker(latencyMs: 700)
         defer { sim.stop() }
         var ids: [String] = []
-        for i in 0..<4 { ids.append(try await submit(#"{"model":"sd15-base","prompt":"crash \#(i)","steps":5,"width":256,"height":256}"#)) }
-        _ = try await poll(ids[0]) { $0["status"] as? String == "running" }
+        for i in 0..<4 { ids.append(try await pipeline.submit(#"{"model":"sd15-base","prompt":"crash \#(i)","steps":5,"width":256,"height":256}"#)) }
+        _ = try await pipeline.poll(ids[0]) { $0["status"] as? String == "running" }
         // Queued, dispatched and running tasks all exist at this moment.
         server.signal(SIGKILL)
         _ = await server.waitForExit()
@@ -162,7 +107,7 @@ import Glibc
         defer { restarted.stop() }
         try await restarted.waitUntilHealthy()
         for id in ids {
-            let (task, _) = try await poll(id) { ["succeeded", "failed", "canceled"].contains($0["status"] as? String ?? "") }
+            let (task, _) = try await pipeline.poll(id) { ["succeeded", "failed", "canceled"].contains($0["status"] as? String ?? "") }
             #expect(task["status"] as? String == "succeeded", "\(id): \(task["status"] ?? "?") \(task["error"] ?? "")")
             #expect((task["images"] as? [Any])?.count == 1, "finished once, with one image")
         }
@@ -175,12 +120,11 @@ import Glibc
                         "--latency-ms", "20", "--fail-rate", "1", "--worker-id", "w-failing"]
         )
         defer { failing.stop() }
-        let id = try await submit(#"{"model":"sdxl-base","prompt":"doomed","steps":4,"width":512,"height":512}"#)
-        let (task, _) = try await poll(id) { $0["status"] as? String == "failed" }
+        let id = try await pipeline.submit(#"{"model":"sdxl-base","prompt":"doomed","steps":4,"width":512,"height":512}"#)
+        let (task, _) = try await pipeline.poll(id) { $0["status"] as? String == "failed" }
         #expect((task["error"] as? [String: Any])?["code"] as? String == "internal")
         try await Task.sleep(for: .milliseconds(1500))  // the gauges refresh every second
-        let client = try await RawHTTPClient(port: server.port)
-        let metrics = try await client.request("GET", "/metrics").text
+        let metrics = try await pipeline.metrics()
         for line in [
             #"muse_tasks_submitted_total{lane="online"} 1"#, #"muse_task_failures_total{code="internal"} 1"#,
             #"muse_dispatch_latency_seconds_count{lane="online"} 1"#, #"muse_model_switches_total 1"#,

@@ -79,8 +79,7 @@ import Testing
         try await Task.sleep(for: .milliseconds(2))
         let online = task()
         #expect(try await stores.tasks.insert(online) == 0, "insert answers the position at commit")
-        #expect(try await stores.tasks.tasksAhead(of: online) == 0)
-        #expect(try await stores.tasks.tasksAhead(of: offline) == 1)
+        #expect(try await stores.tasks.tasksAhead(of: [online, offline]) == [online.id: 0, offline.id: 1])
     }
 
     @Test func catalogueImportIsIdempotentAndReadable() async throws {

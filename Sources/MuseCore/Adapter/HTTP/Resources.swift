@@ -76,8 +76,7 @@ struct TaskResource: Encodable {
         status = task.status
         progress = task.progress
         queuePosition = view.queuePosition
-        // No worker pool yet, so no start can be estimated honestly.
-        estimatedStartAt = nil
+        estimatedStartAt = APITime.format(view.estimatedStartAt)
         params = task.params
         preset = nil
         images = task.images.map { Image(id: $0.id, url: "/v1/images/\($0.id)", width: $0.width, height: $0.height, seed: $0.seed) }

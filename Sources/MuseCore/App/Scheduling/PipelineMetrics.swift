@@ -41,6 +41,19 @@ public final class PipelineMetrics: Sendable {
         if switchedModel { modelSwitches.increment() }
     }
 
+    /// One job or batch offered to a worker: `accepted`, `full` (429) or `error`; `jobs` in it.
+    public func workerCall(outcome: String, jobs: Int) {
+        handle("call.\(outcome)") { Counter(label: "muse_worker_calls_total", dimensions: [("outcome", outcome)], factory: factory) }.increment()
+        if jobs > 1, outcome == "accepted" {
+            handle("batched") { Counter(label: "muse_batched_jobs_total", factory: factory) }.increment(by: jobs)
+        }
+    }
+
+    /// A silent attempt the scheduler asked its worker about (the polling fallback) and what it learned.
+    public func polled(outcome: String) {
+        handle("poll.\(outcome)") { Counter(label: "muse_worker_polls_total", dimensions: [("outcome", outcome)], factory: factory) }.increment()
+    }
+
     public func tasks(byStatus counts: [TaskStatus: Int], queuedByLane: [Priority: Int]) {
         for status in TaskStatus.allCases {
             handle("status.\(status.rawValue)") { Gauge(label: "muse_tasks", dimensions: [("status", status.rawValue)], factory: factory) }

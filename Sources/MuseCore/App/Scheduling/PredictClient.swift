@@ -8,10 +8,20 @@ public struct PredictJob: Sendable {
     public var deadline: Date
 }
 
+/// What a worker said to a job (or batch) it was offered.
+public enum SubmitOutcome: Sendable, Equatable {
+    case accepted
+    /// 429: it is full; try another worker, and this one again after `retryAfter` seconds.
+    case full(retryAfter: TimeInterval)
+}
+
 /// The seam between Muse and the GPU side: submit, query, cancel, in the unified format.
 /// Each implementation converts to its backend's wire format.
 public protocol PredictClient: Sendable {
-    /// Hands the job to `workerURL`; throws if the worker did not accept it.
-    func submit(_ job: PredictJob, workerURL: String) async throws
+    /// Hands one job, or a batch of same-shaped jobs, to `workerURL`; throws if the worker
+    /// could not be reached or refused them for another reason than being full.
+    func submit(_ jobs: [PredictJob], workerURL: String) async throws -> SubmitOutcome
+    /// The worker's view of an attempt (the polling fallback); nil when it does not know it.
+    func status(attemptID: String, workerURL: String) async throws -> WorkerJobStatus?
     func cancel(attemptID: String, workerURL: String) async throws
 }

@@ -3,41 +3,45 @@ import Logging
 import ServiceLifecycle
 
 /// Dispatches queued tasks to free workers. Event-driven: a submit, a registration or a freed
-/// slot wakes it at once; a one-second sweep is only the safety net (and finds lost workers).
+/// slot wakes it at once; a one-second sweep is only the safety net (and finds lost workers,
+/// polls silent attempts, releases off-peak work).
 public final class Scheduler: Service, Sendable {
-    private let store: any DispatchStore
-    private let registry: WorkerRegistry
-    private let client: any PredictClient
+    let store: any DispatchStore
+    let registry: WorkerRegistry
+    let client: any PredictClient
+    let images: any BlobStore
+    let estimator: StartEstimator
+    let metrics: PipelineMetrics
+    let logger: Logger
     private let callbackBaseURL: String
     private let maxAttempts: Int
+    /// How long an attempt may run (the job's deadline); then it is queued again.
     private let lease: TimeInterval
-    private let logger: Logger
-    private let offPeak: OffPeakWindow
-    private let metrics: PipelineMetrics
-    /// Prefer tasks for models a worker has loaded (off: first come, any free worker — the bench's baseline).
-    private let modelAffinity: Bool
-    /// How long affinity may make a task wait before it goes first anyway.
-    private let maxAffinityWait: TimeInterval
+    /// Poll a worker about an attempt after this long without news.
+    private let pollAfter: TimeInterval
+    /// Off-peak window and affinity switches, read each round (the dynamic config).
+    private let settings: LiveSettings
     private let startedAt = Date()
     private let wakeStream: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
 
     public init(
-        store: any DispatchStore, registry: WorkerRegistry, client: any PredictClient, callbackBaseURL: String,
-        maxAttempts: Int = 3, lease: TimeInterval = 600, offPeak: OffPeakWindow = OffPeakWindow(startHour: 1, endHour: 6),
-        modelAffinity: Bool = true, maxAffinityWait: TimeInterval = 10, metrics: PipelineMetrics, logger: Logger
+        store: any DispatchStore, registry: WorkerRegistry, client: any PredictClient, images: any BlobStore, callbackBaseURL: String,
+        maxAttempts: Int = 3, lease: TimeInterval = 600, pollAfter: TimeInterval = 10, settings: LiveSettings, estimator: StartEstimator,
+        metrics: PipelineMetrics, logger: Logger
     ) {
-        self.modelAffinity = modelAffinity
-        self.maxAffinityWait = maxAffinityWait
-        self.offPeak = offPeak
-        self.metrics = metrics
         self.store = store
         self.registry = registry
         self.client = client
+        self.images = images
+        self.estimator = estimator
+        self.metrics = metrics
+        self.logger = logger
         self.callbackBaseURL = callbackBaseURL
         self.maxAttempts = maxAttempts
         self.lease = lease
-        self.logger = logger
+        self.pollAfter = pollAfter
+        self.settings = settings
         (wakeStream, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
@@ -65,6 +69,7 @@ public final class Scheduler: Service, Sendable {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(1))
                     await requeueLostWorkers()
+                    await pollSilentAttempts(pollAfter: pollAfter)
                     await releaseOffPeakWork()
                     await refreshGauges()
                     wakeUp()
@@ -77,47 +82,66 @@ public final class Scheduler: Service, Sendable {
         }
     }
 
-    /// Pairs free worker slots with queued tasks until one runs out.
+    /// Pairs free worker slots with queued tasks until one runs out. A worker with `max_batch`
+    /// > 1 gets same-shaped tasks (model, size, LoRAs) together in one call.
     func dispatchRound() async {
+        let current = settings.current
         while let worker = registry.reserve(ability: "txt2img") {
             let id = worker.registration.workerID
-            let attempt: Attempt?
+            let attempts: [Attempt]
             do {
-                attempt = try await store.claimNext(
-                    workerID: id, preferredModels: modelAffinity ? worker.modelsLoaded : [],
-                    agedBefore: Date().addingTimeInterval(-maxAffinityWait), leaseUntil: Date().addingTimeInterval(lease)
+                attempts = try await store.claimNext(
+                    workerID: id, preferredModels: current.modelAffinity ? worker.modelsLoaded : [],
+                    agedBefore: Date().addingTimeInterval(-current.maxAffinityWait), leaseUntil: Date().addingTimeInterval(lease),
+                    limit: max(1, worker.registration.maxBatch)
                 )
             } catch {
                 logger.error("claiming a task failed", metadata: ["error": "\(error)"])
-                attempt = nil
+                attempts = []
             }
-            guard let attempt else {
+            guard let first = attempts.first else {
                 registry.unreserve(id)
                 return
             }
-            registry.bind(id, attemptID: attempt.id)
-            metrics.dispatched(
-                lane: attempt.task.lane, after: Date().timeIntervalSince(attempt.task.createdAt),
-                switchedModel: !worker.modelsLoaded.contains(attempt.task.params.model)
-            )
-            registry.assumeLoaded(id, model: attempt.task.params.model)
+            registry.bind(id, attemptIDs: attempts.map(\.id))
+            let now = Date()
+            for (i, attempt) in attempts.enumerated() {
+                metrics.dispatched(
+                    lane: attempt.task.lane, after: now.timeIntervalSince(attempt.task.createdAt),
+                    switchedModel: i == 0 && !worker.modelsLoaded.contains(first.task.params.model)
+                )
+            }
+            registry.assumeLoaded(id, model: first.task.params.model)
             // The push is an HTTP call: run it beside the loop so one slow worker delays nobody.
-            Task { await push(attempt, to: worker) }
+            Task { await push(attempts, to: worker) }
         }
     }
 
-    private func push(_ attempt: Attempt, to worker: WorkerRegistry.Worker) async {
-        let job = PredictJob(
-            attemptID: attempt.id, params: attempt.task.params,
-            callbackURL: "\(callbackBaseURL)/internal/v1/attempts/\(attempt.id)", deadline: Date().addingTimeInterval(lease)
-        )
+    private func push(_ attempts: [Attempt], to worker: WorkerRegistry.Worker) async {
+        let deadline = Date().addingTimeInterval(lease)
+        let jobs = attempts.map { attempt in
+            PredictJob(attemptID: attempt.id, params: attempt.task.params, callbackURL: "\(callbackBaseURL)/internal/v1/attempts/\(attempt.id)", deadline: deadline)
+        }
+        let workerID = worker.registration.workerID
         do {
-            try await client.submit(job, workerURL: worker.registration.url)
-            logger.debug("dispatched", metadata: ["task": "\(attempt.task.id)", "attempt": "\(attempt.id)", "worker": "\(attempt.workerID)"])
+            switch try await client.submit(jobs, workerURL: worker.registration.url) {
+            case .accepted:
+                metrics.workerCall(outcome: "accepted", jobs: jobs.count)
+                logger.debug("dispatched", metadata: ["attempts": "\(attempts.map(\.id))", "worker": "\(workerID)"])
+            case .full(let retryAfter):
+                // Not the task's fault: back in the queue without spending an attempt; another worker takes it.
+                metrics.workerCall(outcome: "full", jobs: jobs.count)
+                registry.backOff(workerID, seconds: retryAfter)
+                try? await store.unclaim(attemptIDs: attempts.map(\.id))
+                for attempt in attempts { slotFreed(workerID: workerID, attemptID: attempt.id) }
+            }
         } catch {
-            logger.warning("worker did not take the job", metadata: ["worker": "\(attempt.workerID)", "error": "\(error)"])
-            await requeue(attempt.id, reason: "worker \(attempt.workerID) refused the job")
-            slotFreed(workerID: attempt.workerID, attemptID: attempt.id)
+            metrics.workerCall(outcome: "error", jobs: jobs.count)
+            logger.warning("worker did not take the job", metadata: ["worker": "\(workerID)", "error": "\(error)"])
+            for attempt in attempts {
+                await requeue(attempt.id, reason: "worker \(workerID) refused the job")
+                slotFreed(workerID: workerID, attemptID: attempt.id)
+            }
         }
     }
 
@@ -131,15 +155,20 @@ public final class Scheduler: Service, Sendable {
                 await requeue(attemptID, reason: "worker \(workerID) stopped heart-beating")
             }
         }
-        guard Date().timeIntervalSince(startedAt) > registry.lostAfter else { return }
-        let live = Set(registry.all.map(\.registration.workerID))
+        // Right after a restart workers have not re-registered yet: judge by leases alone until they had time to.
+        let live = Date().timeIntervalSince(startedAt) > registry.lostAfter ? Set(registry.all.map(\.registration.workerID)) : nil
         for attemptID in (try? await store.orphanedAttempts(liveWorkers: live, now: Date())) ?? [] {
             logger.warning("attempt orphaned", metadata: ["attempt": "\(attemptID)"])
             await requeue(attemptID, reason: "its worker is gone or its lease ran out")
+            // A live worker past the deadline: stop it there and free its slot.
+            if let worker = registry.forget(attemptID: attemptID) {
+                try? await client.cancel(attemptID: attemptID, workerURL: worker.registration.url)
+                wakeUp()
+            }
         }
     }
 
-    private func requeue(_ attemptID: String, reason: String) async {
+    func requeue(_ attemptID: String, reason: String) async {
         let task = try? await store.requeue(attemptID: attemptID, reason: reason, maxAttempts: maxAttempts)
         if task?.status == .failed { metrics.failed(code: "worker_lost") }
     }
@@ -152,7 +181,7 @@ public final class Scheduler: Service, Sendable {
     /// Off-peak work runs inside the window, or earlier on GPUs that would otherwise idle.
     func releaseOffPeakWork() async {
         let limit: Int
-        if offPeak.contains(Date()) {
+        if settings.current.offPeak.contains(Date()) {
             limit = 10_000
         } else if (try? await store.count(status: .queued)) == 0 {
             limit = registry.freeSlots(ability: "txt2img")

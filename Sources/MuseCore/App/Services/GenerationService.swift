@@ -6,13 +6,17 @@ public struct TaskView: Sendable {
     public var task: GenerationTask
     /// Queued tasks ahead of it; nil unless queued.
     public var queuePosition: Int?
+    /// When it should start; nil unless queued and there is a basis for an estimate.
+    public var estimatedStartAt: Date?
 }
 
 /// Generation use cases: submit, read, list, cancel. Every call is scoped to one tenant.
 public struct GenerationService: Sendable {
     let tasks: any TaskStore
     let models: any ModelStore
-    let resolver: ParamsResolver
+    /// Limits come from here on each submit, so a config reload applies at once.
+    let settings: LiveSettings
+    let estimator: StartEstimator?
     /// Catalogue reads on the submit path, cached for a few seconds.
     let catalog: ModelLookup
     /// Called once a task is committed (the scheduler's wake-up).
@@ -22,7 +26,7 @@ public struct GenerationService: Sendable {
     let metrics: PipelineMetrics?
 
     public init(
-        tasks: any TaskStore, models: any ModelStore, limits: GenerationLimits,
+        tasks: any TaskStore, models: any ModelStore, settings: LiveSettings, estimator: StartEstimator? = nil,
         submitted: @escaping @Sendable () -> Void = {}, canceledOnWorker: @escaping @Sendable (GenerationTask) -> Void = { _ in },
         metrics: PipelineMetrics? = nil
     ) {
@@ -30,7 +34,8 @@ public struct GenerationService: Sendable {
         self.tasks = tasks
         self.models = models
         self.catalog = ModelLookup(store: models)
-        self.resolver = ParamsResolver(limits: limits)
+        self.settings = settings
+        self.estimator = estimator
         self.submitted = submitted
         self.canceledOnWorker = canceledOnWorker
     }
@@ -42,27 +47,25 @@ public struct GenerationService: Sendable {
         for reference in request.loras ?? [] where loras[reference.key] == nil {
             if let model = try await catalog.model(reference.key), model.isVisible(to: tenant) { loras[reference.key] = model }
         }
-        let params = try resolver.resolve(request, checkpoint: checkpoint, loras: loras, randomSeed: Int64.random(in: 0...Int64(UInt32.max)))
+        let params = try ParamsResolver(limits: settings.current.limits).resolve(request, checkpoint: checkpoint, loras: loras, randomSeed: Int64.random(in: 0...Int64(UInt32.max)))
         let now = Date()
         let task = GenerationTask(id: IDGenerator.make("gen", at: now), tenant: tenant, params: params, createdAt: now)
         let ahead = try await tasks.insert(task)
         metrics?.submitted(lane: task.lane)
         submitted()
-        return TaskView(task: task, queuePosition: ahead)
+        return TaskView(task: task, queuePosition: ahead, estimatedStartAt: ahead.flatMap { estimator?.start(ahead: $0) })
     }
 
     public func task(id: String, tenant: String) async throws -> TaskView {
         guard let task = try await tasks.task(id: id, tenant: tenant) else { throw HTTPError.notFound("no generation \"\(id)\"") }
-        return try await view(task)
+        return try await views([task])[0]
     }
 
     /// One page, newest first, and the cursor of the next page (nil on the last).
     public func list(tenant: String, status: TaskStatus?, limit: Int, before: String?) async throws -> (tasks: [TaskView], next: String?) {
         let page = try await tasks.list(tenant: tenant, status: status, limit: limit + 1, before: before)
         let shown = Array(page.prefix(limit))
-        var views: [TaskView] = []
-        for task in shown { views.append(try await view(task)) }
-        return (views, page.count > limit ? shown.last?.id : nil)
+        return (try await views(shown), page.count > limit ? shown.last?.id : nil)
     }
 
     /// Cancels a task that has not finished; 409 once it has.
@@ -70,13 +73,18 @@ public struct GenerationService: Sendable {
         let active: Set<TaskStatus> = [.queued, .scheduled, .dispatched, .running]
         if let canceled = try await tasks.transition(id: id, tenant: tenant, from: active, to: .canceled) {
             if canceled.workerID != nil { canceledOnWorker(canceled) }
-            return try await view(canceled)
+            return try await views([canceled])[0]
         }
         let current = try await task(id: id, tenant: tenant)
         throw HTTPError(.conflict, detail: "generation \(id) is already \(current.task.status.rawValue)")
     }
 
-    private func view(_ task: GenerationTask) async throws -> TaskView {
-        TaskView(task: task, queuePosition: task.status == .queued ? try await tasks.tasksAhead(of: task) : nil)
+    /// The tasks with their queue positions and start estimates (one store call for all).
+    private func views(_ page: [GenerationTask]) async throws -> [TaskView] {
+        let ahead = try await tasks.tasksAhead(of: page)
+        return page.map { task in
+            let position = ahead[task.id]
+            return TaskView(task: task, queuePosition: position, estimatedStartAt: position.flatMap { estimator?.start(ahead: $0) })
+        }
     }
 }

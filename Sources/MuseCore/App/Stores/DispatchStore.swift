@@ -12,9 +12,12 @@ public struct Attempt: Sendable, Equatable {
 /// attempt that is no longer current changes nothing.
 public protocol DispatchStore: Sendable {
     /// Claims the next queued task for a worker (online first, then a model it has loaded,
-    /// then the oldest): queued → dispatched with a new attempt and lease.
+    /// then the oldest): queued → dispatched with a new attempt and lease. With `limit` > 1,
+    /// up to `limit - 1` more queued tasks of the same lane and batch key come along (one batch).
     /// Tasks waiting since before `agedBefore` go first whatever their model, so affinity never starves one.
-    func claimNext(workerID: String, preferredModels: [String], agedBefore: Date, leaseUntil: Date) async throws -> Attempt?
+    func claimNext(workerID: String, preferredModels: [String], agedBefore: Date, leaseUntil: Date, limit: Int) async throws -> [Attempt]
+    /// Gives claimed tasks back to the queue as if never dispatched (the worker was full: no attempt is spent).
+    func unclaim(attemptIDs: [String]) async throws
     /// The task whose current attempt this is, if it still is.
     func currentAttempt(_ attemptID: String) async throws -> Attempt?
     func recordProgress(attemptID: String, progress: Double) async throws -> GenerationTask?
@@ -25,9 +28,9 @@ public protocol DispatchStore: Sendable {
     func requeue(attemptID: String, reason: String, maxAttempts: Int) async throws -> GenerationTask?
     /// Current attempts held by a worker.
     func attempts(workerID: String) async throws -> [String]
-    /// Attempts held by workers not in `liveWorkers`, or whose lease ran out: after a restart,
-    /// those whose worker never came back.
-    func orphanedAttempts(liveWorkers: Set<String>, now: Date) async throws -> [String]
+    /// Attempts whose lease ran out, and (unless `liveWorkers` is nil) attempts held by workers
+    /// not in `liveWorkers`: after a restart, those whose worker never came back.
+    func orphanedAttempts(liveWorkers: Set<String>?, now: Date) async throws -> [String]
     /// Moves up to `limit` off-peak tasks (oldest first) from scheduled to queued; returns how many.
     func releaseScheduled(limit: Int) async throws -> Int
     func count(status: TaskStatus) async throws -> Int

@@ -10,6 +10,7 @@ public protocol TaskStore: Sendable {
     func list(tenant: String, status: TaskStatus?, limit: Int, before: String?) async throws -> [GenerationTask]
     /// Moves the task to `to` if its status is one of `from`; returns the updated task, or nil if it was not.
     func transition(id: String, tenant: String, from: Set<TaskStatus>, to: TaskStatus) async throws -> GenerationTask?
-    /// How many queued tasks are ahead of this one (online before offline, then oldest first).
-    func tasksAhead(of task: GenerationTask) async throws -> Int
+    /// For each queued task given, how many queued tasks are ahead of it (online before
+    /// offline, then oldest first), by task id; one transaction for the lot.
+    func tasksAhead(of tasks: [GenerationTask]) async throws -> [String: Int]
 }

@@ -10,14 +10,24 @@ public final class WorkerRegistry: Sendable {
         public var busy: Double
         public var modelsLoaded: [String]
         public var lastSeen: Date
-        /// Attempts sent to it and not yet finished (a set, so a repeated result frees a slot once).
-        public var inFlight: Set<String>
+        /// Attempts sent to it and not yet finished, keyed by attempt id (so a repeated result
+        /// frees a slot once).
+        public var inFlight: [String: InFlight]
         /// Slots taken by a dispatch round that has not yet bound them to an attempt.
         public var reserved: Int
+        /// The worker answered 429 (full): no dispatch to it before this time.
+        public var fullUntil: Date?
 
-        /// Each slot holds one running job and `prefetch` more waiting on the worker, so a worker
-        /// never idles for the round trip between finishing a job and receiving the next.
-        var freeSlots: Int { registration.slots * (1 + WorkerRegistry.prefetch) - inFlight.count - reserved }
+        /// Each slot holds one running unit (a job or a batch) and `prefetch` more waiting on the
+        /// worker, so a worker never idles for the round trip between finishing a job and receiving the next.
+        var freeSlots: Int { registration.slots * (1 + WorkerRegistry.prefetch) - Set(inFlight.values.map(\.unit)).count - reserved }
+    }
+
+    /// One attempt on a worker: the batch it went in (its first attempt's id) and when the
+    /// server last heard of it (dispatch, progress), which decides when to poll the worker.
+    public struct InFlight: Sendable {
+        public var unit: String
+        public var lastNews: Date
     }
 
     /// Jobs queued on a worker per slot beyond the running one.
@@ -34,7 +44,7 @@ public final class WorkerRegistry: Sendable {
     public func register(_ registration: WorkerRegistration) {
         workers.withLock {
             $0[registration.workerID] = Worker(
-                registration: registration, busy: 0, modelsLoaded: registration.modelsLoaded, lastSeen: Date(), inFlight: [], reserved: 0
+                registration: registration, busy: 0, modelsLoaded: registration.modelsLoaded, lastSeen: Date(), inFlight: [:], reserved: 0
             )
         }
     }
@@ -69,6 +79,7 @@ public final class WorkerRegistry: Sendable {
         workers.withLock { workers in
             let candidates = workers.values.filter {
                 now.timeIntervalSince($0.lastSeen) < lostAfter && $0.registration.abilities.contains(ability) && $0.freeSlots > 0
+                    && ($0.fullUntil.map { now >= $0 } ?? true)
             }
             guard var best = candidates.min(by: { ($0.busy, $0.inFlight.count) < ($1.busy, $1.inFlight.count) }) else { return nil }
             best.reserved += 1
@@ -77,12 +88,32 @@ public final class WorkerRegistry: Sendable {
         }
     }
 
-    public func bind(_ id: String, attemptID: String) {
+    /// Binds a reserved slot to the attempts sent in one call (one job, or a batch).
+    public func bind(_ id: String, attemptIDs: [String], now: Date = Date()) {
         workers.withLock { workers in
-            guard var worker = workers[id] else { return }
+            guard var worker = workers[id], let unit = attemptIDs.first else { return }
             worker.reserved = max(0, worker.reserved - 1)
-            worker.inFlight.insert(attemptID)
+            for attemptID in attemptIDs { worker.inFlight[attemptID] = InFlight(unit: unit, lastNews: now) }
             workers[id] = worker
+        }
+    }
+
+    /// The worker said it is full: skip it for `seconds`.
+    public func backOff(_ id: String, seconds: TimeInterval, now: Date = Date()) {
+        workers.withLock { workers in workers[id]?.fullUntil = now.addingTimeInterval(seconds) }
+    }
+
+    /// News of an attempt (progress, a poll): it is alive, no need to poll it for a while.
+    public func touch(_ id: String, attemptID: String, now: Date = Date()) {
+        workers.withLock { workers in workers[id]?.inFlight[attemptID]?.lastNews = now }
+    }
+
+    /// Attempts on live workers the server has not heard of since `before`: to be polled.
+    public func silentAttempts(since before: Date) -> [(attemptID: String, worker: Worker)] {
+        workers.withLock { workers in
+            workers.values.flatMap { worker in
+                worker.inFlight.filter { $0.value.lastNews < before }.map { (attemptID: $0.key, worker: worker) }
+            }
         }
     }
 
@@ -98,8 +129,18 @@ public final class WorkerRegistry: Sendable {
     public func release(_ id: String, attemptID: String) {
         workers.withLock { workers in
             guard var worker = workers[id] else { return }
-            worker.inFlight.remove(attemptID)
+            worker.inFlight[attemptID] = nil
             workers[id] = worker
+        }
+    }
+
+    /// Drops an attempt from whichever worker holds it; returns that worker.
+    public func forget(attemptID: String) -> Worker? {
+        workers.withLock { workers in
+            guard var worker = workers.values.first(where: { $0.inFlight[attemptID] != nil }) else { return nil }
+            worker.inFlight[attemptID] = nil
+            workers[worker.registration.workerID] = worker
+            return worker
         }
     }
 
@@ -117,6 +158,14 @@ public final class WorkerRegistry: Sendable {
         workers.withLock { workers in
             workers.values.filter { now.timeIntervalSince($0.lastSeen) < lostAfter && $0.registration.abilities.contains(ability) }
                 .reduce(0) { $0 + max(0, $1.freeSlots) }
+        }
+    }
+
+    /// Running slots of live workers with the ability, and the attempts they hold.
+    public func load(ability: String, now: Date = Date()) -> (slots: Int, inFlight: Int) {
+        workers.withLock { workers in
+            workers.values.filter { now.timeIntervalSince($0.lastSeen) < lostAfter && $0.registration.abilities.contains(ability) }
+                .reduce((0, 0)) { ($0.0 + $1.registration.slots, $0.1 + $1.inFlight.count) }
         }
     }
 

@@ -94,3 +94,26 @@ public struct WorkerResult: Sendable, Codable {
         self.timings = timings
     }
 }
+
+/// `GET {url}/v1/jobs/{attempt_id}`: the polling fallback when callbacks do not arrive.
+public struct WorkerJobStatus: Sendable, Codable {
+    public var status: String
+    public var progress: Double
+    /// The result a finished job would have called back with.
+    public var result: WorkerResult?
+
+    public init(status: String, progress: Double, result: WorkerResult? = nil) {
+        self.status = status
+        self.progress = progress
+        self.result = result
+    }
+}
+
+/// `POST {url}/v1/jobs` with several jobs: a batch.
+public struct WorkerBatch: Sendable, Codable {
+    public var jobs: [WorkerJob]
+
+    public init(jobs: [WorkerJob]) {
+        self.jobs = jobs
+    }
+}

@@ -32,7 +32,9 @@ public struct ConfigLoader: Sendable {
         }
         providers.append(Self.memory("embedded default", Dictionary(uniqueKeysWithValues: ConfigSchema.keys.map { ($0.key, $0.embeddedDefault) })))
         let reader = ConfigReader(providers: providers)
-        return try Self.build(reader)
+        var config = try Self.build(reader)
+        config.source = self
+        return config
     }
 
     private static func memory(_ name: String, _ values: [String: ConfigContent]) -> InMemoryProvider {
@@ -107,13 +109,18 @@ public struct ConfigLoader: Sendable {
             accessLog: try bool(reader, "log.access"),
             dataDir: try string(reader, "data_dir"),
             catalogFile: try string(reader, "catalog.file"),
-            generationLimits: limits,
+            dynamic: DynamicSettings(
+                limits: limits,
+                offPeak: OffPeakWindow(startHour: try int(reader, "scheduling.offpeak_start_hour"), endHour: try int(reader, "scheduling.offpeak_end_hour")),
+                modelAffinity: try bool(reader, "scheduling.model_affinity"),
+                maxAffinityWait: Double(try int(reader, "scheduling.max_affinity_wait_ms")) / 1000
+            ),
             workerToken: try string(reader, "worker.token"),
             workerCallbackURL: try string(reader, "worker.callback_url"),
             maxAttempts: try int(reader, "worker.max_attempts"),
-            offPeak: OffPeakWindow(startHour: try int(reader, "scheduling.offpeak_start_hour"), endHour: try int(reader, "scheduling.offpeak_end_hour")),
-            modelAffinity: try bool(reader, "scheduling.model_affinity"),
-            maxAffinityWait: Double(try int(reader, "scheduling.max_affinity_wait_ms")) / 1000
+            lease: Double(try int(reader, "worker.lease_ms")) / 1000,
+            pollAfter: Double(try int(reader, "worker.poll_after_ms")) / 1000,
+            reloadInterval: Double(try int(reader, "config_reload_interval_ms")) / 1000
         )
     }
 

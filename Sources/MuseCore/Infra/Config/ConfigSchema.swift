@@ -39,6 +39,9 @@ enum ConfigSchema {
         .init(key: "worker.token", kind: .string(allowed: nil), embeddedDefault: .string("")),
         .init(key: "worker.callback_url", kind: .string(allowed: nil), embeddedDefault: .string("")),
         .init(key: "worker.max_attempts", kind: .int(1...20), embeddedDefault: .int(3)),
+        .init(key: "worker.lease_ms", kind: .int(1000...86_400_000), embeddedDefault: .int(600_000)),
+        .init(key: "worker.poll_after_ms", kind: .int(100...3_600_000), embeddedDefault: .int(10_000)),
+        .init(key: "config_reload_interval_ms", kind: .int(0...3_600_000), embeddedDefault: .int(1000)),
         .init(key: "scheduling.offpeak_start_hour", kind: .int(0...23), embeddedDefault: .int(1)),
         .init(key: "scheduling.offpeak_end_hour", kind: .int(0...23), embeddedDefault: .int(6)),
         .init(key: "scheduling.model_affinity", kind: .bool, embeddedDefault: .bool(true)),
@@ -48,6 +51,9 @@ enum ConfigSchema {
         .init(key: "generation.max_steps", kind: .int(1...1000), embeddedDefault: .int(150)),
         .init(key: "generation.max_num_images", kind: .int(1...8), embeddedDefault: .int(8)),
     ]
+
+    /// Keys applied while running when the `--config` file changes; the others need a restart.
+    static let dynamicPrefixes = ["generation.", "scheduling."]
 
     static let byKey: [String: ConfigKeySpec] = Dictionary(uniqueKeysWithValues: keys.map { ($0.key, $0) })
 }

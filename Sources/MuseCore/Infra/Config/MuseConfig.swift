@@ -13,13 +13,19 @@ public struct MuseConfig: Sendable {
     public var dataDir: String
     /// The catalogue file imported at first start (relative to the working directory).
     public var catalogFile: String
-    public var generationLimits: GenerationLimits
+    /// The part an operator may change without a restart (reloaded from the `--config` file).
+    public var dynamic: DynamicSettings
     /// The shared worker token; empty: `DATA_DIR/worker-token`.
     public var workerToken: String
     /// The base URL workers call back on; empty: `http://server.host:server.port`.
     public var workerCallbackURL: String
     public var maxAttempts: Int
-    public var offPeak: OffPeakWindow
-    public var modelAffinity: Bool
-    public var maxAffinityWait: TimeInterval
+    /// How long a dispatched attempt may take before its lease ends and it is queued again.
+    public var lease: TimeInterval
+    /// Poll a worker about an attempt after this long without news (the polling fallback).
+    public var pollAfter: TimeInterval
+    /// How often the `--config` file is checked for changes; 0: never.
+    public var reloadInterval: TimeInterval
+    /// Where this config came from, so that a reload reads the same sources.
+    public var source: ConfigLoader? = nil
 }

@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import Synchronization
 
 /// A response read by libcurl.
 public struct CurlResponse: Sendable {
@@ -13,8 +14,23 @@ public struct CurlError: Error, CustomStringConvertible {
 }
 
 /// Blocking HTTP calls through libcurl's easy interface; callers run it on the `BlockingPool`.
-public struct CurlHTTPClient: Sendable {
+/// Easy handles are kept and reused, so calls to the same worker or server ride on an open
+/// keep-alive connection instead of a new TCP handshake each time.
+public final class CurlHTTPClient: Sendable {
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+    /// Idle handles (with their connection caches); one is taken per call.
+    private let idle = Mutex<[Handle]>([])
+    private static let maxIdle = 64
+
+    /// An easy handle; only ever used by the one call that took it from `idle`.
+    private final class Handle: @unchecked Sendable {
+        let curl: UnsafeMutableRawPointer
+        init?() {
+            guard let curl = curl_easy_init() else { return nil }
+            self.curl = curl
+        }
+        deinit { curl_easy_cleanup(curl) }
+    }
 
     public init() {
         _ = Self.globalInit
@@ -30,8 +46,10 @@ public struct CurlHTTPClient: Sendable {
     }
 
     private func perform(_ url: String, method: String, body: [UInt8]?, headers: [String], timeoutMilliseconds: Int) throws -> CurlResponse {
-        guard let curl = curl_easy_init() else { throw CurlError(message: "curl_easy_init failed") }
-        defer { curl_easy_cleanup(curl) }
+        guard let handle = idle.withLock({ $0.popLast() }) ?? Handle() else { throw CurlError(message: "curl_easy_init failed") }
+        let curl = handle.curl
+        curl_easy_reset(curl)
+        defer { idle.withLock { if $0.count < Self.maxIdle { $0.append(handle) } } }
         var list: UnsafeMutablePointer<curl_slist>?
         for header in headers { list = curl_slist_append(list, header) }
         defer { curl_slist_free_all(list) }

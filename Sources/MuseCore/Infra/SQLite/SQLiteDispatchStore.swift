@@ -2,20 +2,45 @@ import Foundation
 
 /// `DispatchStore` on the same SQLite tasks table.
 extension SQLiteTaskStore: DispatchStore {
-    public func claimNext(workerID: String, preferredModels: [String], agedBefore: Date, leaseUntil: Date) async throws -> Attempt? {
-        let attemptID = IDGenerator.make("att")
+    public func claimNext(workerID: String, preferredModels: [String], agedBefore: Date, leaseUntil: Date, limit: Int) async throws -> [Attempt] {
         let now = Date()
         return try await database.transaction { db in
-            guard let id = try Self.nextQueued(db, preferredModels: preferredModels, agedBefore: agedBefore) else { return nil }
-            try db.execute(
-                """
-                UPDATE tasks SET status = 'dispatched', attempt_id = ?, worker_id = ?, lease_expires_at = ?,
-                  attempts = attempts + 1, started_at = coalesce(started_at, ?) WHERE id = ? AND status = 'queued'
-                """,
-                [.text(attemptID), .text(workerID), leaseUntil.sqliteMillis, now.sqliteMillis, .text(id)]
-            )
-            guard let row = try db.query("SELECT \(Self.columns) FROM tasks WHERE id = ?", [.text(id)]).first else { return nil }
-            return Attempt(id: attemptID, task: try Self.decode(row), workerID: workerID)
+            guard let head = try Self.nextQueued(db, preferredModels: preferredModels, agedBefore: agedBefore) else { return [] }
+            var ids = [head]
+            if limit > 1, let key = try db.query("SELECT lane, batch_key FROM tasks WHERE id = ?", [.text(head)]).first, let batchKey = key.optionalText(1) {
+                ids += try db.query(
+                    "SELECT id FROM tasks WHERE status = 'queued' AND lane = ? AND batch_key = ? AND id != ? ORDER BY id LIMIT ?",
+                    [.text(key.text(0)), .text(batchKey), .text(head), .integer(Int64(limit - 1))]
+                ).map { $0.text(0) }
+            }
+            var attempts: [Attempt] = []
+            for id in ids {
+                let attemptID = IDGenerator.make("att")
+                try db.execute(
+                    """
+                    UPDATE tasks SET status = 'dispatched', attempt_id = ?, worker_id = ?, lease_expires_at = ?,
+                      attempts = attempts + 1, started_at = coalesce(started_at, ?) WHERE id = ? AND status = 'queued'
+                    """,
+                    [.text(attemptID), .text(workerID), leaseUntil.sqliteMillis, now.sqliteMillis, .text(id)]
+                )
+                guard let row = try db.query("SELECT \(Self.columns) FROM tasks WHERE id = ?", [.text(id)]).first else { continue }
+                attempts.append(Attempt(id: attemptID, task: try Self.decode(row), workerID: workerID))
+            }
+            return attempts
+        }
+    }
+
+    public func unclaim(attemptIDs: [String]) async throws {
+        try await database.transaction { db in
+            for attemptID in attemptIDs {
+                try db.execute(
+                    """
+                    UPDATE tasks SET status = 'queued', attempts = max(0, attempts - 1), attempt_id = NULL, worker_id = NULL,
+                      lease_expires_at = NULL WHERE attempt_id = ? AND status = 'dispatched'
+                    """,
+                    [.text(attemptID)]
+                )
+            }
         }
     }
 
@@ -112,15 +137,16 @@ extension SQLiteTaskStore: DispatchStore {
         }
     }
 
-    public func orphanedAttempts(liveWorkers: Set<String>, now: Date) async throws -> [String] {
-        let live = Array(liveWorkers)
-        let placeholders = live.isEmpty ? "''" : live.map { _ in "?" }.joined(separator: ", ")
-        return try await database.transaction { db in
-            try db.query(
-                "SELECT attempt_id FROM tasks WHERE status IN ('dispatched', 'running') AND (worker_id NOT IN (\(placeholders)) OR lease_expires_at < ?)",
-                live.map { .text($0) } + [now.sqliteMillis]
-            ).map { $0.text(0) }
+    public func orphanedAttempts(liveWorkers: Set<String>?, now: Date) async throws -> [String] {
+        var sql = "SELECT attempt_id FROM tasks WHERE status IN ('dispatched', 'running') AND (lease_expires_at < ?"
+        var values: [SQLiteValue] = [now.sqliteMillis]
+        if let live = liveWorkers {
+            sql += live.isEmpty ? " OR 1)" : " OR worker_id NOT IN (\(live.map { _ in "?" }.joined(separator: ", "))))"
+            values += live.map { .text($0) }
+        } else {
+            sql += ")"
         }
+        return try await database.transaction { [sql, values] db in try db.query(sql, values).map { $0.text(0) } }
     }
 
     public func releaseScheduled(limit: Int) async throws -> Int {

@@ -57,6 +57,11 @@ enum SQLiteMigrations {
         CREATE INDEX tasks_by_tenant_status ON tasks (tenant, status, id);
         CREATE INDEX tasks_queue ON tasks (status, lane, id);
         CREATE INDEX tasks_queue_by_model ON tasks (status, lane, model, id)
+        """,
+        // 2: the batch key (model, size, LoRAs) so a claim can take same-shaped jobs together.
         """
+        ALTER TABLE tasks ADD COLUMN batch_key TEXT;
+        CREATE INDEX tasks_queue_by_batch ON tasks (status, lane, batch_key, id)
+        """,
     ]
 }

@@ -16,12 +16,12 @@ public struct SQLiteTaskStore: TaskStore {
             .text(task.id), .text(task.tenant), .text(task.status.rawValue), .text(task.lane.rawValue), .real(task.progress),
             try SQLiteJSON.encode(task.params), try SQLiteJSON.encode(task.images), try task.error.map(SQLiteJSON.encode) ?? .null,
             .integer(Int64(task.attempts)), task.createdAt.sqliteMillis, task.startedAt.sqliteMillis, task.finishedAt.sqliteMillis,
-            .text(task.params.model),
+            .text(task.params.model), task.params.batchKey.map { .text($0) } ?? .null,
         ]
         let aheadQuery = task.status == .queued ? Self.aheadQuery(task.lane) : nil
         return try await database.transaction { db in
             try db.execute(
-                "INSERT INTO tasks (id, tenant, status, lane, progress, params, images, error, attempts, created_at, started_at, finished_at, model) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO tasks (id, tenant, status, lane, progress, params, images, error, attempts, created_at, started_at, finished_at, model, batch_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 values
             )
             return try aheadQuery.map { try db.query($0, [.text(task.id)]).first?.int(0) ?? 0 }
@@ -67,9 +67,14 @@ public struct SQLiteTaskStore: TaskStore {
         }
     }
 
-    public func tasksAhead(of task: GenerationTask) async throws -> Int {
-        let sql = Self.aheadQuery(task.lane)
-        return try await database.transaction { db in try db.query(sql, [.text(task.id)]).first?.int(0) ?? 0 }
+    public func tasksAhead(of tasks: [GenerationTask]) async throws -> [String: Int] {
+        let queued = tasks.filter { $0.status == .queued }
+        guard !queued.isEmpty else { return [:] }
+        return try await database.transaction { db in
+            var ahead: [String: Int] = [:]
+            for task in queued { ahead[task.id] = try db.query(Self.aheadQuery(task.lane), [.text(task.id)]).first?.int(0) ?? 0 }
+            return ahead
+        }
     }
 
     /// Queued tasks served before the one with the bound id: online before offline, then oldest first.

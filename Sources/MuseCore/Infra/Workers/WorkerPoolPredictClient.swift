@@ -13,16 +13,34 @@ public struct WorkerPoolPredictClient: PredictClient {
         self.token = token
     }
 
-    public func submit(_ job: PredictJob, workerURL: String) async throws {
-        let body = WorkerJob(
-            attemptID: job.attemptID, kind: job.params.initImage == nil ? "txt2img" : "img2img", params: job.params,
-            callbackURL: job.callbackURL, deadline: APITime.format(job.deadline)
-        )
-        let bytes = Array(buffer: try JSONBody.encode(body))
+    public func submit(_ jobs: [PredictJob], workerURL: String) async throws -> SubmitOutcome {
+        let wire = jobs.map { job in
+            WorkerJob(
+                attemptID: job.attemptID, kind: job.params.initImage == nil ? "txt2img" : "img2img", params: job.params,
+                callbackURL: job.callbackURL, deadline: APITime.format(job.deadline)
+            )
+        }
+        let bytes = Array(buffer: try wire.count == 1 ? JSONBody.encode(wire[0]) : JSONBody.encode(WorkerBatch(jobs: wire)))
         let response = try await pool.run { [http, token] in
             try http.send(workerURL + "/v1/jobs", json: bytes, headers: ["Authorization: Bearer \(token)"], timeoutMilliseconds: 5000)
         }
-        guard response.status == 202 else { throw CurlError(message: "worker answered \(response.status)") }
+        switch response.status {
+        case 202: return .accepted
+        case 429: return .full(retryAfter: 1)
+        default: throw CurlError(message: "worker answered \(response.status): \(String(decoding: response.body.prefix(300), as: UTF8.self))")
+        }
+    }
+
+    public func status(attemptID: String, workerURL: String) async throws -> WorkerJobStatus? {
+        let response = try await pool.run { [http, token] in
+            try http.send(workerURL + "/v1/jobs/\(attemptID)", method: "GET", json: nil, headers: ["Authorization: Bearer \(token)"], timeoutMilliseconds: 5000)
+        }
+        switch response.status {
+        // Lenient on purpose: a worker may add fields this server does not know yet.
+        case 200: return try JSONDecoder().decode(WorkerJobStatus.self, from: Data(response.body))
+        case 404: return nil
+        default: throw CurlError(message: "worker answered \(response.status) to a status query")
+        }
     }
 
     public func cancel(attemptID: String, workerURL: String) async throws {

@@ -1,0 +1,76 @@
+import Foundation
+import MuseHTTP
+
+/// What workers report about attempts, by callback or by the polling fallback. At-least-once
+/// safe: news of an attempt that is no longer current changes nothing.
+extension Scheduler {
+    public func progress(attemptID: String, _ body: WorkerProgress) async throws {
+        if let task = try await store.recordProgress(attemptID: attemptID, progress: body.progress), let workerID = task.workerID {
+            registry.touch(workerID, attemptID: attemptID)
+        }
+    }
+
+    public func result(attemptID: String, _ body: WorkerResult) async throws {
+        guard let attempt = try await store.currentAttempt(attemptID) else { return }
+        // The slot is free whatever happens to the task (it may have been canceled meanwhile).
+        defer { slotFreed(workerID: attempt.workerID, attemptID: attemptID) }
+        guard !attempt.task.status.isFinal else { return }
+        switch body.status {
+        case "succeeded":
+            var stored: [TaskImage] = []
+            for image in body.images ?? [] {
+                guard let png = Data(base64Encoded: image.pngBase64) else {
+                    throw HTTPError.invalidField("images[\(stored.count)].png_base64", "not base64")
+                }
+                let id = IDGenerator.make("img")
+                try await images.put(id + ".png", [UInt8](png))
+                stored.append(TaskImage(id: id, width: image.width, height: image.height, seed: image.seed))
+            }
+            if try await store.complete(attemptID: attemptID, images: stored, timings: body.timings) != nil, let timings = body.timings {
+                estimator.record(timings)
+            }
+        case "failed", "canceled":
+            let error = body.error ?? TaskError(code: "internal", message: "the worker reported \(body.status)")
+            if try await store.fail(attemptID: attemptID, error: error, timings: body.timings) != nil { metrics.failed(code: error.code) }
+        default:
+            throw HTTPError.invalidField("status", "must be succeeded, failed or canceled")
+        }
+    }
+
+    /// The polling fallback: attempts without news for `pollAfter` are looked up on their
+    /// worker. A finished one is taken as if its result had been called back; one the worker
+    /// does not know is queued again.
+    func pollSilentAttempts(pollAfter: TimeInterval) async {
+        let silent = registry.silentAttempts(since: Date().addingTimeInterval(-pollAfter))
+        await withTaskGroup(of: Void.self) { group in
+            for (attemptID, worker) in silent {
+                let workerID = worker.registration.workerID
+                registry.touch(workerID, attemptID: attemptID)  // one poll per `pollAfter`, whatever it answers
+                group.addTask { [self] in
+                    do {
+                        guard let status = try await client.status(attemptID: attemptID, workerURL: worker.registration.url) else {
+                            metrics.polled(outcome: "unknown")
+                            logger.warning("worker does not know the attempt", metadata: ["attempt": "\(attemptID)", "worker": "\(workerID)"])
+                            await requeue(attemptID, reason: "worker \(workerID) lost the job")
+                            slotFreed(workerID: workerID, attemptID: attemptID)
+                            return
+                        }
+                        if let result = status.result, ["succeeded", "failed", "canceled"].contains(status.status) {
+                            metrics.polled(outcome: "finished")
+                            logger.notice("result recovered by polling", metadata: ["attempt": "\(attemptID)", "status": "\(status.status)"])
+                            try await self.result(attemptID: attemptID, result)
+                        } else {
+                            metrics.polled(outcome: "running")
+                            if status.status == "running" {
+                                try await progress(attemptID: attemptID, WorkerProgress(progress: status.progress, step: nil, totalSteps: nil))
+                            }
+                        }
+                    } catch {
+                        metrics.polled(outcome: "error")
+                        logger.warning("polling a worker failed", metadata: ["attempt": "\(attemptID)", "worker": "\(workerID)", "error": "\(error)"])
+                    }
+                }
+            }
+        }
+    }
+}
