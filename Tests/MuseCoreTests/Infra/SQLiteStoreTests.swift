@@ -14,14 +14,50 @@ import Testing
         stores = try await EmbeddedStores.open(dataDir: dir, pool: BlockingPool(pool: .singleton))
     }
 
-    func task(_ tenant: String = "acme", prompt: String = "fox") -> GenerationTask {
+    func task(_ tenant: String = "acme", prompt: String = "fox", model: String = "sd15-base", width: Int = 512, createdAt: Date = Date()) -> GenerationTask {
         let params = GenerationParams(
-            model: "sd15-base", prompt: prompt, negativePrompt: "", width: 512, height: 512, steps: 20, guidanceScale: 7,
+            model: model, prompt: prompt, negativePrompt: "", width: width, height: 512, steps: 20, guidanceScale: 7,
             sampler: .eulerA, seed: 1, numImages: 1, loras: [], initImage: nil, strength: 0.75, priority: .online,
             schedule: .now, webhookURL: nil, metadata: .object([("k", .string("v"))])
         )
-        let now = Date()
-        return GenerationTask(id: IDGenerator.make("gen", at: now), tenant: tenant, params: params, createdAt: now)
+        return GenerationTask(id: IDGenerator.make("gen", at: createdAt), tenant: tenant, params: params, createdAt: createdAt)
+    }
+
+    func claim(preferring models: [String], loadedAnywhere: Set<String> = [], limit: Int = 1) async throws -> [Attempt] {
+        try await stores.tasks.claimNext(
+            workerID: "w-1", preferredModels: models, loadedAnywhere: loadedAnywhere, agedBefore: Date().addingTimeInterval(-10),
+            leaseUntil: Date().addingTimeInterval(60), limit: limit
+        )
+    }
+
+    @Test func aClaimPrefersALoadedModelButNeverStarvesAnUnloadedOne() async throws {
+        let old = Date().addingTimeInterval(-60)
+        let agedXL = task(prompt: "aged, nobody has sdxl", model: "sdxl-base", createdAt: old)
+        let agedAnime = task(prompt: "aged, but another worker has anime", model: "sd15-anime", createdAt: old.addingTimeInterval(1))
+        let fresh = task(prompt: "fresh sd15")
+        for t in [agedXL, agedAnime, fresh] { try await stores.tasks.insert(t) }
+        // sdxl is loaded nowhere and waited past the limit: it goes first, whatever this worker has.
+        #expect(try await claim(preferring: ["sd15-base"], loadedAnywhere: ["sd15-base", "sd15-anime"]).map(\.task.id) == [agedXL.id])
+        // The aged anime task has a worker with its model: this sd15-base worker keeps its own model.
+        #expect(try await claim(preferring: ["sd15-base"], loadedAnywhere: ["sd15-base", "sd15-anime"]).map(\.task.id) == [fresh.id])
+        #expect(try await claim(preferring: ["sd15-base"], loadedAnywhere: ["sd15-base", "sd15-anime"]).map(\.task.id) == [agedAnime.id])
+        #expect(try await claim(preferring: ["sd15-base"]).isEmpty)
+    }
+
+    @Test func aBatchClaimTakesOnlySameShapedTasks() async throws {
+        // Ids order by creation time (milliseconds): space them out.
+        let head = task(prompt: "a", createdAt: Date().addingTimeInterval(-3))
+        let other = task(prompt: "another size", width: 768, createdAt: Date().addingTimeInterval(-2))
+        let same = task(prompt: "b", createdAt: Date().addingTimeInterval(-1))
+        for t in [head, other, same] { try await stores.tasks.insert(t) }
+        let batch = try await claim(preferring: [], limit: 4)
+        #expect(batch.map(\.task.id) == [head.id, same.id])
+        #expect(Set(batch.map(\.id)).count == 2, "one attempt per task")
+        // A worker that was full gives them back without spending an attempt.
+        try await stores.tasks.unclaim(attemptIDs: batch.map(\.id))
+        let again = try await claim(preferring: [], limit: 4)
+        #expect(again.map(\.task.id) == [head.id, same.id])
+        #expect(again.map(\.task.attempts) == [1, 1])
     }
 
     @Test func migrationsRunOnceAndAreRecorded() async throws {

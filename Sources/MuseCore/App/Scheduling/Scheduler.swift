@@ -92,6 +92,7 @@ public final class Scheduler: Service, Sendable {
             do {
                 attempts = try await store.claimNext(
                     workerID: id, preferredModels: current.modelAffinity ? worker.modelsLoaded : [],
+                    loadedAnywhere: current.modelAffinity ? registry.modelsLoaded() : [],
                     agedBefore: Date().addingTimeInterval(-current.maxAffinityWait), leaseUntil: Date().addingTimeInterval(lease),
                     limit: max(1, worker.registration.maxBatch)
                 )

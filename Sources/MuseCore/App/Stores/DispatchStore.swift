@@ -14,8 +14,11 @@ public protocol DispatchStore: Sendable {
     /// Claims the next queued task for a worker (online first, then a model it has loaded,
     /// then the oldest): queued → dispatched with a new attempt and lease. With `limit` > 1,
     /// up to `limit - 1` more queued tasks of the same lane and batch key come along (one batch).
-    /// Tasks waiting since before `agedBefore` go first whatever their model, so affinity never starves one.
-    func claimNext(workerID: String, preferredModels: [String], agedBefore: Date, leaseUntil: Date, limit: Int) async throws -> [Attempt]
+    /// A task waiting since before `agedBefore` for a model in none of `loadedAnywhere` (so no
+    /// worker would take it by affinity) goes first whatever its model: affinity never starves one.
+    func claimNext(
+        workerID: String, preferredModels: [String], loadedAnywhere: Set<String>, agedBefore: Date, leaseUntil: Date, limit: Int
+    ) async throws -> [Attempt]
     /// Gives claimed tasks back to the queue as if never dispatched (the worker was full: no attempt is spent).
     func unclaim(attemptIDs: [String]) async throws
     /// The task whose current attempt this is, if it still is.

@@ -153,6 +153,13 @@ public final class WorkerRegistry: Sendable {
         }
     }
 
+    /// Models loaded on live workers.
+    public func modelsLoaded(now: Date = Date()) -> Set<String> {
+        workers.withLock { workers in
+            Set(workers.values.filter { now.timeIntervalSince($0.lastSeen) < lostAfter }.flatMap(\.modelsLoaded))
+        }
+    }
+
     /// Free slots of live workers with the ability.
     public func freeSlots(ability: String, now: Date = Date()) -> Int {
         workers.withLock { workers in

@@ -2,10 +2,14 @@ import Foundation
 
 /// `DispatchStore` on the same SQLite tasks table.
 extension SQLiteTaskStore: DispatchStore {
-    public func claimNext(workerID: String, preferredModels: [String], agedBefore: Date, leaseUntil: Date, limit: Int) async throws -> [Attempt] {
+    public func claimNext(
+        workerID: String, preferredModels: [String], loadedAnywhere: Set<String>, agedBefore: Date, leaseUntil: Date, limit: Int
+    ) async throws -> [Attempt] {
         let now = Date()
         return try await database.transaction { db in
-            guard let head = try Self.nextQueued(db, preferredModels: preferredModels, agedBefore: agedBefore) else { return [] }
+            guard let head = try Self.nextQueued(db, preferredModels: preferredModels, loadedAnywhere: loadedAnywhere, agedBefore: agedBefore) else {
+                return []
+            }
             var ids = [head]
             if limit > 1, let key = try db.query("SELECT lane, batch_key FROM tasks WHERE id = ?", [.text(head)]).first, let batchKey = key.optionalText(1) {
                 ids += try db.query(
@@ -45,14 +49,16 @@ extension SQLiteTaskStore: DispatchStore {
     }
 
     /// The claim order, as a few index seeks instead of sorting the whole queue: online before
-    /// offline; within a lane the oldest task if it has waited past `agedBefore`, else the oldest
-    /// for a preferred model, else the oldest.
-    private static func nextQueued(_ db: SQLiteConnection, preferredModels: [String], agedBefore: Date) throws -> String? {
+    /// offline; within a lane the oldest task if it has waited past `agedBefore` for a model no
+    /// worker has loaded (nobody else would ever take it), else the oldest for a preferred model,
+    /// else the oldest.
+    private static func nextQueued(_ db: SQLiteConnection, preferredModels: [String], loadedAnywhere: Set<String>, agedBefore: Date) throws -> String? {
         for lane in ["online", "offline"] {
             guard let oldest = try db.query(
-                "SELECT id, created_at FROM tasks WHERE status = 'queued' AND lane = ? ORDER BY id LIMIT 1", [.text(lane)]
+                "SELECT id, created_at, model FROM tasks WHERE status = 'queued' AND lane = ? ORDER BY id LIMIT 1", [.text(lane)]
             ).first else { continue }
-            if preferredModels.isEmpty || (oldest.date(1) ?? .distantFuture) < agedBefore { return oldest.text(0) }
+            if preferredModels.isEmpty { return oldest.text(0) }
+            if (oldest.date(1) ?? .distantFuture) < agedBefore, !loadedAnywhere.contains(oldest.text(2)) { return oldest.text(0) }
             var best: String?
             for model in preferredModels {
                 if let id = try db.query(
