@@ -37,7 +37,7 @@ struct Serve: AsyncParsableCommand {
             pollAfter: runtime.config.pollAfter, settings: settings, estimator: estimator, metrics: pipelineMetrics, logger: runtime.logger
         )
         let generations = GenerationService(
-            tasks: stores.tasks, models: stores.models, settings: settings, estimator: estimator,
+            tasks: stores.tasks, models: stores.models, presets: stores.presets, settings: settings, estimator: estimator,
             submitted: scheduler.wakeUp, canceledOnWorker: scheduler.canceled, metrics: pipelineMetrics
         )
 
@@ -45,6 +45,7 @@ struct Serve: AsyncParsableCommand {
         OperationsController(readiness: runtime.readiness, checks: [SQLiteReadiness(database: stores.database)], registry: runtime.metricsRegistry)
             .register(on: router)
         GenerationsController(service: generations).register(on: router)
+        PresetsController(service: PresetService(presets: stores.presets, tasks: stores.tasks, generations: generations)).register(on: router)
         ModelsController(catalog: catalog).register(on: router)
         ImagesController(store: stores.tasks, images: images).register(on: router)
         WorkersController(registry: workers, scheduler: scheduler).register(on: router)

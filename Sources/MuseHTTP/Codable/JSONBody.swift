@@ -53,3 +53,40 @@ extension JSONValue: Encodable {
         }
     }
 }
+
+extension JSONBody {
+    /// The request body as a JSON value, for bodies whose shape depends on their content:
+    /// 415 unless JSON, 400 when malformed.
+    public static func value(from request: Request) throws(HTTPError) -> JSONValue {
+        guard isJSON(request.head.headerFields[.contentType]) else {
+            throw HTTPError(.unsupportedMediaType, detail: "Content-Type must be application/json")
+        }
+        return try parse(Array(buffer: request.body))
+    }
+
+    public static func parse(_ bytes: [UInt8]) throws(HTTPError) -> JSONValue {
+        do {
+            return try JSONParser.parse(bytes)
+        } catch {
+            throw HTTPError(.invalidArgument, detail: "malformed JSON at byte \(error.offset): \(error.message)")
+        }
+    }
+
+    /// A value as the JSON document it encodes to.
+    public static func value<T: Encodable>(of value: T) throws -> JSONValue {
+        try parse(Array(buffer: encode(value)))
+    }
+
+    /// Decodes a value strictly (unknown fields, wrong types and missing fields are 400s naming the field).
+    public static func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws(HTTPError) -> T {
+        try decoder.decode(type, from: value)
+    }
+}
+
+extension JSONValue {
+    /// The value of member `key` of an object; nil for other values or a missing member.
+    public subscript(member key: String) -> JSONValue? {
+        guard case .object(let members) = self else { return nil }
+        return members.first { $0.key == key }?.value
+    }
+}

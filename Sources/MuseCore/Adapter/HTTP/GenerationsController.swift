@@ -11,8 +11,12 @@ public struct GenerationsController: Sendable {
 
     public func register(on router: Router) {
         router.post("/v1/generations") { request, context in
-            let body = try JSONBody.decode(GenerationRequest.self, from: request)
-            let view = try await service.submit(body, tenant: try context.tenant())
+            // Full parameters, or a preset with overrides (API.md): the `preset` member tells them apart.
+            let body = try JSONBody.value(from: request)
+            let tenant = try context.tenant()
+            let view = body[member: "preset"] != nil
+                ? try await service.submit(try JSONBody.decode(PresetRun.self, from: body), tenant: tenant)
+                : try await service.submit(try JSONBody.decode(GenerationRequest.self, from: body), tenant: tenant)
             var response = try Response.json(TaskResource(view), status: .accepted)
             response.headerFields[.location] = "/v1/generations/\(view.task.id)"
             return response
@@ -32,6 +36,10 @@ public struct GenerationsController: Sendable {
         router.get("/v1/generations/{id}") { request, context in
             try .json(TaskResource(try await service.task(id: try request.parameters.require("id"), tenant: try context.tenant())))
         }
+        router.get("/v1/generations/{id}/params") { request, context in
+            let view = try await service.task(id: try request.parameters.require("id"), tenant: try context.tenant())
+            return try .json(ParamsResource(view.task.params))
+        }
         router.post("/v1/generations/{id}/cancel") { request, context in
             try .json(TaskResource(try await service.cancel(id: try request.parameters.require("id"), tenant: try context.tenant())))
         }
@@ -41,5 +49,22 @@ public struct GenerationsController: Sendable {
         guard let raw else { return 20 }
         guard let limit = Int(raw), (1...100).contains(limit) else { throw HTTPError.invalidField("limit", "must be an integer from 1 to 100") }
         return limit
+    }
+}
+
+/// `GET /v1/generations/{id}/params`: what a client needs to refill its form and run again.
+struct ParamsResource: Encodable {
+    var params: GenerationParams
+    /// The models the params reference, by key: the checkpoint, then the LoRAs.
+    var modelKeys: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case params
+        case modelKeys = "model_keys"
+    }
+
+    init(_ params: GenerationParams) {
+        self.params = params
+        modelKeys = [params.model] + params.loras.map(\.key)
     }
 }

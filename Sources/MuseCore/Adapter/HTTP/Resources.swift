@@ -53,7 +53,7 @@ struct TaskResource: Encodable {
     var queuePosition: Int?
     var estimatedStartAt: String?
     var params: GenerationParams
-    var preset: JSONValue?
+    var preset: PresetRef?
     var images: [Image]
     var error: TaskError?
     var attempts: Int
@@ -78,7 +78,7 @@ struct TaskResource: Encodable {
         queuePosition = view.queuePosition
         estimatedStartAt = APITime.format(view.estimatedStartAt)
         params = task.params
-        preset = nil
+        preset = task.preset
         images = task.images.map { Image(id: $0.id, url: "/v1/images/\($0.id)", width: $0.width, height: $0.height, seed: $0.seed) }
         error = task.error
         attempts = task.attempts

@@ -14,6 +14,7 @@ public struct TaskView: Sendable {
 public struct GenerationService: Sendable {
     let tasks: any TaskStore
     let models: any ModelStore
+    let presets: any PresetStore
     /// Limits come from here on each submit, so a config reload applies at once.
     let settings: LiveSettings
     let estimator: StartEstimator?
@@ -26,13 +27,14 @@ public struct GenerationService: Sendable {
     let metrics: PipelineMetrics?
 
     public init(
-        tasks: any TaskStore, models: any ModelStore, settings: LiveSettings, estimator: StartEstimator? = nil,
+        tasks: any TaskStore, models: any ModelStore, presets: any PresetStore, settings: LiveSettings, estimator: StartEstimator? = nil,
         submitted: @escaping @Sendable () -> Void = {}, canceledOnWorker: @escaping @Sendable (GenerationTask) -> Void = { _ in },
         metrics: PipelineMetrics? = nil
     ) {
         self.metrics = metrics
         self.tasks = tasks
         self.models = models
+        self.presets = presets
         self.catalog = ModelLookup(store: models)
         self.settings = settings
         self.estimator = estimator
@@ -41,19 +43,37 @@ public struct GenerationService: Sendable {
     }
 
     /// Resolves and validates the request, then commits the task: once this returns, it is durable.
-    public func submit(_ request: GenerationRequest, tenant: String) async throws -> TaskView {
+    public func submit(_ request: GenerationRequest, tenant: String, preset: PresetRef? = nil) async throws -> TaskView {
+        let params = try await resolve(request, tenant: tenant)
+        let now = Date()
+        var task = GenerationTask(id: IDGenerator.make("gen", at: now), tenant: tenant, params: params, createdAt: now)
+        task.preset = preset
+        let ahead = try await tasks.insert(task)
+        metrics?.submitted(lane: task.lane)
+        submitted()
+        return TaskView(task: task, queuePosition: ahead, estimatedStartAt: ahead.flatMap { estimator?.start(ahead: $0) })
+    }
+
+    /// Runs a preset version with overrides (API.md merge rule); the task records the version.
+    public func submit(_ run: PresetRun, tenant: String) async throws -> TaskView {
+        guard let preset = try await presets.preset(id: run.preset, tenant: tenant, version: run.presetVersion) else {
+            throw HTTPError.notFound(run.presetVersion.map { "no version \($0) of preset \"\(run.preset)\"" } ?? "no preset \"\(run.preset)\"")
+        }
+        let merged = try PresetMerge.merge(preset.params, overrides: run.overrides, overridable: preset.overridable)
+        let request = try JSONBody.decode(GenerationRequest.self, from: merged)
+        return try await submit(request, tenant: tenant, preset: PresetRef(id: preset.id, version: preset.version))
+    }
+
+    /// The request checked against the catalogue and the limits, with every default filled in.
+    public func resolve(_ request: GenerationRequest, tenant: String) async throws -> GenerationParams {
         let checkpoint = try await catalog.model(request.model).flatMap { $0.isVisible(to: tenant) ? $0 : nil }
         var loras: [String: Model] = [:]
         for reference in request.loras ?? [] where loras[reference.key] == nil {
             if let model = try await catalog.model(reference.key), model.isVisible(to: tenant) { loras[reference.key] = model }
         }
-        let params = try ParamsResolver(limits: settings.current.limits).resolve(request, checkpoint: checkpoint, loras: loras, randomSeed: Int64.random(in: 0...Int64(UInt32.max)))
-        let now = Date()
-        let task = GenerationTask(id: IDGenerator.make("gen", at: now), tenant: tenant, params: params, createdAt: now)
-        let ahead = try await tasks.insert(task)
-        metrics?.submitted(lane: task.lane)
-        submitted()
-        return TaskView(task: task, queuePosition: ahead, estimatedStartAt: ahead.flatMap { estimator?.start(ahead: $0) })
+        return try ParamsResolver(limits: settings.current.limits).resolve(
+            request, checkpoint: checkpoint, loras: loras, randomSeed: Int64.random(in: 0...Int64(UInt32.max))
+        )
     }
 
     public func task(id: String, tenant: String) async throws -> TaskView {

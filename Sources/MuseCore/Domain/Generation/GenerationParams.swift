@@ -55,7 +55,7 @@ public struct GenerationParams: Sendable, Codable, Equatable {
     public var webhookURL: String?
     public var metadata: JSONValue
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case model, prompt, width, height, steps, sampler, seed, loras, strength, priority, schedule, metadata
         case negativePrompt = "negative_prompt"
         case guidanceScale = "guidance_scale"

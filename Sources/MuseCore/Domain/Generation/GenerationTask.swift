@@ -56,6 +56,8 @@ public struct GenerationTask: Sendable, Equatable {
     /// The current attempt and the worker holding it, while dispatched or running.
     public var attemptID: String?
     public var workerID: String?
+    /// The preset version it was made from, if any.
+    public var preset: PresetRef?
 
     public init(id: String, tenant: String, params: GenerationParams, createdAt: Date) {
         self.id = id

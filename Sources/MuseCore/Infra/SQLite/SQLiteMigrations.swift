@@ -63,5 +63,37 @@ enum SQLiteMigrations {
         ALTER TABLE tasks ADD COLUMN batch_key TEXT;
         CREATE INDEX tasks_queue_by_batch ON tasks (status, lane, batch_key, id)
         """,
+        // 3: presets with their versions, the preset a task came from, idempotency keys.
+        """
+        CREATE TABLE presets (
+            id TEXT PRIMARY KEY,
+            tenant TEXT NOT NULL,
+            latest_version INTEGER NOT NULL,
+            deleted_at INTEGER,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX presets_by_tenant ON presets (tenant, id);
+        CREATE TABLE preset_versions (
+            preset_id TEXT NOT NULL REFERENCES presets (id),
+            version INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            description TEXT NOT NULL,
+            params TEXT NOT NULL,
+            overridable TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (preset_id, version)
+        );
+        ALTER TABLE tasks ADD COLUMN preset_id TEXT;
+        ALTER TABLE tasks ADD COLUMN preset_version INTEGER;
+        CREATE TABLE idempotency_keys (
+            tenant TEXT NOT NULL,
+            key TEXT NOT NULL,
+            body_hash TEXT NOT NULL,
+            task_id TEXT,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (tenant, key)
+        );
+        CREATE INDEX idempotency_by_age ON idempotency_keys (created_at)
+        """,
     ]
 }

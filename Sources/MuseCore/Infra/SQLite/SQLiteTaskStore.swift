@@ -8,7 +8,7 @@ public struct SQLiteTaskStore: TaskStore {
         self.database = database
     }
 
-    static let columns = "id, tenant, status, progress, params, images, error, attempts, created_at, started_at, finished_at, attempt_id, worker_id"
+    static let columns = "id, tenant, status, progress, params, images, error, attempts, created_at, started_at, finished_at, attempt_id, worker_id, preset_id, preset_version"
 
     @discardableResult
     public func insert(_ task: GenerationTask) async throws -> Int? {
@@ -17,11 +17,12 @@ public struct SQLiteTaskStore: TaskStore {
             try SQLiteJSON.encode(task.params), try SQLiteJSON.encode(task.images), try task.error.map(SQLiteJSON.encode) ?? .null,
             .integer(Int64(task.attempts)), task.createdAt.sqliteMillis, task.startedAt.sqliteMillis, task.finishedAt.sqliteMillis,
             .text(task.params.model), task.params.batchKey.map { .text($0) } ?? .null,
+            task.preset.map { .text($0.id) } ?? .null, task.preset.map { .integer(Int64($0.version)) } ?? .null,
         ]
         let aheadQuery = task.status == .queued ? Self.aheadQuery(task.lane) : nil
         return try await database.transaction { db in
             try db.execute(
-                "INSERT INTO tasks (id, tenant, status, lane, progress, params, images, error, attempts, created_at, started_at, finished_at, model, batch_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO tasks (id, tenant, status, lane, progress, params, images, error, attempts, created_at, started_at, finished_at, model, batch_key, preset_id, preset_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 values
             )
             return try aheadQuery.map { try db.query($0, [.text(task.id)]).first?.int(0) ?? 0 }
@@ -99,6 +100,7 @@ public struct SQLiteTaskStore: TaskStore {
         task.finishedAt = row.date(10)
         task.attemptID = row.optionalText(11)
         task.workerID = row.optionalText(12)
+        if let presetID = row.optionalText(13) { task.preset = PresetRef(id: presetID, version: row.int(14)) }
         return task
     }
 }

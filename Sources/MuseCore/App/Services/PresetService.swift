@@ -1,0 +1,100 @@
+import Foundation
+import MuseHTTP
+
+/// What a client sends to create or update a preset: parameters, or a generation to copy them from.
+public struct PresetInput: Sendable, Decodable {
+    public var name: String
+    public var description: String?
+    public var params: JSONValue?
+    public var fromGeneration: String?
+    public var overridable: [String]?
+
+    enum CodingKeys: String, CodingKey {
+        case name, description, params, overridable
+        case fromGeneration = "from_generation"
+    }
+}
+
+/// Preset use cases: save (from parameters or from a generation), version, read, list, delete.
+/// Parameters are validated exactly like a generation request before they are saved.
+public struct PresetService: Sendable {
+    let presets: any PresetStore
+    let tasks: any TaskStore
+    let generations: GenerationService
+
+    public init(presets: any PresetStore, tasks: any TaskStore, generations: GenerationService) {
+        self.presets = presets
+        self.tasks = tasks
+        self.generations = generations
+    }
+
+    public func create(_ input: PresetInput, tenant: String) async throws -> Preset {
+        let now = Date()
+        let (params, overridable) = try await checked(input, tenant: tenant)
+        let preset = Preset(
+            id: IDGenerator.make("pre", at: now), tenant: tenant, name: input.name, description: input.description ?? "", version: 1,
+            params: params, overridable: overridable, createdAt: now, updatedAt: now
+        )
+        try await presets.create(preset)
+        return preset
+    }
+
+    /// Saves the input as the preset's next version.
+    public func update(id: String, _ input: PresetInput, tenant: String) async throws -> Preset {
+        let current = try await preset(id: id, version: nil, tenant: tenant)
+        let (params, overridable) = try await checked(input, tenant: tenant)
+        var next = current
+        next.name = input.name
+        next.description = input.description ?? ""
+        next.params = params
+        next.overridable = overridable
+        next.updatedAt = Date()
+        guard let saved = try await presets.update(next) else { throw HTTPError.notFound("no preset \"\(id)\"") }
+        return saved
+    }
+
+    public func preset(id: String, version: Int?, tenant: String) async throws -> Preset {
+        guard let preset = try await presets.preset(id: id, tenant: tenant, version: version) else {
+            throw HTTPError.notFound(version.map { "no version \($0) of preset \"\(id)\"" } ?? "no preset \"\(id)\"")
+        }
+        return preset
+    }
+
+    /// One page, newest first, and the cursor of the next page (nil on the last).
+    public func list(tenant: String, limit: Int, before: String?) async throws -> (presets: [Preset], next: String?) {
+        let page = try await presets.list(tenant: tenant, limit: limit + 1, before: before)
+        let shown = Array(page.prefix(limit))
+        return (shown, page.count > limit ? shown.last?.id : nil)
+    }
+
+    public func delete(id: String, tenant: String) async throws {
+        guard try await presets.delete(id: id, tenant: tenant) else { throw HTTPError.notFound("no preset \"\(id)\"") }
+    }
+
+    /// The parameters to save (given, or a generation's resolved ones) once they pass validation.
+    private func checked(_ input: PresetInput, tenant: String) async throws -> (JSONValue, [String]) {
+        let name = input.name.trimmingCharacters(in: .whitespaces)
+        guard !name.isEmpty, name.count <= 200 else { throw HTTPError.invalidField("name", "must be 1 to 200 characters") }
+        let overridable = input.overridable ?? []
+        try PresetMerge.checkOverridable(overridable)
+        let params: JSONValue
+        switch (input.params, input.fromGeneration) {
+        case (let given?, nil):
+            params = given
+        case (nil, let id?):
+            guard let task = try await tasks.task(id: id, tenant: tenant) else {
+                throw HTTPError.invalidField("from_generation", "no generation \"\(id)\"")
+            }
+            params = try JSONBody.value(of: task.params)
+        default:
+            throw HTTPError.invalidField("params", "give either params or from_generation")
+        }
+        guard case .object = params else { throw HTTPError.invalidField("params", "must be an object") }
+        do {
+            _ = try await generations.resolve(try JSONBody.decode(GenerationRequest.self, from: params), tenant: tenant)
+        } catch let error as HTTPError {
+            throw error.nested(under: "params")
+        }
+        return (params, overridable)
+    }
+}

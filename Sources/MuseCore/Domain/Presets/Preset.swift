@@ -1,0 +1,45 @@
+import Foundation
+import MuseHTTP
+
+/// A saved, versioned set of generation parameters (API.md, Presets). Each update makes a new
+/// version; earlier versions stay usable.
+public struct Preset: Sendable, Equatable {
+    public var id: String
+    public var tenant: String
+    public var name: String
+    public var description: String
+    public var version: Int
+    /// The parameters as the client gave them (a generation request body); validated when saved,
+    /// resolved (defaults, seed) on each run.
+    public var params: JSONValue
+    /// Fields a run may override; empty means any.
+    public var overridable: [String]
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(
+        id: String, tenant: String, name: String, description: String, version: Int, params: JSONValue, overridable: [String],
+        createdAt: Date, updatedAt: Date
+    ) {
+        self.id = id
+        self.tenant = tenant
+        self.name = name
+        self.description = description
+        self.version = version
+        self.params = params
+        self.overridable = overridable
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// Which preset version a task was made from.
+public struct PresetRef: Sendable, Equatable, Codable {
+    public var id: String
+    public var version: Int
+
+    public init(id: String, version: Int) {
+        self.id = id
+        self.version = version
+    }
+}
