@@ -37,7 +37,8 @@ struct Serve: AsyncParsableCommand {
             pollAfter: runtime.config.pollAfter, settings: settings, estimator: estimator, metrics: pipelineMetrics, logger: runtime.logger
         )
         let generations = GenerationService(
-            tasks: stores.tasks, models: stores.models, presets: stores.presets, settings: settings, estimator: estimator,
+            tasks: stores.tasks, models: stores.models, presets: stores.presets, idempotencyKeys: stores.idempotency,
+            idempotencyTTL: runtime.config.idempotencyTTL, settings: settings, estimator: estimator,
             submitted: scheduler.wakeUp, canceledOnWorker: scheduler.canceled, metrics: pipelineMetrics
         )
 
@@ -55,7 +56,8 @@ struct Serve: AsyncParsableCommand {
         )
 
         let watcher = ConfigWatcher(config: runtime.config, live: settings, logger: runtime.logger)
-        try await runtime.run(services: [server, scheduler, watcher])
+        let housekeeping = Housekeeping(generations: generations, logger: runtime.logger)
+        try await runtime.run(services: [server, scheduler, watcher, housekeeping])
     }
 }
 

@@ -13,11 +13,11 @@ public struct GenerationsController: Sendable {
         router.post("/v1/generations") { request, context in
             // Full parameters, or a preset with overrides (API.md): the `preset` member tells them apart.
             let body = try JSONBody.value(from: request)
-            let tenant = try context.tenant()
-            let view = body[member: "preset"] != nil
-                ? try await service.submit(try JSONBody.decode(PresetRun.self, from: body), tenant: tenant)
-                : try await service.submit(try JSONBody.decode(GenerationRequest.self, from: body), tenant: tenant)
-            var response = try Response.json(TaskResource(view), status: .accepted)
+            let submission: Submission = body[member: "preset"] != nil
+                ? .preset(try JSONBody.decode(PresetRun.self, from: body))
+                : .params(try JSONBody.decode(GenerationRequest.self, from: body))
+            let (view, replayed) = try await service.submit(submission, tenant: try context.tenant(), idempotency: try Self.idempotencyKey(request))
+            var response = try Response.json(TaskResource(view), status: replayed ? .ok : .accepted)
             response.headerFields[.location] = "/v1/generations/\(view.task.id)"
             return response
         }
@@ -43,6 +43,17 @@ public struct GenerationsController: Sendable {
         router.post("/v1/generations/{id}/cancel") { request, context in
             try .json(TaskResource(try await service.cancel(id: try request.parameters.require("id"), tenant: try context.tenant())))
         }
+    }
+
+    static let idempotencyKeyHeader = HTTPField.Name("Idempotency-Key")!
+
+    /// The `Idempotency-Key` header (1 to 255 visible ASCII characters) with the body's hash.
+    static func idempotencyKey(_ request: Request) throws(HTTPError) -> IdempotencyKey? {
+        guard let key = request.head.headerFields[idempotencyKeyHeader] else { return nil }
+        guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            throw HTTPError.invalidField("Idempotency-Key", "must be 1 to 255 visible ASCII characters")
+        }
+        return IdempotencyKey(key: key, bodyHash: Digest.hex(Digest.sha256(Array(buffer: request.body))))
     }
 
     static func limit(_ raw: String?) throws(HTTPError) -> Int {

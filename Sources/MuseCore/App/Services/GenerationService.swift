@@ -1,6 +1,23 @@
 import Foundation
 import MuseHTTP
 
+/// What `POST /v1/generations` carries: full parameters, or a preset with overrides.
+public enum Submission: Sendable {
+    case params(GenerationRequest)
+    case preset(PresetRun)
+}
+
+/// An `Idempotency-Key` header and the hash of the body it came with.
+public struct IdempotencyKey: Sendable {
+    public var key: String
+    public var bodyHash: String
+
+    public init(key: String, bodyHash: String) {
+        self.key = key
+        self.bodyHash = bodyHash
+    }
+}
+
 /// A task as the API shows it: the stored task plus where it stands in the queue.
 public struct TaskView: Sendable {
     public var task: GenerationTask
@@ -15,6 +32,9 @@ public struct GenerationService: Sendable {
     let tasks: any TaskStore
     let models: any ModelStore
     let presets: any PresetStore
+    let idempotencyKeys: any IdempotencyStore
+    /// How long an idempotency key is remembered.
+    let idempotencyTTL: TimeInterval
     /// Limits come from here on each submit, so a config reload applies at once.
     let settings: LiveSettings
     let estimator: StartEstimator?
@@ -27,7 +47,8 @@ public struct GenerationService: Sendable {
     let metrics: PipelineMetrics?
 
     public init(
-        tasks: any TaskStore, models: any ModelStore, presets: any PresetStore, settings: LiveSettings, estimator: StartEstimator? = nil,
+        tasks: any TaskStore, models: any ModelStore, presets: any PresetStore, idempotencyKeys: any IdempotencyStore,
+        idempotencyTTL: TimeInterval = 86_400, settings: LiveSettings, estimator: StartEstimator? = nil,
         submitted: @escaping @Sendable () -> Void = {}, canceledOnWorker: @escaping @Sendable (GenerationTask) -> Void = { _ in },
         metrics: PipelineMetrics? = nil
     ) {
@@ -35,6 +56,8 @@ public struct GenerationService: Sendable {
         self.tasks = tasks
         self.models = models
         self.presets = presets
+        self.idempotencyKeys = idempotencyKeys
+        self.idempotencyTTL = idempotencyTTL
         self.catalog = ModelLookup(store: models)
         self.settings = settings
         self.estimator = estimator
@@ -42,26 +65,64 @@ public struct GenerationService: Sendable {
         self.canceledOnWorker = canceledOnWorker
     }
 
-    /// Resolves and validates the request, then commits the task: once this returns, it is durable.
-    public func submit(_ request: GenerationRequest, tenant: String, preset: PresetRef? = nil) async throws -> TaskView {
+    /// Resolves and validates the submission, then commits the task: once this returns, it is
+    /// durable. With an idempotency key, a repeat of the first request returns its task
+    /// (`replayed`), a repeat while it is processed is 409, and the key with another body is 422.
+    public func submit(_ submission: Submission, tenant: String, idempotency: IdempotencyKey? = nil) async throws -> (view: TaskView, replayed: Bool) {
+        guard let idempotency else { return (try await create(submission, tenant: tenant, idempotencyKey: nil), false) }
+        let now = Date()
+        switch try await idempotencyKeys.claim(
+            tenant: tenant, key: idempotency.key, bodyHash: idempotency.bodyHash, now: now,
+            expiredBefore: now.addingTimeInterval(-idempotencyTTL), abandonedBefore: now.addingTimeInterval(-Self.abandonedAfter)
+        ) {
+        case .done(let taskID):
+            return (try await task(id: taskID, tenant: tenant), true)
+        case .inProgress:
+            throw HTTPError(.conflict, detail: "a request with this Idempotency-Key is still being processed; retry shortly")
+        case .mismatch:
+            throw HTTPError(.invalidArgument, status: .unprocessableContent, detail: "this Idempotency-Key was used with another request body")
+        case .claimed:
+            do {
+                return (try await create(submission, tenant: tenant, idempotencyKey: idempotency.key), false)
+            } catch {
+                // A refused request leaves the key free: the client may fix the body and retry with it.
+                try? await idempotencyKeys.release(tenant: tenant, key: idempotency.key)
+                throw error
+            }
+        }
+    }
+
+    /// A claim not completed within this time belongs to a request whose server died: it may be taken over.
+    static let abandonedAfter: TimeInterval = 60
+
+    private func create(_ submission: Submission, tenant: String, idempotencyKey: String?) async throws -> TaskView {
+        let request: GenerationRequest
+        var preset: PresetRef?
+        switch submission {
+        case .params(let given):
+            request = given
+        case .preset(let run):
+            // The API.md merge rule: the preset version's params ⊕ overrides, validated like a full request.
+            guard let saved = try await presets.preset(id: run.preset, tenant: tenant, version: run.presetVersion) else {
+                throw HTTPError.notFound(run.presetVersion.map { "no version \($0) of preset \"\(run.preset)\"" } ?? "no preset \"\(run.preset)\"")
+            }
+            let merged = try PresetMerge.merge(saved.params, overrides: run.overrides, overridable: saved.overridable)
+            request = try JSONBody.decode(GenerationRequest.self, from: merged)
+            preset = PresetRef(id: saved.id, version: saved.version)
+        }
         let params = try await resolve(request, tenant: tenant)
         let now = Date()
         var task = GenerationTask(id: IDGenerator.make("gen", at: now), tenant: tenant, params: params, createdAt: now)
         task.preset = preset
-        let ahead = try await tasks.insert(task)
+        let ahead = try await tasks.insert(task, idempotencyKey: idempotencyKey)
         metrics?.submitted(lane: task.lane)
         submitted()
         return TaskView(task: task, queuePosition: ahead, estimatedStartAt: ahead.flatMap { estimator?.start(ahead: $0) })
     }
 
-    /// Runs a preset version with overrides (API.md merge rule); the task records the version.
-    public func submit(_ run: PresetRun, tenant: String) async throws -> TaskView {
-        guard let preset = try await presets.preset(id: run.preset, tenant: tenant, version: run.presetVersion) else {
-            throw HTTPError.notFound(run.presetVersion.map { "no version \($0) of preset \"\(run.preset)\"" } ?? "no preset \"\(run.preset)\"")
-        }
-        let merged = try PresetMerge.merge(preset.params, overrides: run.overrides, overridable: preset.overridable)
-        let request = try JSONBody.decode(GenerationRequest.self, from: merged)
-        return try await submit(request, tenant: tenant, preset: PresetRef(id: preset.id, version: preset.version))
+    /// Deletes idempotency keys past their time; run now and then.
+    public func purgeIdempotencyKeys() async throws -> Int {
+        try await idempotencyKeys.purge(before: Date().addingTimeInterval(-idempotencyTTL))
     }
 
     /// The request checked against the catalogue and the limits, with every default filled in.

@@ -2,8 +2,9 @@
 /// same task from the same state, exactly one succeeds.
 public protocol TaskStore: Sendable {
     /// Commits a new task; returns how many queued tasks are ahead of it (nil unless queued),
-    /// counted in the same transaction so the answer is true at commit.
-    func insert(_ task: GenerationTask) async throws -> Int?
+    /// counted in the same transaction so the answer is true at commit. With `idempotencyKey`,
+    /// the tenant's claim of that key records the task in the same transaction.
+    func insert(_ task: GenerationTask, idempotencyKey: String?) async throws -> Int?
     /// The task if it exists and belongs to `tenant`.
     func task(id: String, tenant: String) async throws -> GenerationTask?
     /// Newest first; `before` is the id of the last task of the previous page.
@@ -13,4 +14,11 @@ public protocol TaskStore: Sendable {
     /// For each queued task given, how many queued tasks are ahead of it (online before
     /// offline, then oldest first), by task id; one transaction for the lot.
     func tasksAhead(of tasks: [GenerationTask]) async throws -> [String: Int]
+}
+
+extension TaskStore {
+    @discardableResult
+    public func insert(_ task: GenerationTask) async throws -> Int? {
+        try await insert(task, idempotencyKey: nil)
+    }
 }

@@ -7,13 +7,15 @@ public struct EmbeddedStores: Sendable {
     public let models: SQLiteModelStore
     public let apiKeys: SQLiteAPIKeyStore
     public let presets: SQLitePresetStore
+    public let idempotency: SQLiteIdempotencyStore
 
     public static func open(dataDir: String, pool: BlockingPool) async throws -> EmbeddedStores {
         let database = try SQLiteDatabase(path: (dataDir as NSString).appendingPathComponent("muse.sqlite"), pool: pool)
         try await database.migrate()
         return EmbeddedStores(
             database: database, tasks: SQLiteTaskStore(database: database), models: SQLiteModelStore(database: database),
-            apiKeys: SQLiteAPIKeyStore(database: database), presets: SQLitePresetStore(database: database)
+            apiKeys: SQLiteAPIKeyStore(database: database), presets: SQLitePresetStore(database: database),
+            idempotency: SQLiteIdempotencyStore(database: database)
         )
     }
 }

@@ -10,8 +10,7 @@ public struct SQLiteTaskStore: TaskStore {
 
     static let columns = "id, tenant, status, progress, params, images, error, attempts, created_at, started_at, finished_at, attempt_id, worker_id, preset_id, preset_version"
 
-    @discardableResult
-    public func insert(_ task: GenerationTask) async throws -> Int? {
+    public func insert(_ task: GenerationTask, idempotencyKey: String?) async throws -> Int? {
         let values: [SQLiteValue] = [
             .text(task.id), .text(task.tenant), .text(task.status.rawValue), .text(task.lane.rawValue), .real(task.progress),
             try SQLiteJSON.encode(task.params), try SQLiteJSON.encode(task.images), try task.error.map(SQLiteJSON.encode) ?? .null,
@@ -25,6 +24,11 @@ public struct SQLiteTaskStore: TaskStore {
                 "INSERT INTO tasks (id, tenant, status, lane, progress, params, images, error, attempts, created_at, started_at, finished_at, model, batch_key, preset_id, preset_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 values
             )
+            if let idempotencyKey {
+                try db.execute(
+                    "UPDATE idempotency_keys SET task_id = ? WHERE tenant = ? AND key = ?", [.text(task.id), .text(task.tenant), .text(idempotencyKey)]
+                )
+            }
             return try aheadQuery.map { try db.query($0, [.text(task.id)]).first?.int(0) ?? 0 }
         }
     }
