@@ -20,7 +20,8 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let runtime = Runtime(config: try await options.loadConfig(), label: "muse-cloud")
-        let stores = try await EmbeddedStores.open(dataDir: runtime.config.dataDir, pool: runtime.blockingPool)
+        let taskEvents = LocalTaskEventNotifier()
+        let stores = try await EmbeddedStores.open(dataDir: runtime.config.dataDir, pool: runtime.blockingPool, notifier: taskEvents)
         let catalog = CatalogService(store: stores.models)
         try await catalog.importIfEmpty(runtime.config.catalogFile)
         let keys = APIKeyService(store: stores.apiKeys)
@@ -45,7 +46,8 @@ struct Serve: AsyncParsableCommand {
         let router = Router()
         OperationsController(readiness: runtime.readiness, checks: [SQLiteReadiness(database: stores.database)], registry: runtime.metricsRegistry)
             .register(on: router)
-        GenerationsController(service: generations).register(on: router)
+        let feed = TaskEventFeed(generations: generations, events: stores.tasks, notifier: taskEvents, keepAlive: runtime.config.eventsKeepAlive)
+        GenerationsController(service: generations, feed: feed).register(on: router)
         PresetsController(service: PresetService(presets: stores.presets, tasks: stores.tasks, generations: generations)).register(on: router)
         ModelsController(catalog: catalog).register(on: router)
         ImagesController(store: stores.tasks, images: images).register(on: router)

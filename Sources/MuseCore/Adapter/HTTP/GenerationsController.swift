@@ -4,10 +4,14 @@ import MuseHTTP
 /// `/v1/generations`: HTTP work only — decode, call the service, encode.
 public struct GenerationsController: Sendable {
     let service: GenerationService
+    let feed: TaskEventFeed?
 
-    public init(service: GenerationService) {
+    public init(service: GenerationService, feed: TaskEventFeed? = nil) {
         self.service = service
+        self.feed = feed
     }
+
+    static let lastEventIDHeader = HTTPField.Name("Last-Event-ID")!
 
     public func register(on router: Router) {
         router.post("/v1/generations") { request, context in
@@ -39,6 +43,27 @@ public struct GenerationsController: Sendable {
         router.get("/v1/generations/{id}/params") { request, context in
             let view = try await service.task(id: try request.parameters.require("id"), tenant: try context.tenant())
             return try .json(ParamsResource(view.task.params))
+        }
+        router.get("/v1/generations/{id}/events") { request, context in
+            guard let feed else { throw HTTPError.notFound() }
+            let after = try request.head.headerFields[Self.lastEventIDHeader].map { raw throws(HTTPError) -> Int64 in
+                guard let seq = Int64(raw.trimmingCharacters(in: .whitespaces)), seq >= 0 else {
+                    throw HTTPError.invalidField("Last-Event-ID", "must be an event id this stream sent")
+                }
+                return seq
+            } ?? 0
+            let items = try await feed.follow(id: try request.parameters.require("id"), tenant: try context.tenant(), after: after)
+            return .eventStream { writer in
+                for try await item in items {
+                    switch item {
+                    case .event(let event):
+                        let data = try JSONBody.encode(TaskResource(TaskView(task: event.task)))
+                        try await writer.send(event: event.type, id: String(event.seq), data: String(buffer: data))
+                    case .keepAlive:
+                        try await writer.comment("keep-alive")
+                    }
+                }
+            }
         }
         router.post("/v1/generations/{id}/cancel") { request, context in
             try .json(TaskResource(try await service.cancel(id: try request.parameters.require("id"), tenant: try context.tenant())))

@@ -25,6 +25,12 @@ public struct TaskView: Sendable {
     public var queuePosition: Int?
     /// When it should start; nil unless queued and there is a basis for an estimate.
     public var estimatedStartAt: Date?
+
+    public init(task: GenerationTask, queuePosition: Int? = nil, estimatedStartAt: Date? = nil) {
+        self.task = task
+        self.queuePosition = queuePosition
+        self.estimatedStartAt = estimatedStartAt
+    }
 }
 
 /// Generation use cases: submit, read, list, cancel. Every call is scoped to one tenant.

@@ -120,6 +120,7 @@ public struct ConfigLoader: Sendable {
             maxAttempts: try int(reader, "worker.max_attempts"),
             lease: Double(try int(reader, "worker.lease_ms")) / 1000,
             pollAfter: Double(try int(reader, "worker.poll_after_ms")) / 1000,
+            eventsKeepAlive: .milliseconds(Int64(try int(reader, "events.keep_alive_ms"))),
             idempotencyTTL: Double(try int(reader, "idempotency.ttl_hours")) * 3600,
             reloadInterval: Double(try int(reader, "config_reload_interval_ms")) / 1000
         )

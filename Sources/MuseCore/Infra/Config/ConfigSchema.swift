@@ -49,6 +49,7 @@ enum ConfigSchema {
         .init(key: "catalog.file", kind: .string(allowed: nil), embeddedDefault: .string("config/models.yaml")),
         .init(key: "generation.max_prompt_chars", kind: .int(1...100_000), embeddedDefault: .int(2000)),
         .init(key: "generation.max_steps", kind: .int(1...1000), embeddedDefault: .int(150)),
+        .init(key: "events.keep_alive_ms", kind: .int(100...600_000), embeddedDefault: .int(15_000)),
         .init(key: "idempotency.ttl_hours", kind: .int(1...720), embeddedDefault: .int(24)),
         .init(key: "generation.max_num_images", kind: .int(1...8), embeddedDefault: .int(8)),
     ]

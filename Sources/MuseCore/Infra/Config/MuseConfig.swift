@@ -24,6 +24,8 @@ public struct MuseConfig: Sendable {
     public var lease: TimeInterval
     /// Poll a worker about an attempt after this long without news (the polling fallback).
     public var pollAfter: TimeInterval
+    /// A keep-alive comment on a quiet `/events` stream after this long.
+    public var eventsKeepAlive: Duration
     /// How long an `Idempotency-Key` is remembered.
     public var idempotencyTTL: TimeInterval
     /// How often the `--config` file is checked for changes; 0: never.

@@ -9,11 +9,12 @@ public struct EmbeddedStores: Sendable {
     public let presets: SQLitePresetStore
     public let idempotency: SQLiteIdempotencyStore
 
-    public static func open(dataDir: String, pool: BlockingPool) async throws -> EmbeddedStores {
+    /// `notifier` hears of every task event (the `/events` streams' wake-up).
+    public static func open(dataDir: String, pool: BlockingPool, notifier: (any TaskEventNotifier)? = nil) async throws -> EmbeddedStores {
         let database = try SQLiteDatabase(path: (dataDir as NSString).appendingPathComponent("muse.sqlite"), pool: pool)
         try await database.migrate()
         return EmbeddedStores(
-            database: database, tasks: SQLiteTaskStore(database: database), models: SQLiteModelStore(database: database),
+            database: database, tasks: SQLiteTaskStore(database: database, notifier: notifier), models: SQLiteModelStore(database: database),
             apiKeys: SQLiteAPIKeyStore(database: database), presets: SQLitePresetStore(database: database),
             idempotency: SQLiteIdempotencyStore(database: database)
         )

@@ -28,7 +28,9 @@ extension SQLiteTaskStore: DispatchStore {
                     [.text(attemptID), .text(workerID), leaseUntil.sqliteMillis, now.sqliteMillis, .text(id)]
                 )
                 guard let row = try db.query("SELECT \(Self.columns) FROM tasks WHERE id = ?", [.text(id)]).first else { continue }
-                attempts.append(Attempt(id: attemptID, task: try Self.decode(row), workerID: workerID))
+                let task = try Self.decode(row)
+                try appendEvent(db, from: .queued, progress: nil, to: task)
+                attempts.append(Attempt(id: attemptID, task: task, workerID: workerID))
             }
             return attempts
         }
@@ -37,13 +39,19 @@ extension SQLiteTaskStore: DispatchStore {
     public func unclaim(attemptIDs: [String]) async throws {
         try await database.transaction { db in
             for attemptID in attemptIDs {
+                guard let id = try db.query("SELECT id FROM tasks WHERE attempt_id = ? AND status = 'dispatched'", [.text(attemptID)]).first?.text(0) else {
+                    continue
+                }
                 try db.execute(
                     """
                     UPDATE tasks SET status = 'queued', attempts = max(0, attempts - 1), attempt_id = NULL, worker_id = NULL,
-                      lease_expires_at = NULL WHERE attempt_id = ? AND status = 'dispatched'
+                      lease_expires_at = NULL WHERE id = ?
                     """,
-                    [.text(attemptID)]
+                    [.text(id)]
                 )
+                if let task = try db.query("SELECT \(Self.columns) FROM tasks WHERE id = ?", [.text(id)]).first.map(Self.decode) {
+                    try appendEvent(db, from: .dispatched, progress: nil, to: task)
+                }
             }
         }
     }
@@ -85,13 +93,15 @@ extension SQLiteTaskStore: DispatchStore {
     private func update(_ attemptID: String, from: [TaskStatus], _ sql: String, _ values: [SQLiteValue], extra: (@Sendable (SQLiteConnection, GenerationTask) throws -> Void)? = nil) async throws -> GenerationTask? {
         let states = from.map { "'\($0.rawValue)'" }.joined(separator: ", ")
         return try await database.transaction { db in
-            guard let id = try db.query("SELECT id FROM tasks WHERE attempt_id = ? AND status IN (\(states))", [.text(attemptID)]).first?.text(0) else {
+            guard let before = try db.query("SELECT id, status, progress FROM tasks WHERE attempt_id = ? AND status IN (\(states))", [.text(attemptID)]).first else {
                 return nil
             }
+            let id = before.text(0)
             try db.execute("UPDATE tasks SET \(sql) WHERE id = ?", values + [.text(id)])
             guard let row = try db.query("SELECT \(Self.columns) FROM tasks WHERE id = ?", [.text(id)]).first else { return nil }
             let task = try Self.decode(row)
             try extra?(db, task)
+            try appendEvent(db, from: TaskStatus(rawValue: before.text(1)), progress: before.double(2), to: task)
             return task
         }
     }
@@ -157,10 +167,14 @@ extension SQLiteTaskStore: DispatchStore {
 
     public func releaseScheduled(limit: Int) async throws -> Int {
         try await database.transaction { db in
-            try db.execute(
-                "UPDATE tasks SET status = 'queued' WHERE id IN (SELECT id FROM tasks WHERE status = 'scheduled' ORDER BY id LIMIT ?)",
-                [.integer(Int64(limit))]
-            )
+            let ids = try db.query("SELECT id FROM tasks WHERE status = 'scheduled' ORDER BY id LIMIT ?", [.integer(Int64(limit))]).map { $0.text(0) }
+            for id in ids {
+                try db.execute("UPDATE tasks SET status = 'queued' WHERE id = ? AND status = 'scheduled'", [.text(id)])
+                if let task = try db.query("SELECT \(Self.columns) FROM tasks WHERE id = ?", [.text(id)]).first.map(Self.decode) {
+                    try appendEvent(db, from: .scheduled, progress: nil, to: task)
+                }
+            }
+            return ids.count
         }
     }
 

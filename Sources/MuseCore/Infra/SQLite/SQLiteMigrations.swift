@@ -95,5 +95,16 @@ enum SQLiteMigrations {
         );
         CREATE INDEX idempotency_by_age ON idempotency_keys (created_at)
         """,
+        // 4: the task event log behind /events (the state after each change).
+        """
+        CREATE TABLE task_events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            task_id TEXT NOT NULL REFERENCES tasks (id),
+            type TEXT NOT NULL,
+            state TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX task_events_by_task ON task_events (task_id, seq)
+        """,
     ]
 }

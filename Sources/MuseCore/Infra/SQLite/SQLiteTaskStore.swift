@@ -3,9 +3,12 @@ import Foundation
 /// `TaskStore` on the embedded default's SQLite file.
 public struct SQLiteTaskStore: TaskStore {
     let database: SQLiteDatabase
+    /// Told of every appended task event (wakes `/events` streams).
+    let notifier: (any TaskEventNotifier)?
 
-    public init(database: SQLiteDatabase) {
+    public init(database: SQLiteDatabase, notifier: (any TaskEventNotifier)? = nil) {
         self.database = database
+        self.notifier = notifier
     }
 
     static let columns = "id, tenant, status, progress, params, images, error, attempts, created_at, started_at, finished_at, attempt_id, worker_id, preset_id, preset_version"
@@ -24,6 +27,7 @@ public struct SQLiteTaskStore: TaskStore {
                 "INSERT INTO tasks (id, tenant, status, lane, progress, params, images, error, attempts, created_at, started_at, finished_at, model, batch_key, preset_id, preset_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 values
             )
+            try appendEvent(db, from: nil, progress: nil, to: task)
             if let idempotencyKey {
                 try db.execute(
                     "UPDATE idempotency_keys SET task_id = ? WHERE tenant = ? AND key = ?", [.text(task.id), .text(task.tenant), .text(idempotencyKey)]
@@ -63,12 +67,15 @@ public struct SQLiteTaskStore: TaskStore {
         let placeholders = allowed.map { _ in "?" }.joined(separator: ", ")
         let finished: SQLiteValue = to.isFinal ? Date().sqliteMillis : .null
         return try await database.transaction { db in
+            guard let before = try db.query("SELECT status, progress FROM tasks WHERE id = ?", [.text(id)]).first else { return nil }
             try db.execute(
                 "UPDATE tasks SET status = ?, finished_at = coalesce(?, finished_at) WHERE id = ? AND tenant = ? AND status IN (\(placeholders))",
                 [.text(to.rawValue), finished, .text(id), .text(tenant)] + allowed
             )
             guard try db.query("SELECT changes()").first?.int(0) == 1 else { return nil }
-            return try db.query("SELECT \(Self.columns) FROM tasks WHERE id = ?", [.text(id)]).first.map(Self.decode)
+            guard let task = try db.query("SELECT \(Self.columns) FROM tasks WHERE id = ?", [.text(id)]).first.map(Self.decode) else { return nil }
+            try appendEvent(db, from: TaskStatus(rawValue: before.text(0)), progress: before.double(1), to: task)
+            return task
         }
     }
 
