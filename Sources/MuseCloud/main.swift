@@ -30,6 +30,7 @@ struct Serve: AsyncParsableCommand {
         let workers = WorkerRegistry()
         let pipelineMetrics = PipelineMetrics(factory: runtime.metricsFactory)
         let settings = LiveSettings(runtime.config.dynamic)
+        let webhookTargets = WebhookTargets(policy: runtime.config.webhookTargets, resolver: SystemHostResolver(pool: runtime.blockingPool))
         let estimator = StartEstimator(registry: workers)
         let scheduler = Scheduler(
             store: stores.tasks, registry: workers,
@@ -39,8 +40,14 @@ struct Serve: AsyncParsableCommand {
         )
         let generations = GenerationService(
             tasks: stores.tasks, models: stores.models, presets: stores.presets, idempotencyKeys: stores.idempotency,
-            idempotencyTTL: runtime.config.idempotencyTTL, settings: settings, estimator: estimator,
+            idempotencyTTL: runtime.config.idempotencyTTL, webhookTargets: webhookTargets, settings: settings, estimator: estimator,
             submitted: scheduler.wakeUp, canceledOnWorker: scheduler.canceled, metrics: pipelineMetrics
+        )
+
+        // Webhook tries get their own threads: a hanging receiver holds one of these, never a worker push.
+        let webhooks = WebhookDispatcher(
+            store: stores.webhooks, tasks: stores.tasks, sender: CurlWebhookSender(pool: BlockingPool(threads: runtime.config.webhooks.concurrency)), targets: webhookTargets,
+            settings: runtime.config.webhooks, render: TaskJSON.encode, metrics: WebhookMetrics(factory: runtime.metricsFactory), logger: runtime.logger
         )
 
         let router = Router()
@@ -50,6 +57,7 @@ struct Serve: AsyncParsableCommand {
         GenerationsController(service: generations, feed: feed).register(on: router)
         PresetsController(service: PresetService(presets: stores.presets, tasks: stores.tasks, generations: generations)).register(on: router)
         ModelsController(catalog: catalog).register(on: router)
+        WebhooksController(service: WebhookService(store: stores.webhooks, tasks: stores.tasks)).register(on: router)
         ImagesController(store: stores.tasks, images: images).register(on: router)
         WorkersController(registry: workers, scheduler: scheduler).register(on: router)
 
@@ -59,7 +67,7 @@ struct Serve: AsyncParsableCommand {
 
         let watcher = ConfigWatcher(config: runtime.config, live: settings, logger: runtime.logger)
         let housekeeping = Housekeeping(generations: generations, logger: runtime.logger)
-        try await runtime.run(services: [server, scheduler, watcher, housekeeping])
+        try await runtime.run(services: [server, scheduler, webhooks, watcher, housekeeping])
     }
 }
 

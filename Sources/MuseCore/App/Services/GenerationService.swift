@@ -38,6 +38,8 @@ public struct GenerationService: Sendable {
     let tasks: any TaskStore
     let models: any ModelStore
     let presets: any PresetStore
+    /// Checks `webhook_url` against the target policy; nil: no webhooks.
+    let webhookTargets: WebhookTargets?
     let idempotencyKeys: any IdempotencyStore
     /// How long an idempotency key is remembered.
     let idempotencyTTL: TimeInterval
@@ -54,7 +56,7 @@ public struct GenerationService: Sendable {
 
     public init(
         tasks: any TaskStore, models: any ModelStore, presets: any PresetStore, idempotencyKeys: any IdempotencyStore,
-        idempotencyTTL: TimeInterval = 86_400, settings: LiveSettings, estimator: StartEstimator? = nil,
+        idempotencyTTL: TimeInterval = 86_400, webhookTargets: WebhookTargets? = nil, settings: LiveSettings, estimator: StartEstimator? = nil,
         submitted: @escaping @Sendable () -> Void = {}, canceledOnWorker: @escaping @Sendable (GenerationTask) -> Void = { _ in },
         metrics: PipelineMetrics? = nil
     ) {
@@ -62,6 +64,7 @@ public struct GenerationService: Sendable {
         self.tasks = tasks
         self.models = models
         self.presets = presets
+        self.webhookTargets = webhookTargets
         self.idempotencyKeys = idempotencyKeys
         self.idempotencyTTL = idempotencyTTL
         self.catalog = ModelLookup(store: models)
@@ -138,9 +141,14 @@ public struct GenerationService: Sendable {
         for reference in request.loras ?? [] where loras[reference.key] == nil {
             if let model = try await catalog.model(reference.key), model.isVisible(to: tenant) { loras[reference.key] = model }
         }
-        return try ParamsResolver(limits: settings.current.limits).resolve(
+        let params = try ParamsResolver(limits: settings.current.limits).resolve(
             request, checkpoint: checkpoint, loras: loras, randomSeed: Int64.random(in: 0...Int64(UInt32.max))
         )
+        if let url = params.webhookURL {
+            guard let webhookTargets else { throw HTTPError.invalidField("webhook_url", "webhooks are not enabled") }
+            _ = try await webhookTargets.check(url)
+        }
+        return params
     }
 
     public func task(id: String, tenant: String) async throws -> TaskView {

@@ -120,6 +120,16 @@ public struct ConfigLoader: Sendable {
             maxAttempts: try int(reader, "worker.max_attempts"),
             lease: Double(try int(reader, "worker.lease_ms")) / 1000,
             pollAfter: Double(try int(reader, "worker.poll_after_ms")) / 1000,
+            webhooks: WebhookDispatcher.Settings(
+                retrySchedule: try milliseconds(reader, "webhooks.retry_schedule_ms"),
+                timeout: .milliseconds(Int64(try int(reader, "webhooks.timeout_ms"))),
+                concurrency: try int(reader, "webhooks.concurrency"),
+                perHost: try int(reader, "webhooks.per_host_concurrency")
+            ),
+            webhookTargets: WebhookTargetPolicy(
+                allowLoopback: try bool(reader, "webhooks.allow_loopback"),
+                allowedHosts: Set(try string(reader, "webhooks.allowed_hosts").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty })
+            ),
             eventsKeepAlive: .milliseconds(Int64(try int(reader, "events.keep_alive_ms"))),
             idempotencyTTL: Double(try int(reader, "idempotency.ttl_hours")) * 3600,
             reloadInterval: Double(try int(reader, "config_reload_interval_ms")) / 1000
@@ -150,6 +160,19 @@ public struct ConfigLoader: Sendable {
             throw ConfigError(key: key, message: "must be one of \(allowed.joined(separator: ", ")), got \"\(value)\"")
         }
         return value
+    }
+
+    /// A comma-separated list of positive millisecond counts.
+    private static func milliseconds(_ reader: ConfigReader, _ key: String) throws(ConfigError) -> [Duration] {
+        let parts = try string(reader, key).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        var durations: [Duration] = []
+        for part in parts {
+            guard let value = Int64(part), value > 0 else {
+                throw ConfigError(key: key, message: "must be a comma-separated list of positive milliseconds, got \"\(part)\"")
+            }
+            durations.append(.milliseconds(value))
+        }
+        return durations
     }
 
     private static func bool(_ reader: ConfigReader, _ key: String) throws(ConfigError) -> Bool {

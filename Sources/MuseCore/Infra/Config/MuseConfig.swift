@@ -24,6 +24,10 @@ public struct MuseConfig: Sendable {
     public var lease: TimeInterval
     /// Poll a worker about an attempt after this long without news (the polling fallback).
     public var pollAfter: TimeInterval
+    /// Webhook retries, timeouts and limits.
+    public var webhooks: WebhookDispatcher.Settings
+    /// Which webhook URLs may be called.
+    public var webhookTargets: WebhookTargetPolicy
     /// A keep-alive comment on a quiet `/events` stream after this long.
     public var eventsKeepAlive: Duration
     /// How long an `Idempotency-Key` is remembered.

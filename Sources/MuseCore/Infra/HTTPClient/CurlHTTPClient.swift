@@ -41,11 +41,18 @@ public final class CurlHTTPClient: Sendable {
     }
 
     /// A JSON POST (or DELETE with `method`), with extra header lines such as `Authorization: …`.
-    public func send(_ url: String, method: String = "POST", json: [UInt8]?, headers: [String] = [], timeoutMilliseconds: Int = 10_000) throws -> CurlResponse {
-        try perform(url, method: method, body: json, headers: (json == nil ? [] : ["Content-Type: application/json"]) + headers, timeoutMilliseconds: timeoutMilliseconds)
+    /// `resolve` pins host names to addresses (`host:port:address`, libcurl's CURLOPT_RESOLVE), so
+    /// the address that was checked is the one called.
+    public func send(
+        _ url: String, method: String = "POST", json: [UInt8]?, headers: [String] = [], timeoutMilliseconds: Int = 10_000, resolve: [String] = []
+    ) throws -> CurlResponse {
+        try perform(
+            url, method: method, body: json, headers: (json == nil ? [] : ["Content-Type: application/json"]) + headers,
+            timeoutMilliseconds: timeoutMilliseconds, resolve: resolve
+        )
     }
 
-    private func perform(_ url: String, method: String, body: [UInt8]?, headers: [String], timeoutMilliseconds: Int) throws -> CurlResponse {
+    private func perform(_ url: String, method: String, body: [UInt8]?, headers: [String], timeoutMilliseconds: Int, resolve: [String] = []) throws -> CurlResponse {
         guard let handle = idle.withLock({ $0.popLast() }) ?? Handle() else { throw CurlError(message: "curl_easy_init failed") }
         let curl = handle.curl
         curl_easy_reset(curl)
@@ -54,6 +61,10 @@ public final class CurlHTTPClient: Sendable {
         for header in headers { list = curl_slist_append(list, header) }
         defer { curl_slist_free_all(list) }
         if list != nil { muse_curl_setopt_pointer(curl, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(list)) }
+        var pinned: UnsafeMutablePointer<curl_slist>?
+        for entry in resolve { pinned = curl_slist_append(pinned, entry) }
+        defer { curl_slist_free_all(pinned) }
+        if pinned != nil { muse_curl_setopt_pointer(curl, CURLOPT_RESOLVE, UnsafeMutableRawPointer(pinned)) }
         if method != "GET" { muse_curl_setopt_string(curl, CURLOPT_CUSTOMREQUEST, method) }
         let payload = body ?? []
         if body != nil {

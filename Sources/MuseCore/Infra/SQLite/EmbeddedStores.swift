@@ -8,6 +8,7 @@ public struct EmbeddedStores: Sendable {
     public let apiKeys: SQLiteAPIKeyStore
     public let presets: SQLitePresetStore
     public let idempotency: SQLiteIdempotencyStore
+    public let webhooks: SQLiteWebhookStore
 
     /// `notifier` hears of every task event (the `/events` streams' wake-up).
     public static func open(dataDir: String, pool: BlockingPool, notifier: (any TaskEventNotifier)? = nil) async throws -> EmbeddedStores {
@@ -16,7 +17,7 @@ public struct EmbeddedStores: Sendable {
         return EmbeddedStores(
             database: database, tasks: SQLiteTaskStore(database: database, notifier: notifier), models: SQLiteModelStore(database: database),
             apiKeys: SQLiteAPIKeyStore(database: database), presets: SQLitePresetStore(database: database),
-            idempotency: SQLiteIdempotencyStore(database: database)
+            idempotency: SQLiteIdempotencyStore(database: database), webhooks: SQLiteWebhookStore(database: database)
         )
     }
 }

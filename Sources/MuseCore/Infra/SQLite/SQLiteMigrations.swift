@@ -106,5 +106,34 @@ enum SQLiteMigrations {
         );
         CREATE INDEX task_events_by_task ON task_events (task_id, seq)
         """,
+        // 5: webhooks: each tenant's signing secret, deliveries (made with the task's final state) and their tries.
+        """
+        CREATE TABLE webhook_secrets (
+            tenant TEXT PRIMARY KEY,
+            secret TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE TABLE webhook_deliveries (
+            id TEXT PRIMARY KEY,
+            tenant TEXT NOT NULL,
+            task_id TEXT NOT NULL REFERENCES tasks (id),
+            url TEXT NOT NULL,
+            status TEXT NOT NULL,
+            tries INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
+        CREATE INDEX webhook_deliveries_by_task ON webhook_deliveries (tenant, task_id, id);
+        CREATE INDEX webhook_deliveries_by_tenant ON webhook_deliveries (tenant, id);
+        CREATE TABLE webhook_attempts (
+            delivery_id TEXT NOT NULL REFERENCES webhook_deliveries (id),
+            at INTEGER NOT NULL,
+            status_code INTEGER,
+            latency_ms INTEGER NOT NULL,
+            error TEXT
+        );
+        CREATE INDEX webhook_attempts_by_delivery ON webhook_attempts (delivery_id, at)
+        """,
     ]
 }

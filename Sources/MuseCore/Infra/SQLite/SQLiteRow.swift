@@ -18,6 +18,11 @@ extension [SQLiteValue] {
         return 0
     }
 
+    func optionalInt(_ i: Int) -> Int? {
+        if case .integer(let v) = self[i] { return Int(v) }
+        return nil
+    }
+
     func double(_ i: Int) -> Double {
         switch self[i] {
         case .real(let v): return v

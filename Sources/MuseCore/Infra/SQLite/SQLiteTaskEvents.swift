@@ -57,5 +57,13 @@ extension SQLiteTaskStore: TaskEventStore {
             [.text(task.id), .text(type), try SQLiteJSON.encode(state), Date().sqliteMillis]
         )
         notifier?.notify(taskID: task.id)
+        // The final state goes to the webhook in the same transaction: a crash cannot lose it.
+        if task.status.isFinal, type == task.status.rawValue, let url = task.params.webhookURL {
+            let now = Date()
+            try db.execute(
+                "INSERT INTO webhook_deliveries (id, tenant, task_id, url, status, next_attempt_at, created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+                [.text(IDGenerator.make("whd", at: now)), .text(task.tenant), .text(task.id), .text(url), now.sqliteMillis, now.sqliteMillis]
+            )
+        }
     }
 }

@@ -1,0 +1,22 @@
+import Foundation
+
+/// Webhook secrets, deliveries and their tries. Deliveries are created by the task store with a
+/// task's final state (same transaction); this store hands them out and records the outcome.
+public protocol WebhookStore: Sendable {
+    /// The tenant's signing secret; `candidate` becomes it on first use.
+    func secret(tenant: String, orCreate candidate: String) async throws -> String
+    /// Replaces the tenant's secret.
+    func replaceSecret(tenant: String, with secret: String) async throws
+    /// Up to `limit` pending deliveries due by `now`, oldest first (without their tries).
+    func due(now: Date, limit: Int) async throws -> [WebhookDelivery]
+    /// Takes a due delivery for one try, compare-and-set: its next try moves to `until` (so a
+    /// crash mid-try retries it then); false if another dispatcher took it first.
+    func lease(id: String, now: Date, until: Date) async throws -> Bool
+    /// Records one try; `next` is the next try's time (pending), or nil with the final status.
+    func record(deliveryID: String, attempt: WebhookAttempt, status: DeliveryStatus, next: Date?) async throws
+    func delivery(id: String, tenant: String) async throws -> WebhookDelivery?
+    /// The tenant's deliveries (of one task, or all), newest first.
+    func deliveries(tenant: String, taskID: String?, limit: Int, before: String?) async throws -> [WebhookDelivery]
+    /// Makes a delivery pending again, due now; nil if there is none.
+    func redeliver(id: String, tenant: String, now: Date) async throws -> WebhookDelivery?
+}
