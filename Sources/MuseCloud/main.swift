@@ -55,6 +55,7 @@ struct Serve: AsyncParsableCommand {
             .register(on: router)
         let feed = TaskEventFeed(generations: generations, events: stores.tasks, notifier: taskEvents, keepAlive: runtime.config.eventsKeepAlive)
         GenerationsController(service: generations, feed: feed).register(on: router)
+        OpenAPIController(path: runtime.config.openAPIFile, logger: runtime.logger).register(on: router)
         PresetsController(service: PresetService(presets: stores.presets, tasks: stores.tasks, generations: generations)).register(on: router)
         ModelsController(catalog: catalog).register(on: router)
         WebhooksController(service: WebhookService(store: stores.webhooks, tasks: stores.tasks)).register(on: router)

@@ -188,6 +188,7 @@ final class SimulatedGPU: Sendable {
     }
 
     private static func succeeded(_ params: GenerationParams, _ timings: WorkerTimings) -> WorkerResult {
+        let started = ContinuousClock.now
         let images = (0..<params.numImages).map { k in
             let seed = params.seed + Int64(k)
             let png = SimulatedImage.png(
@@ -196,6 +197,8 @@ final class SimulatedGPU: Sendable {
             )
             return WorkerResult.Image(pngBase64: Data(png).base64EncodedString(), seed: seed, width: params.width, height: params.height)
         }
+        var timings = timings
+        timings.encodeMs = ms(ContinuousClock.now - started)
         return WorkerResult(status: "succeeded", images: images, timings: timings)
     }
 

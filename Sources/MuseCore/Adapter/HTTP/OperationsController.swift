@@ -21,7 +21,7 @@ public struct OperationsController: Sendable {
     }
 
     /// The paths a security filter lets through without credentials.
-    public static let publicPaths: Set<Substring> = ["/healthz", "/readyz", "/metrics"]
+    public static let publicPaths: Set<Substring> = ["/healthz", "/readyz", "/metrics", "/v1/openapi.yaml"]
 
     private static let ok = ByteBuffer(string: #"{"status":"ok"}"#)
 

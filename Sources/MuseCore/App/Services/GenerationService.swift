@@ -134,6 +134,19 @@ public struct GenerationService: Sendable {
         try await idempotencyKeys.purge(before: Date().addingTimeInterval(-idempotencyTTL))
     }
 
+    /// The client error a request would get, if any (other failures count as none here: they
+    /// will surface when it runs).
+    public func validationProblem(_ request: GenerationRequest, tenant: String) async -> HTTPError? {
+        let outcome: HTTPError?
+        do {
+            _ = try await resolve(request, tenant: tenant)
+            outcome = nil
+        } catch {
+            outcome = error as? HTTPError
+        }
+        return outcome
+    }
+
     /// The request checked against the catalogue and the limits, with every default filled in.
     public func resolve(_ request: GenerationRequest, tenant: String) async throws -> GenerationParams {
         let checkpoint = try await catalog.model(request.model).flatMap { $0.isVisible(to: tenant) ? $0 : nil }

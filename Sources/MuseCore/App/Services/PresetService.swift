@@ -72,29 +72,55 @@ public struct PresetService: Sendable {
     }
 
     /// The parameters to save (given, or a generation's resolved ones) once they pass validation.
+    /// The parameters to save (given, or a generation's resolved ones) once they pass validation.
+    /// Split into small steps on purpose: in one async function with these throws, Swift 6.3's
+    /// release build crashed (LLVM coroutine splitting, signal 11).
     private func checked(_ input: PresetInput, tenant: String) async throws -> (JSONValue, [String]) {
+        let overridable = try Self.checkedNameAndOverridable(input)
+        let params = try await paramsToSave(input, tenant: tenant)
+        let problem = await problem(with: params, tenant: tenant)
+        try Self.raise(problem)
+        return (params, overridable)
+    }
+
+    private func paramsToSave(_ input: PresetInput, tenant: String) async throws -> JSONValue {
+        guard input.params == nil, let id = input.fromGeneration else { return try Self.givenParams(input) }
+        let task = try await tasks.task(id: id, tenant: tenant)
+        return try Self.params(of: task, id: id)
+    }
+
+    private static func params(of task: GenerationTask?, id: String) throws -> JSONValue {
+        guard let task else { throw HTTPError.invalidField("from_generation", "no generation \"\(id)\"") }
+        return try JSONBody.value(of: task.params)
+    }
+
+    private static func raise(_ problem: HTTPError?) throws {
+        if let problem { throw problem.nested(under: "params") }
+    }
+
+    private static func checkedNameAndOverridable(_ input: PresetInput) throws -> [String] {
         let name = input.name.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty, name.count <= 200 else { throw HTTPError.invalidField("name", "must be 1 to 200 characters") }
         let overridable = input.overridable ?? []
         try PresetMerge.checkOverridable(overridable)
-        let params: JSONValue
-        switch (input.params, input.fromGeneration) {
-        case (let given?, nil):
-            params = given
-        case (nil, let id?):
-            guard let task = try await tasks.task(id: id, tenant: tenant) else {
-                throw HTTPError.invalidField("from_generation", "no generation \"\(id)\"")
-            }
-            params = try JSONBody.value(of: task.params)
-        default:
+        return overridable
+    }
+
+    private static func givenParams(_ input: PresetInput) throws -> JSONValue {
+        guard let params = input.params, input.fromGeneration == nil else {
             throw HTTPError.invalidField("params", "give either params or from_generation")
         }
         guard case .object = params else { throw HTTPError.invalidField("params", "must be an object") }
-        do {
-            _ = try await generations.resolve(try JSONBody.decode(GenerationRequest.self, from: params), tenant: tenant)
-        } catch let error as HTTPError {
-            throw error.nested(under: "params")
+        return params
+    }
+
+    /// What is wrong with `params` as a generation request, if anything.
+    private func problem(with params: JSONValue, tenant: String) async -> HTTPError? {
+        let request: GenerationRequest
+        switch Result(catching: { () throws(HTTPError) -> GenerationRequest in try JSONBody.decode(GenerationRequest.self, from: params) }) {
+        case .success(let decoded): request = decoded
+        case .failure(let error): return error
         }
-        return (params, overridable)
+        return await generations.validationProblem(request, tenant: tenant)
     }
 }

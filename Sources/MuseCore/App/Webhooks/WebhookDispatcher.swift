@@ -82,8 +82,8 @@ public final class WebhookDispatcher: Service, Sendable, CustomStringConvertible
                 return true
             }
             guard admitted else { continue }
-            // Leased past the try's timeout: if this process dies mid-try, the delivery is retried then.
-            let leased = (try? await store.lease(id: delivery.id, now: now, until: now.addingTimeInterval(Self.seconds(settings.timeout) + 30))) ?? false
+            // Leased a little past the try's timeout: if this process dies mid-try, the delivery is retried then.
+            let leased = (try? await store.lease(id: delivery.id, now: now, until: now.addingTimeInterval(Self.seconds(settings.timeout) + 5))) ?? false
             guard leased else {
                 release(host)
                 continue

@@ -47,17 +47,21 @@ public struct WorkerTimings: Sendable, Codable, Equatable {
     public var queueMs: Int
     public var loadMs: Int
     public var inferMs: Int
+    /// Encoding the images after inference (an extension of the protocol's timings; optional).
+    public var encodeMs: Int?
 
     enum CodingKeys: String, CodingKey {
         case queueMs = "queue_ms"
         case loadMs = "load_ms"
         case inferMs = "infer_ms"
+        case encodeMs = "encode_ms"
     }
 
-    public init(queueMs: Int, loadMs: Int, inferMs: Int) {
+    public init(queueMs: Int, loadMs: Int, inferMs: Int, encodeMs: Int? = nil) {
         self.queueMs = queueMs
         self.loadMs = loadMs
         self.inferMs = inferMs
+        self.encodeMs = encodeMs
     }
 }
 

@@ -109,6 +109,7 @@ public struct ConfigLoader: Sendable {
             accessLog: try bool(reader, "log.access"),
             dataDir: try string(reader, "data_dir"),
             catalogFile: try string(reader, "catalog.file"),
+            openAPIFile: try string(reader, "api.openapi_file"),
             dynamic: DynamicSettings(
                 limits: limits,
                 offPeak: OffPeakWindow(startHour: try int(reader, "scheduling.offpeak_start_hour"), endHour: try int(reader, "scheduling.offpeak_end_hour")),

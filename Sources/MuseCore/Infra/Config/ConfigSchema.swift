@@ -46,6 +46,7 @@ enum ConfigSchema {
         .init(key: "scheduling.offpeak_end_hour", kind: .int(0...23), embeddedDefault: .int(6)),
         .init(key: "scheduling.model_affinity", kind: .bool, embeddedDefault: .bool(true)),
         .init(key: "scheduling.max_affinity_wait_ms", kind: .int(0...3_600_000), embeddedDefault: .int(10_000)),
+        .init(key: "api.openapi_file", kind: .string(allowed: nil), embeddedDefault: .string("openapi.yaml")),
         .init(key: "catalog.file", kind: .string(allowed: nil), embeddedDefault: .string("config/models.yaml")),
         .init(key: "generation.max_prompt_chars", kind: .int(1...100_000), embeddedDefault: .int(2000)),
         .init(key: "generation.max_steps", kind: .int(1...1000), embeddedDefault: .int(150)),

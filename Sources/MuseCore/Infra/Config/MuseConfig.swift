@@ -13,6 +13,8 @@ public struct MuseConfig: Sendable {
     public var dataDir: String
     /// The catalogue file imported at first start (relative to the working directory).
     public var catalogFile: String
+    /// The OpenAPI document served at `GET /v1/openapi.yaml` (relative to the working directory).
+    public var openAPIFile: String
     /// The part an operator may change without a restart (reloaded from the `--config` file).
     public var dynamic: DynamicSettings
     /// The shared worker token; empty: `DATA_DIR/worker-token`.
