@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh Debian 12 machine: installs what is missing, starts
-# PostgreSQL and Redis on loopback in a temporary directory, builds, runs `swift test`, and
-# stops the services again even when the tests fail.
+# PostgreSQL and Redis on loopback in a temporary directory, builds, runs `swift test`, then
+# schemathesis against muse-cloud (scripts/api-fuzz.sh), and stops the services again even when
+# the tests fail.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$MUSE_ROOT"
@@ -41,3 +42,5 @@ export TEST_REDIS_HOST=127.0.0.1 TEST_REDIS_PORT="$redis_port"
 swift build --build-tests
 export TEST_BIN_DIR="$(swift build --show-bin-path)"
 swift test --skip-build
+# The OpenAPI document against the real server: schemathesis, every default check, stateful phase included.
+bash scripts/api-fuzz.sh

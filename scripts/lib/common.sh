@@ -5,7 +5,7 @@ MUSE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
 # The C libraries the package links and the servers the tests talk to.
 MUSE_BUILD_PACKAGES=(pkg-config libpq-dev libhiredis-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev zlib1g-dev)
-MUSE_TEST_PACKAGES=(postgresql redis-server curl python3)
+MUSE_TEST_PACKAGES=(postgresql redis-server curl python3 python3-venv)
 
 # Installs whichever of the named Debian packages are missing; runs apt-get update once.
 ensure_apt_packages() {

@@ -20,4 +20,11 @@ public enum IDGenerator {
         }
         return prefix + "_" + String(decoding: digits, as: UTF8.self)
     }
+
+    /// Whether `text` has the shape of an id made here with `prefix`.
+    public static func isID(_ text: String, prefix: String) -> Bool {
+        let bytes = Array(text.utf8)
+        let head = Array((prefix + "_").utf8)
+        return bytes.count == head.count + 26 && bytes.starts(with: head) && bytes.dropFirst(head.count).allSatisfy(alphabet.contains)
+    }
 }

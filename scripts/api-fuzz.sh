@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs schemathesis (PyPI) against a running muse-cloud with a key: every default check and every
+# phase, the stateful one included, from the OpenAPI document the server serves. Exits non-zero
+# on any failure. Uses the debug build (TEST_BIN_DIR, or builds it).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+cd "$MUSE_ROOT"
+
+ensure_apt_packages python3 python3-venv curl
+venv="$MUSE_ROOT/.build-tools/schemathesis"
+if [ ! -x "$venv/bin/st" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet "schemathesis==4.32.5"
+fi
+
+bin="${TEST_BIN_DIR:-}"
+if [ -z "$bin" ]; then
+  ensure_swift
+  swift build --product muse-cloud >&2
+  bin="$(swift build --show-bin-path)"
+fi
+
+work="$(mktemp -d /tmp/muse-fuzz.XXXXXX)"
+server=""
+cleanup() {
+  [ -n "$server" ] && kill "$server" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+port="$(free_port)"
+MUSE_LOG_ACCESS=false "$bin/muse-cloud" serve --port "$port" --data-dir "$work/data" >"$work/server.log" 2>&1 &
+server=$!
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+key="$("$bin/muse-cloud" keys create --tenant fuzz --data-dir "$work/data" | tail -n 1)"
+
+status=0
+"$venv/bin/st" --config-file "$MUSE_ROOT/scripts/schemathesis.toml" run "http://127.0.0.1:$port/v1/openapi.yaml" \
+  --url "http://127.0.0.1:$port" -H "Authorization: Bearer $key" --seed "${FUZZ_SEED:-1}" \
+  --max-examples "${FUZZ_EXAMPLES:-25}" --no-color || status=$?
+if grep -q "unhandled error" "$work/server.log"; then
+  echo "muse-cloud logged an internal error during the run:" >&2
+  grep "unhandled error" "$work/server.log" | head -20 >&2
+  status=1
+fi
+exit $status
