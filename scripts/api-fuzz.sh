@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs schemathesis (PyPI) against a running muse-cloud with a key: every default check and every
-# phase, the stateful one included, from the OpenAPI document the server serves. Exits non-zero
-# on any failure. Uses the debug build (TEST_BIN_DIR, or builds it).
+# Runs schemathesis (PyPI) against a running muse-cloud: every default check and every phase,
+# the stateful one included, from the OpenAPI document the server serves — once with a tenant's
+# key, once with the worker token for the worker protocol's routes. Exits non-zero on any failure. Uses the debug build (TEST_BIN_DIR, or builds it).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$MUSE_ROOT"
@@ -38,6 +38,10 @@ status=0
 "$venv/bin/st" --config-file "$MUSE_ROOT/scripts/schemathesis.toml" run "http://127.0.0.1:$port/v1/openapi.yaml" \
   --url "http://127.0.0.1:$port" -H "Authorization: Bearer $key" --seed "${FUZZ_SEED:-1}" \
   --max-examples "${FUZZ_EXAMPLES:-25}" --no-color || status=$?
+# The worker protocol's routes, with the worker token.
+"$venv/bin/st" --config-file "$MUSE_ROOT/scripts/schemathesis.toml" run "http://127.0.0.1:$port/v1/openapi.yaml" \
+  --url "http://127.0.0.1:$port" -H "Authorization: Bearer $(cat "$work/data/worker-token")" --include-path-regex '^/internal/' \
+  --seed "${FUZZ_SEED:-1}" --max-examples "${FUZZ_EXAMPLES:-25}" --no-color || status=$?
 if grep -q "unhandled error" "$work/server.log"; then
   echo "muse-cloud logged an internal error during the run:" >&2
   grep "unhandled error" "$work/server.log" | head -20 >&2

@@ -17,12 +17,15 @@ public struct WorkersController: Sendable {
 
     public func register(on router: Router) {
         router.post("/internal/v1/workers") { request, _ in
-            registry.register(try JSONBody.decode(WorkerRegistration.self, from: request))
+            let registration = try JSONBody.decode(WorkerRegistration.self, from: request)
+            try registration.check()
+            registry.register(registration)
             scheduler.wakeUp()
             return .bytes(Self.ok, contentType: "application/json")
         }
         router.post("/internal/v1/workers/{worker_id}/heartbeat") { request, _ in
             let beat = try JSONBody.decode(WorkerHeartbeat.self, from: request)
+            try beat.check()
             guard registry.heartbeat(try request.parameters.require("worker_id"), beat) else {
                 throw HTTPError.notFound("unknown worker: register again")
             }
@@ -33,11 +36,16 @@ public struct WorkersController: Sendable {
             return .bytes(Self.ok, contentType: "application/json")
         }
         router.post("/internal/v1/attempts/{attempt_id}/progress") { request, _ in
-            try await scheduler.progress(attemptID: try request.parameters.require("attempt_id"), try JSONBody.decode(WorkerProgress.self, from: request))
+            let body = try JSONBody.decode(WorkerProgress.self, from: request)
+            try body.check()
+            try await scheduler.progress(attemptID: try request.parameters.require("attempt_id"), body)
             return .bytes(Self.ok, contentType: "application/json")
         }
         router.post("/internal/v1/attempts/{attempt_id}/result", maxBodyBytes: 128 << 20) { request, _ in
-            try await scheduler.result(attemptID: try request.parameters.require("attempt_id"), try JSONBody.decode(WorkerResult.self, from: request))
+            let body = try JSONBody.decode(WorkerResult.self, from: request)
+            // Checked before the attempt is looked up: a malformed result is a 400 even for an unknown attempt.
+            try body.check()
+            try await scheduler.result(attemptID: try request.parameters.require("attempt_id"), body)
             return .bytes(Self.ok, contentType: "application/json")
         }
     }

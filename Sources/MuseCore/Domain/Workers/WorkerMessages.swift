@@ -29,9 +29,11 @@ public struct WorkerProgress: Sendable, Codable {
     public var progress: Double
     public var step: Int?
     public var totalSteps: Int?
+    /// A preview image (base64 PNG) a worker may send; accepted, not kept yet.
+    public var preview: String?
 
     enum CodingKeys: String, CodingKey {
-        case progress, step
+        case progress, step, preview
         case totalSteps = "total_steps"
     }
 
@@ -119,5 +121,35 @@ public struct WorkerBatch: Sendable, Codable {
 
     public init(jobs: [WorkerJob]) {
         self.jobs = jobs
+    }
+}
+
+/// The bounds openapi.yaml states for the worker protocol's bodies, checked on receipt.
+extension WorkerProgress {
+    public func check() throws(HTTPError) {
+        guard (0...1).contains(progress) else { throw HTTPError.invalidField("progress", "must be from 0 to 1") }
+        for (name, value) in [("step", step), ("total_steps", totalSteps)] {
+            if let value, !(0...1_000_000).contains(value) { throw HTTPError.invalidField(name, "must be from 0 to 1000000") }
+        }
+    }
+}
+
+extension WorkerResult {
+    public func check() throws(HTTPError) {
+        guard ["succeeded", "failed", "canceled"].contains(status) else {
+            throw HTTPError.invalidField("status", "must be succeeded, failed or canceled")
+        }
+        for (i, image) in (images ?? []).enumerated() {
+            guard (0...Int64(UInt32.max)).contains(image.seed) else { throw HTTPError.invalidField("images[\(i)].seed", "must be from 0 to \(UInt32.max)") }
+            guard (1...16384).contains(image.width), (1...16384).contains(image.height) else {
+                throw HTTPError.invalidField("images[\(i)]", "width and height must be from 1 to 16384")
+            }
+        }
+        if let t = timings {
+            for (name, value) in [("queue_ms", t.queueMs), ("load_ms", t.loadMs), ("infer_ms", t.inferMs), ("encode_ms", t.encodeMs ?? 0)]
+            where !(0...Int(Int32.max)).contains(value) {
+                throw HTTPError.invalidField("timings.\(name)", "must be from 0 to \(Int32.max)")
+            }
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import MuseHTTP
 
 /// What a worker says about itself when it registers (WORKER-PROTOCOL.md).
 public struct WorkerRegistration: Sendable, Codable, Equatable {
@@ -9,6 +10,8 @@ public struct WorkerRegistration: Sendable, Codable, Equatable {
     public var slots: Int
     public var modelsLoaded: [String]
     public var version: String?
+    /// The GPU's memory as reported (informational).
+    var gpuMemoryMB: Int?
 
     enum CodingKeys: String, CodingKey {
         case url, abilities, slots, version
@@ -37,9 +40,28 @@ public struct WorkerRegistration: Sendable, Codable, Equatable {
         slots = try c.decodeIfPresent(Int.self, forKey: .slots) ?? 1
         modelsLoaded = try c.decodeIfPresent([String].self, forKey: .modelsLoaded) ?? []
         version = try c.decodeIfPresent(String.self, forKey: .version)
-        // Informational; read so that it is not an unknown field.
-        _ = try c.decodeIfPresent(GPU.self, forKey: .gpu)
+        // Informational; read so that it is not an unknown field, and checked like the rest.
+        gpuMemoryMB = try c.decodeIfPresent(GPU.self, forKey: .gpu)?.memoryMB
     }
+
+    /// The checks a registration must pass: a usable id and a URL the server can call.
+    public func check() throws(HTTPError) {
+        guard (1...128).contains(workerID.utf8.count), workerID.utf8.allSatisfy({ Self.idBytes.contains($0) }) else {
+            throw HTTPError.invalidField("worker_id", "1 to 128 characters of A-Z, a-z, 0-9, '.', '_', '-'")
+        }
+        // The same rule as openapi.yaml states: scheme, host name or address, optional port and plain path.
+        let pattern = #"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$"#
+        guard (try? Regex(pattern).wholeMatch(in: url)) != nil else {
+            throw HTTPError.invalidField("url", "must be an absolute http or https URL: host, optional port, plain path")
+        }
+        guard (1...64).contains(maxBatch) else { throw HTTPError.invalidField("max_batch", "must be from 1 to 64") }
+        guard (1...64).contains(slots) else { throw HTTPError.invalidField("slots", "must be from 1 to 64") }
+        if let memory = gpuMemoryMB, !(0...Int(Int32.max)).contains(memory) {
+            throw HTTPError.invalidField("gpu.memory_mb", "must be from 0 to \(Int32.max)")
+        }
+    }
+
+    private static let idBytes = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-".utf8)
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -80,5 +102,13 @@ public struct WorkerHeartbeat: Sendable, Codable, Equatable {
         self.running = running
         self.modelsLoaded = modelsLoaded
         self.queue = queue
+    }
+}
+
+extension WorkerHeartbeat {
+    /// The bounds openapi.yaml states.
+    public func check() throws(HTTPError) {
+        guard (0...1).contains(busy) else { throw HTTPError.invalidField("busy", "must be from 0 to 1") }
+        guard (0...1_000_000).contains(queue) else { throw HTTPError.invalidField("queue", "must be from 0 to 1000000") }
     }
 }

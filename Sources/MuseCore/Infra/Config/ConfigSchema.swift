@@ -50,7 +50,7 @@ enum ConfigSchema {
         .init(key: "catalog.file", kind: .string(allowed: nil), embeddedDefault: .string("config/models.yaml")),
         .init(key: "generation.max_prompt_chars", kind: .int(1...100_000), embeddedDefault: .int(2000)),
         .init(key: "generation.max_steps", kind: .int(1...1000), embeddedDefault: .int(150)),
-        .init(key: "webhooks.retry_schedule_ms", kind: .string(allowed: nil), embeddedDefault: .string("10000,60000,300000,900000,2400000")),
+        .init(key: "webhooks.retry_schedule_ms", kind: .string(allowed: nil), embeddedDefault: .string("10000,60000,300000,1200000,3600000")),
         .init(key: "webhooks.timeout_ms", kind: .int(100...120_000), embeddedDefault: .int(10_000)),
         .init(key: "webhooks.concurrency", kind: .int(1...1024), embeddedDefault: .int(32)),
         .init(key: "webhooks.per_host_concurrency", kind: .int(1...1024), embeddedDefault: .int(4)),
