@@ -172,8 +172,8 @@ public struct GenerationService: Sendable {
     /// One page, newest first, and the cursor of the next page (nil on the last).
     public func list(tenant: String, status: TaskStatus?, limit: Int, before: String?) async throws -> (tasks: [TaskView], next: String?) {
         let page = try await tasks.list(tenant: tenant, status: status, limit: limit + 1, before: before)
-        let shown = Array(page.prefix(limit))
-        return (try await views(shown), page.count > limit ? shown.last?.id : nil)
+        let split = Page.split(page, limit: limit, id: \.id)
+        return (try await views(split.items), split.next)
     }
 
     /// Cancels a task that has not finished; 409 once it has.

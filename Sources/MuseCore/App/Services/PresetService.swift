@@ -63,8 +63,8 @@ public struct PresetService: Sendable {
     /// One page, newest first, and the cursor of the next page (nil on the last).
     public func list(tenant: String, limit: Int, before: String?) async throws -> (presets: [Preset], next: String?) {
         let page = try await presets.list(tenant: tenant, limit: limit + 1, before: before)
-        let shown = Array(page.prefix(limit))
-        return (shown, page.count > limit ? shown.last?.id : nil)
+        let split = Page.split(page, limit: limit, id: \.id)
+        return (split.items, split.next)
     }
 
     public func delete(id: String, tenant: String) async throws {

@@ -26,8 +26,8 @@ public struct WebhookService: Sendable {
     public func deliveries(tenant: String, taskID: String?, limit: Int, before: String?) async throws -> (deliveries: [WebhookDelivery], next: String?) {
         if let taskID, try await tasks.task(id: taskID, tenant: tenant) == nil { throw HTTPError.notFound("no generation \"\(taskID)\"") }
         let page = try await store.deliveries(tenant: tenant, taskID: taskID, limit: limit + 1, before: before)
-        let shown = Array(page.prefix(limit))
-        return (shown, page.count > limit ? shown.last?.id : nil)
+        let split = Page.split(page, limit: limit, id: \.id)
+        return (split.items, split.next)
     }
 
     /// Sends a delivery once more, now (its earlier tries stay listed).
