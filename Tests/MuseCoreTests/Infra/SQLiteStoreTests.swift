@@ -118,6 +118,24 @@ import Testing
         #expect(try await stores.tasks.tasksAhead(of: [online, offline]) == [online.id: 0, offline.id: 1])
     }
 
+    @Test func theTriggerKeptQueueCountsMatchTheQueue() async throws {
+        var offline = task()
+        offline.params.priority = .offline
+        try await stores.tasks.insert(offline)
+        for _ in 0..<5 { try await stores.tasks.insert(task()) }
+        let claimed = try await claim(preferring: [], limit: 2)
+        try await stores.tasks.unclaim(attemptIDs: [claimed[0].id])
+        _ = try await stores.tasks.transition(id: offline.id, tenant: "acme", from: [.queued], to: .canceled)
+        let (counted, kept) = try await stores.database.transaction { db in
+            (
+                try db.query("SELECT lane, count(*) FROM tasks WHERE status = 'queued' GROUP BY lane").map { "\($0.text(0))=\($0.int(1))" },
+                try db.query("SELECT lane, n FROM queue_counts WHERE n > 0 ORDER BY lane").map { "\($0.text(0))=\($0.int(1))" }
+            )
+        }
+        #expect(counted == ["online=4"] && kept == counted)
+        #expect(try await stores.tasks.insert(task()) == 4, "a new online task has the four queued ones ahead")
+    }
+
     @Test func catalogueImportIsIdempotentAndReadable() async throws {
         let catalog = CatalogService(store: stores.models)
         let file = ConfigLoaderTests.configDir.appendingPathComponent("models.yaml").path

@@ -1,4 +1,5 @@
 import CSQLite
+import Synchronization
 
 /// A value in or out of SQLite.
 public enum SQLiteValue: Sendable, Equatable {
@@ -20,6 +21,17 @@ public struct SQLiteError: Error, CustomStringConvertible {
 public final class SQLiteConnection: @unchecked Sendable {
     // Opened with SQLITE_OPEN_FULLMUTEX: SQLite serializes every call on this handle itself.
     private let db: OpaquePointer
+    /// Prepared statements by SQL text: preparing (parsing, planning) costs more than running
+    /// the small statements of the hot paths. Bounded; dynamic SQL past the bound is prepared each time.
+    private let statements = Mutex<[String: Statement]>([:])
+    private static let maxCachedStatements = 256
+
+    /// A prepared statement, finalized when dropped from the cache.
+    private final class Statement: @unchecked Sendable {
+        let handle: OpaquePointer
+        init(_ handle: OpaquePointer) { self.handle = handle }
+        deinit { sqlite3_finalize(handle) }
+    }
 
     public init(path: String) throws {
         var handle: OpaquePointer?
@@ -38,7 +50,13 @@ public final class SQLiteConnection: @unchecked Sendable {
     }
 
     deinit {
+        statements.withLock { $0.removeAll() }
         sqlite3_close_v2(db)
+    }
+
+    /// Runs a script of several statements (a migration; triggers included), no parameters.
+    public func executeScript(_ sql: String) throws {
+        guard sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK else { throw error() }
     }
 
     /// The journal mode in force (`wal` once open).
@@ -57,20 +75,30 @@ public final class SQLiteConnection: @unchecked Sendable {
 
     /// Runs one statement and returns its rows.
     public func query(_ sql: String, _ parameters: [SQLiteValue] = []) throws -> [[SQLiteValue]] {
-        var statement: OpaquePointer?
-        guard sqlite3_prepare_v2(db, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
-            throw error()
+        let cached = statements.withLock { $0.removeValue(forKey: sql) }
+        let statement: Statement
+        if let cached {
+            statement = cached
+        } else {
+            var handle: OpaquePointer?
+            guard sqlite3_prepare_v2(db, sql, -1, &handle, nil) == SQLITE_OK, let handle else { throw error() }
+            statement = Statement(handle)
         }
-        defer { sqlite3_finalize(statement) }
+        // Taken out of the cache while in use, put back (reset) after: a statement is never used twice at once.
+        defer {
+            sqlite3_reset(statement.handle)
+            sqlite3_clear_bindings(statement.handle)
+            statements.withLock { if $0.count < Self.maxCachedStatements { $0[sql] = statement } }
+        }
         for (i, parameter) in parameters.enumerated() {
-            try bind(parameter, at: Int32(i + 1), in: statement)
+            try bind(parameter, at: Int32(i + 1), in: statement.handle)
         }
         var rows: [[SQLiteValue]] = []
         while true {
-            let rc = sqlite3_step(statement)
+            let rc = sqlite3_step(statement.handle)
             if rc == SQLITE_DONE { return rows }
             guard rc == SQLITE_ROW else { throw error() }
-            rows.append((0..<sqlite3_column_count(statement)).map { column(statement, $0) })
+            rows.append((0..<sqlite3_column_count(statement.handle)).map { column(statement.handle, $0) })
         }
     }
 

@@ -40,9 +40,7 @@ public final class SQLiteDatabase: Sendable {
             guard case .integer(let current)? = try connection.query("PRAGMA user_version").first?.first else { return [] }
             var applied: [Int] = []
             for (index, sql) in SQLiteMigrations.all.enumerated() where index + 1 > current {
-                for statement in sql.split(separator: ";").map({ $0.trimmingCharacters(in: .whitespacesAndNewlines) }) where !statement.isEmpty {
-                    try connection.execute(statement)
-                }
+                try connection.executeScript(sql)
                 applied.append(index + 1)
             }
             try connection.execute("PRAGMA user_version = \(SQLiteMigrations.all.count)")

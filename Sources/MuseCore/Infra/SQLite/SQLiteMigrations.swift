@@ -135,5 +135,25 @@ enum SQLiteMigrations {
         );
         CREATE INDEX webhook_attempts_by_delivery ON webhook_attempts (delivery_id, at)
         """,
+        // 6: queued tasks per lane, kept by triggers, so a submit learns its queue position
+        // without counting the queue (a count grows with it: O(queue) per submit).
+        """
+        CREATE TABLE queue_counts (lane TEXT PRIMARY KEY, n INTEGER NOT NULL);
+        INSERT INTO queue_counts (lane, n) VALUES
+            ('online', (SELECT count(*) FROM tasks WHERE status = 'queued' AND lane = 'online')),
+            ('offline', (SELECT count(*) FROM tasks WHERE status = 'queued' AND lane = 'offline'));
+        CREATE TRIGGER queue_counts_insert AFTER INSERT ON tasks WHEN NEW.status = 'queued'
+        BEGIN
+            UPDATE queue_counts SET n = n + 1 WHERE lane = NEW.lane;
+        END;
+        CREATE TRIGGER queue_counts_update AFTER UPDATE OF status ON tasks WHEN (OLD.status = 'queued') != (NEW.status = 'queued')
+        BEGIN
+            UPDATE queue_counts SET n = n + (CASE WHEN NEW.status = 'queued' THEN 1 ELSE -1 END) WHERE lane = NEW.lane;
+        END;
+        CREATE TRIGGER queue_counts_delete AFTER DELETE ON tasks WHEN OLD.status = 'queued'
+        BEGIN
+            UPDATE queue_counts SET n = n - 1 WHERE lane = OLD.lane;
+        END;
+        """,
     ]
 }

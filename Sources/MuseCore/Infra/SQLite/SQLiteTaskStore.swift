@@ -21,8 +21,14 @@ public struct SQLiteTaskStore: TaskStore {
             .text(task.params.model), task.params.batchKey.map { .text($0) } ?? .null,
             task.preset.map { .text($0.id) } ?? .null, task.preset.map { .integer(Int64($0.version)) } ?? .null,
         ]
-        let aheadQuery = task.status == .queued ? Self.aheadQuery(task.lane) : nil
         return try await database.transaction { db in
+            // The new task is the newest: everything queued in its lane (and, for offline work, all
+            // online work) is ahead of it. Read from the trigger-kept counts, before the insert.
+            var ahead: Int?
+            if task.status == .queued {
+                let counts = Dictionary(uniqueKeysWithValues: try db.query("SELECT lane, n FROM queue_counts").map { ($0.text(0), $0.int(1)) })
+                ahead = task.lane == .online ? counts["online", default: 0] : counts["online", default: 0] + counts["offline", default: 0]
+            }
             try db.execute(
                 "INSERT INTO tasks (id, tenant, status, lane, progress, params, images, error, attempts, created_at, started_at, finished_at, model, batch_key, preset_id, preset_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 values
@@ -33,7 +39,7 @@ public struct SQLiteTaskStore: TaskStore {
                     "UPDATE idempotency_keys SET task_id = ? WHERE tenant = ? AND key = ?", [.text(task.id), .text(task.tenant), .text(idempotencyKey)]
                 )
             }
-            return try aheadQuery.map { try db.query($0, [.text(task.id)]).first?.int(0) ?? 0 }
+            return ahead
         }
     }
 
