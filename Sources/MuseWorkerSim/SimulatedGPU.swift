@@ -23,6 +23,7 @@ final class SimulatedGPU: Sendable {
         var callbackURL: String
         var deadline: Date?
         var accepted = ContinuousClock.now
+        var acceptedAt = Date()
     }
 
     enum Status: String, Sendable {
@@ -161,7 +162,8 @@ final class SimulatedGPU: Sendable {
             }
         }
         for job in live {
-            let timings = WorkerTimings(queueMs: Self.ms(started - job.accepted), loadMs: Self.ms(loaded - started), inferMs: Self.ms(ContinuousClock.now - loaded))
+            var timings = WorkerTimings(queueMs: Self.ms(started - job.accepted), loadMs: Self.ms(loaded - started), inferMs: Self.ms(ContinuousClock.now - loaded))
+            timings.acceptedAtMs = Int64(job.acceptedAt.timeIntervalSince1970 * 1000)
             if Double.random(in: 0..<1) < settings.failRate {
                 report(job, WorkerResult(status: "failed", error: TaskError(code: "internal", message: "simulated failure (--fail-rate)"), timings: timings))
             } else {
@@ -184,7 +186,9 @@ final class SimulatedGPU: Sendable {
             }
         }
         guard !settings.loseResults else { return }
-        Task { [callbacks] in await callbacks.result(job.callbackURL, result) }
+        var result = result
+        result.timings?.reportedAtMs = Int64(Date().timeIntervalSince1970 * 1000)
+        Task { [callbacks, result] in await callbacks.result(job.callbackURL, result) }
     }
 
     private static func succeeded(_ params: GenerationParams, _ timings: WorkerTimings) -> WorkerResult {

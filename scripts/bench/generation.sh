@@ -75,9 +75,20 @@ for worker, created, started, finished, timings, _ in done:
     # Time queued on the worker behind its previous job is waiting for capacity, not overhead.
     # Encoding the PNGs is the worker's own work too (encode_ms), off its GPU.
     by_worker.setdefault(worker, []).append((started, finished, work + t.get("queue_ms", 0) + t.get("encode_ms", 0)))
-# Split by phase: while the client is still submitting (the CPU is shared with it) and after.
+# Split by phase: while the client is still submitting (the CPU is shared with it) and after;
+# and, where the worker reports its clock (same machine), into push (claim → worker accepted)
+# and callback (worker sent the result → server committed it).
 submit_end = max((r[1] for r in rows), default=0)
 during, after = [], []
+push = {"during": [], "after": []}
+callback = {"during": [], "after": []}
+for worker, created, started, finished, timings, status in done:
+    t = json.loads(timings or "{}")
+    phase = "during" if started <= submit_end else "after"
+    if t.get("accepted_at_ms"): push[phase].append(max(0, t["accepted_at_ms"] - started))
+    if t.get("reported_at_ms"): callback[phase].append(max(0, finished - t["reported_at_ms"]))
+for xs in list(push.values()) + list(callback.values()):
+    xs.sort()
 for jobs in by_worker.values():
     jobs.sort()
     previous_finish = None
@@ -95,6 +106,7 @@ wall = max(r[3] for r in done) - min(r[2] for r in done) if done else 1
 print(json.dumps({"succeeded": len(done), "unfinished": left, "failed": sum(1 for r in rows if r[5] == "failed"),
                   "overhead_p50_ms": pct(0.5), "overhead_p99_ms": pct(0.99), "utilization": busy / (workers * wall),
                   "during_submit": [len(during), pct(0.5, during), pct(0.99, during)], "after_submit": [len(after), pct(0.5, after), pct(0.99, after)],
+                  "push_p99": [pct(0.99, push["during"]), pct(0.99, push["after"])], "callback_p99": [pct(0.99, callback["during"]), pct(0.99, callback["after"])],
                   "model_switches": switches, "wall_s": wall / 1000}))
 PY
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -121,6 +133,7 @@ print(f"durable submit: {client['tasks_per_s']:.0f} tasks/s, p50 {client['p50_ms
 print(f"scheduler overhead per task (end to end minus worker time minus waiting for a free worker): p50 {run['overhead_p50_ms']} ms, p99 {run['overhead_p99_ms']} ms")
 d, a = run['during_submit'], run['after_submit']
 print(f"  while the client was still submitting: {d[0]} tasks, p50 {d[1]} ms, p99 {d[2]} ms; after: {a[0]} tasks, p50 {a[1]} ms, p99 {a[2]} ms")
+print(f"  p99 push (claim → worker accepted): {run['push_p99'][0]} ms during, {run['push_p99'][1]} ms after; p99 callback (worker sent → committed): {run['callback_p99'][0]} ms during, {run['callback_p99'][1]} ms after")
 print(f"worker utilization at saturation: {run['utilization'] * 100:.1f}% over {run['wall_s']:.1f} s ({run['succeeded']} succeeded, {run['failed']} failed, {run['unfinished']} unfinished)")
 if base['wall_s']:
     ratio = run['model_switches'] / base['model_switches'] if base['model_switches'] else float('nan')

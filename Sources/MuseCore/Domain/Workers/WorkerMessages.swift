@@ -51,12 +51,19 @@ public struct WorkerTimings: Sendable, Codable, Equatable {
     public var inferMs: Int
     /// Encoding the images after inference (an extension of the protocol's timings; optional).
     public var encodeMs: Int?
+    /// Wall-clock milliseconds (Unix) when the worker accepted the job and when it sent this
+    /// result (optional extensions): with them a benchmark splits the server's overhead into
+    /// push and callback time.
+    public var acceptedAtMs: Int64?
+    public var reportedAtMs: Int64?
 
     enum CodingKeys: String, CodingKey {
         case queueMs = "queue_ms"
         case loadMs = "load_ms"
         case inferMs = "infer_ms"
         case encodeMs = "encode_ms"
+        case acceptedAtMs = "accepted_at_ms"
+        case reportedAtMs = "reported_at_ms"
     }
 
     public init(queueMs: Int, loadMs: Int, inferMs: Int, encodeMs: Int? = nil) {
@@ -149,6 +156,10 @@ extension WorkerResult {
             for (name, value) in [("queue_ms", t.queueMs), ("load_ms", t.loadMs), ("infer_ms", t.inferMs), ("encode_ms", t.encodeMs ?? 0)]
             where !(0...Int(Int32.max)).contains(value) {
                 throw HTTPError.invalidField("timings.\(name)", "must be from 0 to \(Int32.max)")
+            }
+            for (name, value) in [("accepted_at_ms", t.acceptedAtMs ?? 0), ("reported_at_ms", t.reportedAtMs ?? 0)]
+            where !(0...9_007_199_254_740_991).contains(value) {
+                throw HTTPError.invalidField("timings.\(name)", "must be Unix milliseconds")
             }
         }
     }
