@@ -131,7 +131,7 @@ public final class WebhookDispatcher: Service, Sendable, CustomStringConvertible
         }
         let latency = Int(Date().timeIntervalSince(started) * 1000)
         // Tries recorded before this one decide the next wait.
-        let previousTries = (try? await store.delivery(id: delivery.id, tenant: delivery.tenant))?.attempts.count ?? 0
+        let previousTries = delivery.tries
         let status: DeliveryStatus
         var next: Date?
         switch statusCode {

@@ -30,12 +30,14 @@ public struct WebhookDelivery: Sendable, Equatable {
     public var url: String
     public var status: DeliveryStatus
     public var attempts: [WebhookAttempt]
+    /// Tries made so far (also when `attempts` was not read).
+    public var tries: Int
     public var nextAttemptAt: Date?
     public var createdAt: Date
 
     public init(
-        id: String, tenant: String, taskID: String, url: String, status: DeliveryStatus, attempts: [WebhookAttempt], nextAttemptAt: Date?,
-        createdAt: Date
+        id: String, tenant: String, taskID: String, url: String, status: DeliveryStatus, attempts: [WebhookAttempt], tries: Int,
+        nextAttemptAt: Date?, createdAt: Date
     ) {
         self.id = id
         self.tenant = tenant
@@ -43,6 +45,7 @@ public struct WebhookDelivery: Sendable, Equatable {
         self.url = url
         self.status = status
         self.attempts = attempts
+        self.tries = tries
         self.nextAttemptAt = nextAttemptAt
         self.createdAt = createdAt
     }

@@ -19,11 +19,14 @@ extension SQLiteTaskStore: TaskEventStore {
         }
     }
 
+    /// The task's columns, qualified for the join with its events.
+    private static let taskColumns = columns.split(separator: ",").map { "t." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
+
     public func events(taskID: String, after seq: Int64, limit: Int) async throws -> [TaskEvent] {
         try await database.transaction { db in
             try db.query(
                 """
-                SELECT e.seq, e.type, e.state, \(Self.columns.split(separator: ",").map { "t." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
+                SELECT e.seq, e.type, e.state, \(Self.taskColumns)
                 FROM task_events e JOIN tasks t ON t.id = e.task_id WHERE e.task_id = ? AND e.seq > ? ORDER BY e.seq LIMIT ?
                 """,
                 [.text(taskID), .integer(seq), .integer(Int64(limit))]

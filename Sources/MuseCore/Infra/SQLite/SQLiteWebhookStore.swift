@@ -24,7 +24,7 @@ public struct SQLiteWebhookStore: WebhookStore {
         }
     }
 
-    private static let columns = "id, tenant, task_id, url, status, next_attempt_at, created_at"
+    private static let columns = "id, tenant, task_id, url, status, next_attempt_at, created_at, tries"
 
     public func due(now: Date, limit: Int) async throws -> [WebhookDelivery] {
         try await database.transaction { db in
@@ -106,7 +106,7 @@ public struct SQLiteWebhookStore: WebhookStore {
     private static func decode(_ row: [SQLiteValue], attempts: [WebhookAttempt]) -> WebhookDelivery {
         WebhookDelivery(
             id: row.text(0), tenant: row.text(1), taskID: row.text(2), url: row.text(3), status: DeliveryStatus(rawValue: row.text(4)) ?? .failed,
-            attempts: attempts, nextAttemptAt: row.date(5), createdAt: row.date(6) ?? Date(timeIntervalSince1970: 0)
+            attempts: attempts, tries: row.int(7), nextAttemptAt: row.date(5), createdAt: row.date(6) ?? Date(timeIntervalSince1970: 0)
         )
     }
 }
