@@ -33,7 +33,7 @@ struct Serve: AsyncParsableCommand {
         let webhookTargets = WebhookTargets(policy: runtime.config.webhookTargets, resolver: SystemHostResolver(pool: runtime.blockingPool))
         let estimator = StartEstimator(registry: workers)
         let scheduler = Scheduler(
-            store: stores.tasks, registry: workers,
+            store: stores.dispatch, registry: workers,
             client: WorkerPoolPredictClient(pool: runtime.outboundHTTPPool, token: workerToken), images: images,
             callbackBaseURL: runtime.callbackBaseURL, maxAttempts: runtime.config.maxAttempts, lease: runtime.config.lease,
             pollAfter: runtime.config.pollAfter, settings: settings, estimator: estimator, metrics: pipelineMetrics, logger: runtime.logger

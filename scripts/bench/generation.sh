@@ -5,6 +5,7 @@
 # Zipf distribution over 6 models. Runs twice on the same input: with model affinity, and with a
 # first-come-any-free-worker baseline (scheduling.model_affinity=false). Prints durable submit
 # throughput and latency, scheduler overhead per task, worker utilization and model switches.
+# KEEP_DB=PREFIX keeps each pass's database and final /metrics as PREFIX.{true,false}.{sqlite,metrics}.
 # BASELINE=0 skips the baseline pass (it takes ~15 min at 5,000 tasks: most of its tasks switch models).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
@@ -109,9 +110,13 @@ print(json.dumps({"succeeded": len(done), "unfinished": left, "failed": sum(1 fo
                   "push_p99": [pct(0.99, push["during"]), pct(0.99, push["after"])], "callback_p99": [pct(0.99, callback["during"]), pct(0.99, callback["after"])],
                   "model_switches": switches, "wall_s": wall / 1000}))
 PY
+  if [ -n "${KEEP_DB:-}" ]; then curl -sf "http://127.0.0.1:$port/metrics" >"$KEEP_DB.$affinity.metrics" || true; fi
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   pids=()
+  if [ -n "${KEEP_DB:-}" ]; then
+    python3 -c 'import sqlite3, sys; sqlite3.connect(sys.argv[1]).backup(sqlite3.connect(sys.argv[2]))' "$work/data/muse.sqlite" "$KEEP_DB.$affinity.sqlite"
+  fi
   rm -rf "$work"
   work=""
 }

@@ -15,6 +15,12 @@ public struct BlockingPool: Sendable {
         self.pool = pool
     }
 
+    /// Runs `work` on a pool thread without waiting for it; it runs even while the pool shuts
+    /// down, so that work handed over is never dropped.
+    public func execute(_ work: @escaping @Sendable () -> Void) {
+        pool.submit { _ in work() }
+    }
+
     public func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await pool.runIfActive(work)
     }

@@ -4,6 +4,8 @@ import Foundation
 public struct EmbeddedStores: Sendable {
     public let database: SQLiteDatabase
     public let tasks: SQLiteTaskStore
+    /// The same tasks on the database's dispatch lane: what the scheduler and the workers' callbacks use.
+    public let dispatch: SQLiteTaskStore
     public let models: SQLiteModelStore
     public let apiKeys: SQLiteAPIKeyStore
     public let presets: SQLitePresetStore
@@ -15,7 +17,8 @@ public struct EmbeddedStores: Sendable {
         let database = try SQLiteDatabase(path: (dataDir as NSString).appendingPathComponent("muse.sqlite"), pool: pool)
         try await database.migrate()
         return EmbeddedStores(
-            database: database, tasks: SQLiteTaskStore(database: database, notifier: notifier), models: SQLiteModelStore(database: database),
+            database: database, tasks: SQLiteTaskStore(database: database, notifier: notifier),
+            dispatch: SQLiteTaskStore(database: database.dispatchLane, notifier: notifier), models: SQLiteModelStore(database: database),
             apiKeys: SQLiteAPIKeyStore(database: database), presets: SQLitePresetStore(database: database),
             idempotency: SQLiteIdempotencyStore(database: database), webhooks: SQLiteWebhookStore(database: database)
         )

@@ -59,6 +59,11 @@ public final class SQLiteConnection: @unchecked Sendable {
         guard sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK else { throw error() }
     }
 
+    /// Whether a transaction is open (SQLite rolls one back by itself on some errors).
+    public var isInTransaction: Bool {
+        sqlite3_get_autocommit(db) == 0
+    }
+
     /// The journal mode in force (`wal` once open).
     public var journalMode: String {
         get throws {

@@ -1,36 +1,50 @@
 import Foundation
-import Synchronization
 
-/// The embedded default's database file: one connection, migrations, and transactions run on
-/// the blocking pool, never on an event loop.
+/// The embedded default's database file: one connection, migrations, and transactions,
+/// committed in groups on the blocking pool (never on an event loop).
 public final class SQLiteDatabase: Sendable {
-    private let connection: SQLiteConnection
-    private let pool: BlockingPool
-    // One transaction at a time on the one connection; SQLite serializes writers anyway.
-    private let exclusive = Mutex<Void>(())
+    private let writer: SQLiteGroupCommit
+    private let lane: SQLiteGroupCommit.Lane
 
     public init(path: String, pool: BlockingPool) throws {
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        connection = try SQLiteConnection(path: path)
-        self.pool = pool
+        writer = SQLiteGroupCommit(connection: try SQLiteConnection(path: path), pool: pool)
+        lane = .client
     }
 
-    /// Runs `body` in one transaction on the blocking pool; any throw rolls it back.
+    private init(writer: SQLiteGroupCommit, lane: SQLiteGroupCommit.Lane) {
+        self.writer = writer
+        self.lane = lane
+    }
+
+    /// The same file, whose transactions go at the head of every group: for the scheduler and
+    /// the workers' callbacks, so that claims and results never wait behind a burst of submits.
+    public var dispatchLane: SQLiteDatabase {
+        SQLiteDatabase(writer: writer, lane: .dispatch)
+    }
+
+    /// Runs `body` as one transaction; a throw undoes its work. Returns once its group has committed.
     @discardableResult
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
-        try await pool.run { [self] in
-            try exclusive.withLock { _ in
-                try connection.execute("BEGIN IMMEDIATE")
-                do {
-                    let result = try body(connection)
-                    try connection.execute("COMMIT")
-                    return result
-                } catch {
-                    _ = try? connection.execute("ROLLBACK")
-                    throw error
+        try await withCheckedThrowingContinuation { continuation in
+            let outcome = Outcome<T>()
+            let job = SQLiteGroupCommit.Job(
+                run: { outcome.value = try body($0) },
+                finish: { error in
+                    if let error {
+                        continuation.resume(throwing: error)
+                    } else {
+                        continuation.resume(returning: outcome.value!)
+                    }
                 }
-            }
+            )
+            writer.enqueue(job, lane: lane)
         }
+    }
+
+    /// A transaction's result, from `run` to `finish` (both on the group's thread, one after the other).
+    private final class Outcome<T: Sendable>: @unchecked Sendable {
+        var value: T?
     }
 
     /// Brings the schema to the newest version; returns the versions applied.
