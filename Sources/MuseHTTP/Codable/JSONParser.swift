@@ -28,7 +28,12 @@ struct JSONParser {
     }
 
     private mutating func skipWhitespace() {
-        while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x09, 0x0A, 0x0D: index += 1
+            default: return
+            }
+        }
     }
 
     private mutating func parseValue() throws(Failure) -> JSONValue {
@@ -137,29 +142,37 @@ struct JSONParser {
         byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
     }
 
+    /// One scan and one UTF-8 validation per string. Most strings (a result's base64 image
+    /// above all) have no escape, and become a `String` straight from their bytes; the bytes of
+    /// a string with escapes are gathered first, and validated once at its end.
     private mutating func parseString() throws(Failure) -> String {
         index += 1
-        var scalars = String.UnicodeScalarView()
-        var runStart = index
-        func flushRun(_ parser: JSONParser, _ scalars: inout String.UnicodeScalarView) throws(Failure) {
-            guard runStart < parser.index else { return }
-            guard let run = String(validating: parser.bytes[runStart..<parser.index], as: UTF8.self) else {
-                throw parser.fail("invalid UTF-8 in string")
-            }
-            scalars.append(contentsOf: run.unicodeScalars)
-        }
+        let start = index
+        var unescaped: [UInt8]?
+        var runStart = start
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                try flushRun(self, &scalars)
+                let string: String?
+                if var gathered = unescaped {
+                    gathered.append(contentsOf: bytes[runStart..<index])
+                    string = String(validating: gathered, as: UTF8.self)
+                } else {
+                    string = String(validating: bytes[start..<index], as: UTF8.self)
+                }
+                guard let string else { throw fail("invalid UTF-8 in string") }
                 index += 1
-                return String(scalars)
+                return string
             }
             if byte < 0x20 { throw fail("control character in string") }
             if byte == UInt8(ascii: "\\") {
-                try flushRun(self, &scalars)
+                var gathered = unescaped ?? []
+                unescaped = nil  // appended to in place, not copied
+                gathered.append(contentsOf: bytes[runStart..<index])
                 index += 1
-                scalars.append(try parseEscape())
+                let scalar = try parseEscape()
+                UTF8.encode(scalar) { gathered.append($0) }
+                unescaped = gathered
                 runStart = index
                 continue
             }

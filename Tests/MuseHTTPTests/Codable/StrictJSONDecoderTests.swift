@@ -83,4 +83,17 @@ import Testing
     @Test func unicodeEscapesAndSurrogatePairsDecode() throws {
         #expect(try decode(#"{"model":"\u00e9\ud83e\udd8a"}"#).model == "é🦊")
     }
+
+    @Test func escapesBetweenRawTextKeepEveryCharacter() throws {
+        #expect(try decode(#"{"model":"a\"b\\c\nd é\u00e9 \/ 🦊"}"#).model == "a\"b\\c\nd éé / 🦊")
+        #expect(try decode(#"{"model":"\t"}"#).model == "\t")
+        #expect(try decode(#"{"model":""}"#).model == "")
+    }
+
+    @Test func invalidUTF8IsRejectedWithOrWithoutEscapes() {
+        for bytes: [UInt8] in [[0xC3, 0x28], [0x5C, 0x6E, 0xC3], [0xE2, 0x82, 0x5C, 0x6E, 0xAC]] {
+            let json = Array(#"{"model":""#.utf8) + bytes + Array(#""}"#.utf8)
+            #expect(throws: HTTPError.self) { try StrictJSONDecoder().decode(Params.self, from: json) }
+        }
+    }
 }

@@ -11,23 +11,31 @@ extension Scheduler {
     }
 
     public func result(attemptID: String, _ body: WorkerResult) async throws {
-        guard let attempt = try await store.currentAttempt(attemptID) else { return }
         // The slot is free whatever happens to the task (it may have been canceled meanwhile).
-        defer { slotFreed(workerID: attempt.workerID, attemptID: attemptID) }
-        guard !attempt.task.status.isFinal else { return }
+        defer {
+            _ = registry.forget(attemptID: attemptID)
+            wakeUp()
+        }
         switch body.status {
         case "succeeded":
+            // Every image is checked before any is kept: a malformed result changes nothing.
+            let pngs = try (body.images ?? []).enumerated().map { index, image in
+                guard let png = Data(base64Encoded: image.pngBase64) else { throw HTTPError.invalidField("images[\(index)].png_base64", "not base64") }
+                return (image, png)
+            }
+            // Stored first, so that the task changes in one transaction: a result waits for one
+            // commit, not two, on the way to freeing its worker's slot.
             var stored: [TaskImage] = []
-            for image in body.images ?? [] {
-                guard let png = Data(base64Encoded: image.pngBase64) else {
-                    throw HTTPError.invalidField("images[\(stored.count)].png_base64", "not base64")
-                }
+            for (image, png) in pngs {
                 let id = IDGenerator.make("img")
                 try await images.put(id + ".png", [UInt8](png))
                 stored.append(TaskImage(id: id, width: image.width, height: image.height, seed: image.seed))
             }
-            if try await store.complete(attemptID: attemptID, images: stored, timings: body.timings) != nil, let timings = body.timings {
-                estimator.record(timings)
+            if try await store.complete(attemptID: attemptID, images: stored, timings: body.timings) != nil {
+                if let timings = body.timings { estimator.record(timings) }
+            } else {
+                // A repeated result, or one for an attempt that is no longer current: nothing to keep.
+                for image in stored { try? await images.delete(image.id + ".png") }
             }
         case "failed", "canceled":
             let error = body.error ?? TaskError(code: "internal", message: "the worker reported \(body.status)")

@@ -3,4 +3,6 @@ public protocol BlobStore: Sendable {
     func put(_ key: String, _ bytes: [UInt8]) async throws
     /// The bytes, or nil if there is no such blob.
     func get(_ key: String) async throws -> [UInt8]?
+    /// Removes the blob; removing one that does not exist is not an error.
+    func delete(_ key: String) async throws
 }

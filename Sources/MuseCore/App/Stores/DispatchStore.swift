@@ -21,8 +21,6 @@ public protocol DispatchStore: Sendable {
     ) async throws -> [Attempt]
     /// Gives claimed tasks back to the queue as if never dispatched (the worker was full: no attempt is spent).
     func unclaim(attemptIDs: [String]) async throws
-    /// The task whose current attempt this is, if it still is.
-    func currentAttempt(_ attemptID: String) async throws -> Attempt?
     func recordProgress(attemptID: String, progress: Double) async throws -> GenerationTask?
     /// `timings` is the worker's report (queue, load, inference), kept for benchmarks and diagnosis.
     func complete(attemptID: String, images: [TaskImage], timings: WorkerTimings?) async throws -> GenerationTask?

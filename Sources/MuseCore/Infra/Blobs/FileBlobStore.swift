@@ -32,4 +32,11 @@ public struct FileBlobStore: BlobStore {
         guard let target = try? path(key) else { return nil }
         return try await pool.run { FileManager.default.contents(atPath: target).map { [UInt8]($0) } }
     }
+
+    public func delete(_ key: String) async throws {
+        let target = try path(key)
+        try await pool.run {
+            if unlink(target) != 0, errno != ENOENT { throw CocoaError(.fileWriteUnknown) }
+        }
+    }
 }

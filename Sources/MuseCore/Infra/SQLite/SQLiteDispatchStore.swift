@@ -80,15 +80,6 @@ extension SQLiteTaskStore: DispatchStore {
         return nil
     }
 
-    public func currentAttempt(_ attemptID: String) async throws -> Attempt? {
-        try await database.transaction { db in
-            try db.query("SELECT \(Self.columns) FROM tasks WHERE attempt_id = ?", [.text(attemptID)]).first.map { row in
-                let task = try Self.decode(row)
-                return Attempt(id: attemptID, task: task, workerID: task.workerID ?? "")
-            }
-        }
-    }
-
     /// Applies `sql` to the task whose current attempt is `attemptID` if it is in one of `from`.
     private func update(_ attemptID: String, from: [TaskStatus], _ sql: String, _ values: [SQLiteValue], extra: (@Sendable (SQLiteConnection, GenerationTask) throws -> Void)? = nil) async throws -> GenerationTask? {
         let states = from.map { "'\($0.rawValue)'" }.joined(separator: ", ")
