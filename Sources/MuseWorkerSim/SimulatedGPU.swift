@@ -142,18 +142,22 @@ final class SimulatedGPU: Sendable {
         let steps = max(1, first.params.steps)
         let images = live.reduce(0) { $0 + $1.params.numImages }
         let perStep = settings.latencyPerImage * images / steps
-        var lastReport = ContinuousClock.now - .seconds(1)
-        for step in 1...steps {
-            try? await Task.sleep(for: perStep)
+        // Steps are slept through in stretches of about 100 ms, with a progress report (and a
+        // cancel check) after each: one timer per stretch instead of one per step, since reports
+        // are coalesced to one per 100 ms anyway.
+        let stepsPerStretch = perStep > .zero ? max(1, Int((Duration.milliseconds(100) / perStep).rounded(.down))) : steps
+        var step = 0
+        while step < steps {
+            let stretch = min(stepsPerStretch, steps - step)
+            try? await Task.sleep(for: perStep * stretch)
+            step += stretch
             let canceled = state.withLock { state in live.filter { state.canceled.contains($0.attemptID) } }
             for job in canceled { report(job, WorkerResult(status: "canceled")) }
             live.removeAll { job in canceled.contains { $0.attemptID == job.attemptID } }
             if live.isEmpty { return }
             let progress = Double(step) / Double(steps)
             state.withLock { state in for job in live { state.jobs[job.attemptID]?.progress = progress } }
-            // One progress call per step, coalesced to at most one per 100 ms.
-            if step < steps, ContinuousClock.now - lastReport >= .milliseconds(100) {
-                lastReport = .now
+            if step < steps {
                 // Reported beside the GPU loop, as a real worker's CPU side would.
                 for job in live {
                     let body = WorkerProgress(progress: progress, step: step, totalSteps: steps)
