@@ -23,9 +23,7 @@ public enum JSONBody {
 
     /// Encodes a value; wire types spell their snake_case keys in `CodingKeys`.
     public static func encode<T: Encodable>(_ value: T) throws -> ByteBuffer {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return ByteBuffer(bytes: try encoder.encode(value))
+        ByteBuffer(bytes: try CompactJSONEncoder().encode(value))
     }
 }
 

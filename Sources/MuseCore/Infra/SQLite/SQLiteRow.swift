@@ -39,7 +39,7 @@ extension [SQLiteValue] {
 
 enum SQLiteJSON {
     static func encode<T: Encodable>(_ value: T) throws -> SQLiteValue {
-        .text(String(decoding: try JSONEncoder().encode(value), as: UTF8.self))
+        .text(String(decoding: try CompactJSONEncoder().encode(value), as: UTF8.self))
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
