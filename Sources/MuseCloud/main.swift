@@ -21,7 +21,9 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let runtime = Runtime(config: try await options.loadConfig(), label: "muse-cloud")
         let taskEvents = LocalTaskEventNotifier()
-        let stores = try await EmbeddedStores.open(dataDir: runtime.config.dataDir, pool: runtime.blockingPool, notifier: taskEvents)
+        let stores = try await EmbeddedStores.open(
+            dataDir: runtime.config.dataDir, pool: runtime.blockingPool, notifier: taskEvents, metrics: SQLiteMetrics(factory: runtime.metricsFactory)
+        )
         let catalog = CatalogService(store: stores.models)
         try await catalog.importIfEmpty(runtime.config.catalogFile)
         let keys = APIKeyService(store: stores.apiKeys)

@@ -129,6 +129,8 @@ import Glibc
             #"muse_tasks_submitted_total{lane="online"} 1"#, #"muse_task_failures_total{code="internal"} 1"#,
             #"muse_dispatch_latency_seconds_count{lane="online"} 1"#, #"muse_model_switches_total 1"#,
             #"muse_tasks{status="failed"} 1"#, #"muse_queue_depth{lane="online"} 0"#, #"muse_worker_busy_ratio{worker="w-failing"}"#,
+            "muse_sqlite_group_transactions_count ", "muse_sqlite_group_seconds_count ",
+            #"muse_sqlite_wait_seconds_count{lane="client"}"#, #"muse_sqlite_wait_seconds_count{lane="dispatch"}"#,
         ] {
             #expect(metrics.contains(line), "missing: \(line)")
         }

@@ -13,8 +13,10 @@ public struct EmbeddedStores: Sendable {
     public let webhooks: SQLiteWebhookStore
 
     /// `notifier` hears of every task event (the `/events` streams' wake-up).
-    public static func open(dataDir: String, pool: BlockingPool, notifier: (any TaskEventNotifier)? = nil) async throws -> EmbeddedStores {
-        let database = try SQLiteDatabase(path: (dataDir as NSString).appendingPathComponent("muse.sqlite"), pool: pool)
+    public static func open(
+        dataDir: String, pool: BlockingPool, notifier: (any TaskEventNotifier)? = nil, metrics: SQLiteMetrics? = nil
+    ) async throws -> EmbeddedStores {
+        let database = try SQLiteDatabase(path: (dataDir as NSString).appendingPathComponent("muse.sqlite"), pool: pool, metrics: metrics)
         try await database.migrate()
         return EmbeddedStores(
             database: database, tasks: SQLiteTaskStore(database: database, notifier: notifier),

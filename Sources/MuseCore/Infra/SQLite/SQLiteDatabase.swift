@@ -6,9 +6,9 @@ public final class SQLiteDatabase: Sendable {
     private let writer: SQLiteGroupCommit
     private let lane: SQLiteGroupCommit.Lane
 
-    public init(path: String, pool: BlockingPool) throws {
+    public init(path: String, pool: BlockingPool, metrics: SQLiteMetrics? = nil) throws {
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        writer = SQLiteGroupCommit(connection: try SQLiteConnection(path: path), pool: pool)
+        writer = SQLiteGroupCommit(connection: try SQLiteConnection(path: path), pool: pool, metrics: metrics)
         lane = .client
     }
 

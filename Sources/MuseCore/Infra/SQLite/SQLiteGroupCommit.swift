@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 
 /// Transactions on the one connection, committed in groups: while one group runs, the
@@ -16,6 +17,8 @@ final class SQLiteGroupCommit: Sendable {
     struct Job: Sendable {
         let run: @Sendable (SQLiteConnection) throws -> Void
         let finish: @Sendable ((any Error)?) -> Void
+        var lane = Lane.client
+        var queuedAt: UInt64 = 0
     }
 
     private struct Queue {
@@ -38,14 +41,19 @@ final class SQLiteGroupCommit: Sendable {
 
     let connection: SQLiteConnection
     private let pool: BlockingPool
+    private let metrics: SQLiteMetrics?
     private let queue = Mutex(Queue())
 
-    init(connection: SQLiteConnection, pool: BlockingPool) {
+    init(connection: SQLiteConnection, pool: BlockingPool, metrics: SQLiteMetrics?) {
         self.connection = connection
         self.pool = pool
+        self.metrics = metrics
     }
 
     func enqueue(_ job: Job, lane: Lane) {
+        var job = job
+        job.lane = lane
+        job.queuedAt = DispatchTime.now().uptimeNanoseconds
         let startDrain = queue.withLock { queue in
             switch lane {
             case .dispatch: queue.dispatch.append(job)
@@ -66,7 +74,12 @@ final class SQLiteGroupCommit: Sendable {
                 return group
             }
             guard !group.isEmpty else { return }
+            let started = DispatchTime.now().uptimeNanoseconds
+            if let metrics {
+                for job in group { metrics.waited(job.lane, nanoseconds: started &- job.queuedAt) }
+            }
             commit(group[...])
+            metrics?.group(size: group.count, nanoseconds: DispatchTime.now().uptimeNanoseconds &- started)
         }
     }
 
