@@ -6,6 +6,9 @@
 # first-come-any-free-worker baseline (scheduling.model_affinity=false). Prints durable submit
 # throughput and latency, scheduler overhead per task (defined in generation-analysis.py), worker
 # utilization and model switches.
+# On a filesystem like this VM's (ext4 without a journal), a run started within a couple of minutes
+# of deleting thousands of files (the previous run's exit) is slower: each new image file's inode
+# is found past every recently deleted one. Leave a few minutes between runs.
 # KEEP_DB=PREFIX keeps each pass's database and final /metrics as PREFIX.{true,false}.{sqlite,metrics}.
 # BASELINE=0 skips the baseline pass (it takes ~15 min at 5,000 tasks: most of its tasks switch models).
 set -euo pipefail
