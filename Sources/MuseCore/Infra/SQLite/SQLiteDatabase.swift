@@ -29,6 +29,7 @@ public final class SQLiteDatabase: Sendable {
         try await withCheckedThrowingContinuation { continuation in
             let outcome = Outcome<T>()
             let job = SQLiteGroupCommit.Job(
+                lane: lane,
                 run: { outcome.value = try body($0) },
                 finish: { error in
                     if let error {
@@ -38,7 +39,7 @@ public final class SQLiteDatabase: Sendable {
                     }
                 }
             )
-            writer.enqueue(job, lane: lane)
+            writer.enqueue(job)
         }
     }
 

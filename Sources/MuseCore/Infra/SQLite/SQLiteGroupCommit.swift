@@ -15,10 +15,10 @@ final class SQLiteGroupCommit: Sendable {
     /// One transaction: `run` does its work inside the group; `finish` hears its outcome, after
     /// the group's commit when it succeeded (so no caller sees work that is not durable yet).
     struct Job: Sendable {
+        let lane: Lane
         let run: @Sendable (SQLiteConnection) throws -> Void
         let finish: @Sendable ((any Error)?) -> Void
-        var lane = Lane.client
-        var queuedAt: UInt64 = 0
+        let queuedAt = DispatchTime.now().uptimeNanoseconds
     }
 
     private struct Queue {
@@ -50,12 +50,9 @@ final class SQLiteGroupCommit: Sendable {
         self.metrics = metrics
     }
 
-    func enqueue(_ job: Job, lane: Lane) {
-        var job = job
-        job.lane = lane
-        job.queuedAt = DispatchTime.now().uptimeNanoseconds
+    func enqueue(_ job: Job) {
         let startDrain = queue.withLock { queue in
-            switch lane {
+            switch job.lane {
             case .dispatch: queue.dispatch.append(job)
             case .client: queue.client.append(job)
             }
