@@ -22,9 +22,11 @@ struct Serve: AsyncParsableCommand {
         let runtime = Runtime(config: try await options.loadConfig(), label: "muse-internal")
 
         let router = Router()
-        OperationsController(readiness: runtime.readiness, registry: runtime.metricsRegistry).register(on: router)
+        OperationsController(readiness: runtime.readiness, registry: runtime.metricsRegistry).register(on: router.group("", name: "public"))
+        // The API group exists with its check before it has routes: nothing can be added to it unguarded.
+        _ = router.group("/v1", name: "api", filters: [InternalSecurityFilter()])
 
-        let server = runtime.httpServer(router: router, profileFilters: [InternalSecurityFilter()])
+        let server = runtime.httpServer(router: router)
 
         try await runtime.run(services: [server])
     }

@@ -25,8 +25,8 @@ struct WorkerRoutes: Sendable {
         }
     }
 
-    func register(on router: Router) {
-        router.post("/v1/jobs") { request, _ in
+    func register(on routes: RouteGroup) {
+        routes.post("/v1/jobs") { request, _ in
             let jobs: [WorkerJob]
             switch try JSONBody.decode(Submission.self, from: request) {
             case .single(let job): jobs = [job]
@@ -55,15 +55,15 @@ struct WorkerRoutes: Sendable {
             }
             return try .json(["accepted": true], status: .accepted)
         }
-        router.get("/v1/jobs/{attempt_id}") { request, _ in
+        routes.get("/v1/jobs/{attempt_id}") { request, _ in
             guard let job = gpu.job(try request.parameters.require("attempt_id")) else { throw HTTPError.notFound() }
             return try .json(WorkerJobStatus(status: job.status.rawValue, progress: job.progress, result: job.result))
         }
-        router.post("/v1/jobs/{attempt_id}/cancel") { request, _ in
+        routes.post("/v1/jobs/{attempt_id}/cancel") { request, _ in
             guard gpu.cancel(try request.parameters.require("attempt_id")) else { throw HTTPError.notFound() }
             return try .json(["canceled": true])
         }
-        router.get("/v1/health") { _, _ in
+        routes.get("/v1/health") { _, _ in
             try .json(Health(busy: gpu.busyRatio, modelsLoaded: gpu.loadedModels, abilities: abilities))
         }
     }
@@ -77,16 +77,5 @@ struct WorkerRoutes: Sendable {
             case busy, abilities
             case modelsLoaded = "models_loaded"
         }
-    }
-}
-
-/// Requires the shared worker token on every route.
-struct TokenFilter: Filter {
-    let token: [UInt8]
-
-    func handle(_ request: Request, context: RequestContext, next: Handler) async throws -> Response {
-        let offered = request.head.headerFields[.authorization].map { Array($0.utf8.dropFirst("Bearer ".count)) } ?? []
-        guard Digest.equal(offered, token) else { throw HTTPError(.unauthenticated, detail: "worker token required") }
-        return try await next(request, context)
     }
 }

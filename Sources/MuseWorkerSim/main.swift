@@ -39,8 +39,8 @@ struct MuseWorkerSim: AsyncParsableCommand {
         let abilityList = abilities.split(separator: ",").map(String.init)
 
         let router = Router()
-        WorkerRoutes(gpu: gpu, abilities: abilityList, maxBatch: maxBatch).register(on: router)
-        let server = runtime.httpServer(router: router, profileFilters: [TokenFilter(token: Array(token.utf8))])
+        WorkerRoutes(gpu: gpu, abilities: abilityList, maxBatch: maxBatch).register(on: router.group("/v1", name: "server", filters: [WorkerTokenFilter(token: token)]))
+        let server = runtime.httpServer(router: router)
         let presence = Presence(
             registration: WorkerRegistration(
                 workerID: workerID ?? "w-\(port)", url: "http://127.0.0.1:\(port)", abilities: abilityList, maxBatch: maxBatch,

@@ -12,7 +12,7 @@ struct PathTrie<Value>: Sendable {
     /// Inserts at the pattern's node, creating it; returns the node for the caller to fill.
     func node(for pattern: String) -> Node {
         var node = root
-        for segment in Self.segments(pattern[...]) {
+        for segment in pattern.split(separator: "/") {
             if segment.hasPrefix("{"), segment.hasSuffix("}") {
                 let name = String(segment.dropFirst().dropLast())
                 if let existing = node.parameter {
@@ -35,9 +35,9 @@ struct PathTrie<Value>: Sendable {
     }
 
     /// Finds the node for a concrete path, collecting parameter values.
-    func lookup(_ path: Substring, parameters: inout Parameters) -> Value? {
+    func lookup(_ segments: [Substring], parameters: inout Parameters) -> Value? {
         var node = root
-        for segment in Self.segments(path) {
+        for segment in segments {
             if let child = node.statics[segment] {
                 node = child
             } else if let (name, child) = node.parameter {
@@ -48,9 +48,5 @@ struct PathTrie<Value>: Sendable {
             }
         }
         return node.value
-    }
-
-    static func segments(_ path: Substring) -> [Substring] {
-        path.split(separator: "/", omittingEmptySubsequences: true)
     }
 }

@@ -5,18 +5,29 @@ public typealias Handler = @Sendable (Request, RequestContext) async throws -> R
 
 /// One registered route.
 public struct Route: Sendable {
+    public let method: HTTPRequest.Method
     /// The pattern as registered, e.g. `/v1/generations/{id}`.
     public let pattern: String
+    /// The name of the group it was registered through, which decides who may call it.
+    public let group: String
     /// The largest body this route reads; `nil` takes the server's default.
     public let maxBodyBytes: Int?
+    /// The group's access checks, run on the head before any body byte is read.
+    let filters: [any HeadFilter]
     let handler: Handler
 }
 
-/// Maps method and path to a route; builds once at start-up, then is read-only.
+/// Maps method and path to a route; builds once at start-up, then is read-only. Routes are
+/// added only through groups (`group(_:name:filters:)`), so every route has its access checks.
 public struct Router: Sendable {
     final class Methods: @unchecked Sendable {
         // Written only while routes are registered, before the server starts; read-only after.
         var routes: [HTTPRequest.Method: Route] = [:]
+    }
+
+    final class Table: @unchecked Sendable {
+        // Written only while routes are registered, before the server starts; read-only after.
+        var routes: [Route] = []
     }
 
     /// The outcome of a lookup.
@@ -24,73 +35,83 @@ public struct Router: Sendable {
         case found(Route, Parameters)
         case methodNotAllowed(allow: [HTTPRequest.Method])
         case notFound
+        /// The path is not in canonical form (see `RequestPath`).
+        case invalidPath(String)
     }
 
     private let trie = PathTrie<Methods>()
+    private let registered = Table()
     private var chain = FilterChain([])
 
     public init() {}
 
-    public func on(_ method: HTTPRequest.Method, _ pattern: String, maxBodyBytes: Int? = nil, _ handler: @escaping Handler) {
+    /// Routes under `prefix` (`""` for the root) that run `filters` before anything else.
+    public func group(_ prefix: String, name: String, filters: [any HeadFilter] = []) -> RouteGroup {
+        RouteGroup(router: self, prefix: prefix, name: name, filters: filters)
+    }
+
+    func add(_ method: HTTPRequest.Method, _ pattern: String, group: RouteGroup, maxBodyBytes: Int?, _ handler: @escaping Handler) {
         let node = trie.node(for: pattern)
         let methods = node.value ?? Methods()
         precondition(methods.routes[method] == nil, "route \(method) \(pattern) registered twice")
-        methods.routes[method] = Route(pattern: pattern, maxBodyBytes: maxBodyBytes, handler: handler)
+        let route = Route(method: method, pattern: pattern, group: group.name, maxBodyBytes: maxBodyBytes, filters: group.filters, handler: handler)
+        methods.routes[method] = route
         node.value = methods
+        registered.routes.append(route)
     }
 
-    public func get(_ pattern: String, _ handler: @escaping Handler) { on(.get, pattern, handler) }
-    public func post(_ pattern: String, maxBodyBytes: Int? = nil, _ handler: @escaping Handler) {
-        on(.post, pattern, maxBodyBytes: maxBodyBytes, handler)
-    }
-    public func put(_ pattern: String, maxBodyBytes: Int? = nil, _ handler: @escaping Handler) {
-        on(.put, pattern, maxBodyBytes: maxBodyBytes, handler)
-    }
-    public func delete(_ pattern: String, _ handler: @escaping Handler) { on(.delete, pattern, handler) }
+    /// Every route, in registration order: the table an operator (and a test) can walk.
+    public var routes: [Route] { registered.routes }
 
-    /// A copy whose every handler, and the 404 and 405 answers, run inside the filter chain.
+    /// The route table as text, a route a line: method, pattern, group.
+    public var table: String {
+        let width = registered.routes.map(\.pattern.count).max() ?? 0
+        return registered.routes.map { route in
+            let method = route.method.rawValue + String(repeating: " ", count: max(1, 8 - route.method.rawValue.count))
+            return method + route.pattern + String(repeating: " ", count: width - route.pattern.count + 2) + route.group + "\n"
+        }.joined()
+    }
+
+    /// A copy whose every handler, and every early answer, runs inside the filter chain.
     public func composed(with chain: FilterChain) -> Router {
         var copy = Router()
         copy.chain = chain
-        Self.copy(trie.root, into: copy.trie.root, chain: chain)
+        for route in registered.routes {
+            let node = copy.trie.node(for: route.pattern)
+            let methods = node.value ?? Methods()
+            let wrapped = Route(
+                method: route.method, pattern: route.pattern, group: route.group, maxBodyBytes: route.maxBodyBytes,
+                filters: route.filters, handler: chain.compose(around: route.handler)
+            )
+            methods.routes[route.method] = wrapped
+            node.value = methods
+            copy.registered.routes.append(wrapped)
+        }
         return copy
     }
 
-    private static func copy(_ node: PathTrie<Methods>.Node, into target: PathTrie<Methods>.Node, chain: FilterChain) {
-        if let methods = node.value {
-            let wrapped = Methods()
-            for (method, route) in methods.routes {
-                wrapped.routes[method] = Route(pattern: route.pattern, maxBodyBytes: route.maxBodyBytes, handler: chain.compose(around: route.handler))
-            }
-            target.value = wrapped
-        }
-        for (segment, child) in node.statics {
-            let copied = PathTrie<Methods>.Node()
-            target.statics[segment] = copied
-            copy(child, into: copied, chain: chain)
-        }
-        if let (name, child) = node.parameter {
-            let copied = PathTrie<Methods>.Node()
-            target.parameter = (name, copied)
-            copy(child, into: copied, chain: chain)
-        }
+    /// Answers `error` through the filter chain (logged and counted like any response).
+    func answering(_ error: any Error) -> Handler {
+        chain.compose { _, _ in throw error }
     }
 
-    var notFoundHandler: Handler {
-        chain.compose { _, _ in throw HTTPError(.notFound, detail: "no route for this path") }
-    }
+    var notFoundHandler: Handler { answering(HTTPError(.notFound, detail: "no route for this path")) }
 
     func methodNotAllowedHandler(allow: [HTTPRequest.Method]) -> Handler {
         var headers = HTTPFields()
         headers[.allow] = allow.map(\.rawValue).joined(separator: ", ")
-        let error = HTTPError(.invalidArgument, status: .methodNotAllowed, detail: "method not allowed; allowed: \(headers[.allow]!)", headers: headers)
-        return chain.compose { _, _ in throw error }
+        return answering(HTTPError(.invalidArgument, status: .methodNotAllowed, detail: "method not allowed; allowed: \(headers[.allow]!)", headers: headers))
     }
 
     /// HEAD falls back to GET; the server then sends the head without the body.
-    public func resolve(_ method: HTTPRequest.Method, _ path: Substring) -> Resolution {
+    public func resolve(_ method: HTTPRequest.Method, _ target: Substring) -> Resolution {
+        let path: RequestPath
+        switch RequestPath.parse(target) {
+        case .success(let parsed): path = parsed
+        case .failure(let invalid): return .invalidPath(invalid.reason)
+        }
         var parameters = Parameters()
-        guard let methods = trie.lookup(path, parameters: &parameters) else { return .notFound }
+        guard let methods = trie.lookup(path.segments, parameters: &parameters) else { return .notFound }
         if let route = methods.routes[method] ?? (method == .head ? methods.routes[.get] : nil) {
             return .found(route, parameters)
         }

@@ -4,12 +4,15 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTPTypesHTTP1
 
-/// The end of each connection's pipeline: collects a request within its limits, runs the
-/// route's composed handler on the connection's event loop, and writes the response.
+/// The end of each connection's pipeline: runs the matched route's access checks on the head,
+/// collects the body within the route's limit, runs the route's composed handler on the
+/// connection's event loop, and writes the response. While a route's head filters run, no
+/// read is asked of the socket, so an unauthenticated upload is never buffered.
 /// A request the decoder cannot parse is answered here too (400, or 431 for oversized
 /// headers) as problem+json, and the connection closes.
-final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
+final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
     private struct Pending {
@@ -17,10 +20,15 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         var request: HTTPRequest
         var resolution: Router.Resolution
         var limit: Int
+        var context: RequestContext
+        /// More body arrived than `limit` while the head filters ran; answered once they pass.
+        var overflowed = false
     }
 
     private enum State {
         case idle
+        /// The route's head filters are running; `ended` once the request's end has arrived.
+        case checking(Pending, ended: Bool)
         case receiving(Pending)
         /// The request was refused before its body ended; the rest is dropped and the connection closes.
         case discarding
@@ -34,6 +42,8 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var executor: EventLoopTaskExecutor?
     private var requestIDs = RequestIDGenerator()
     private var state = State.idle
+    /// A read the channel asked for while the head filters ran; passed on once they answer.
+    private var readHeld = false
     /// The body so far; kept outside `state` so that appending never copies it.
     private var body: ByteBuffer?
 
@@ -48,22 +58,31 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         executor = EventLoopTaskExecutor(context.eventLoop)
     }
 
+    func read(context: ChannelHandlerContext) {
+        if case .checking = state {
+            readHeld = true
+        } else {
+            context.read()
+        }
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch (unwrapInboundIn(data), state) {
         case (.head(let head), .idle):
             receiveHead(head, context: context)
         case (.body(var chunk), .receiving(let pending)):
-            let size = (body?.readableBytes ?? 0) + chunk.readableBytes
-            guard size <= pending.limit else {
-                body = nil
-                refuse(.payloadTooLarge, "request body exceeds \(pending.limit) bytes", head: pending.head, context: context)
+            guard append(&chunk, limit: pending.limit) else {
+                answerEarly(HTTPError(.payloadTooLarge, detail: "request body exceeds \(pending.limit) bytes"), pending, context: context)
                 return
             }
-            if body == nil {
-                body = chunk
-            } else {
-                body!.writeBuffer(&chunk)
+        case (.body(var chunk), .checking(var pending, let ended)):
+            // Only what was already on its way: no read is asked for until the filters answer.
+            if !pending.overflowed, !append(&chunk, limit: pending.limit) {
+                pending.overflowed = true
+                state = .checking(pending, ended: ended)
             }
+        case (.end, .checking(let pending, _)):
+            state = .checking(pending, ended: true)
         case (.end, .receiving(let pending)):
             state = .responding
             timeouts.requestReceived()
@@ -76,13 +95,27 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    /// Adds a chunk to the body; false (and the body dropped) when that would pass `limit`.
+    private func append(_ chunk: inout ByteBuffer, limit: Int) -> Bool {
+        guard (body?.readableBytes ?? 0) + chunk.readableBytes <= limit else {
+            body = nil
+            return false
+        }
+        if body == nil {
+            body = chunk
+        } else {
+            body!.writeBuffer(&chunk)
+        }
+        return true
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard let parserError = error as? HTTPParserError else {
             context.close(promise: nil)
             return
         }
         switch state {
-        case .idle, .receiving:
+        case .idle, .checking, .receiving:
             let problem =
                 parserError == .headerOverflow
                 ? HTTPError(.payloadTooLarge, status: .init(code: 431, reasonPhrase: "Request Header Fields Too Large"), detail: "request head exceeds the header size limit")
@@ -104,20 +137,87 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             refuse(.invalidArgument, "malformed request", head: head, context: context)
             return
         }
-        let path = request.path.map { p in p.firstIndex(of: "?").map { p[..<$0] } ?? p[...] } ?? "/"
-        let resolution = router.resolve(request.method, path)
+        let resolution = router.resolve(request.method, request.path?[...] ?? "/")
         var limit = maxBodyBytes
-        if case .found(let route, _) = resolution, let routeLimit = route.maxBodyBytes { limit = routeLimit }
-        // Decided from Content-Length before any body byte is read.
-        if let declared = head.headers.first(name: "content-length").flatMap(Int.init), declared > limit {
-            refuse(.payloadTooLarge, "request body of \(declared) bytes exceeds \(limit) bytes", head: head, context: context)
+        var pattern = "unmatched"
+        var filters: [any HeadFilter] = []
+        if case .found(let route, _) = resolution {
+            limit = route.maxBodyBytes ?? limit
+            pattern = route.pattern
+            filters = route.filters
+        }
+        let requestContext = RequestContext(
+            requestID: requestIDs.accept(request.headerFields[Self.requestIDField]), logger: logger, route: pattern, eventLoop: context.eventLoop
+        )
+        body = nil
+        let pending = Pending(head: head, request: request, resolution: resolution, limit: limit, context: requestContext)
+        guard !filters.isEmpty else {
+            admit(pending, ended: false, context: context)
             return
         }
-        body = nil
-        state = .receiving(Pending(head: head, request: request, resolution: resolution, limit: limit))
+        state = .checking(pending, ended: false)
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        // Starts here, inside channelRead: a filter that never suspends answers without a hop.
+        Task.immediate(executorPreference: executor ?? EventLoopTaskExecutor(context.eventLoop)) {
+            var checked = requestContext
+            let outcome: Result<RequestContext, any Error>
+            do {
+                for filter in filters { try await filter.check(request, context: &checked) }
+                outcome = .success(checked)
+            } catch {
+                outcome = .failure(error)
+            }
+            bound.eventLoop.execute(inLoop: { bound.value.handler.filtersAnswered(outcome, context: bound.value.context) })
+        }
     }
 
-    /// Answers without running a handler and closes: the rest of the request is never read.
+    private func filtersAnswered(_ outcome: Result<RequestContext, any Error>, context: ChannelHandlerContext) {
+        guard case .checking(var pending, let ended) = state else { return }
+        switch outcome {
+        case .success(let checked):
+            pending.context = checked
+            if pending.overflowed {
+                answerEarly(HTTPError(.payloadTooLarge, detail: "request body exceeds \(pending.limit) bytes"), pending, context: context)
+            } else {
+                admit(pending, ended: ended, context: context)
+            }
+        case .failure(let error):
+            answerEarly(error, pending, context: context)
+        }
+        if readHeld {
+            readHeld = false
+            context.read()
+        }
+    }
+
+    /// The request may proceed: its declared length is checked, then its body collected.
+    private func admit(_ pending: Pending, ended: Bool, context: ChannelHandlerContext) {
+        // Decided from Content-Length before any body byte is read.
+        if let declared = pending.head.headers.first(name: "content-length").flatMap(Int.init), declared > pending.limit {
+            answerEarly(HTTPError(.payloadTooLarge, detail: "request body of \(declared) bytes exceeds \(pending.limit) bytes"), pending, context: context)
+        } else if ended {
+            state = .responding
+            timeouts.requestReceived()
+            dispatch(pending, context: context)
+        } else {
+            state = .receiving(pending)
+        }
+    }
+
+    /// Answers `error` through the filter chain before the body is read; the rest of the
+    /// request is dropped and the connection closes after the answer.
+    private func answerEarly(_ error: any Error, _ pending: Pending, context: ChannelHandlerContext) {
+        state = .discarding
+        body = nil
+        let request = Request(head: pending.request)
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        Self.respond(
+            to: request, context: pending.context, handler: router.answering(error), isHead: pending.head.method == .HEAD, keepAlive: false,
+            executor: executor ?? EventLoopTaskExecutor(context.eventLoop), bound: bound
+        )
+    }
+
+    /// Answers a head that is not a valid request, outside the filter chain, and closes.
     private func refuse(_ code: ErrorCode, _ detail: String, head: HTTPRequestHead, context: ChannelHandlerContext) {
         state = .discarding
         var response = HTTPError(code, detail: detail).response
@@ -128,30 +228,24 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func dispatch(_ pending: Pending, context: ChannelHandlerContext) {
-        let requestID = requestIDs.accept(pending.request.headerFields[Self.requestIDField])
         let handler: Handler
-        let pattern: String
         var parameters = Parameters()
         switch pending.resolution {
         case .found(let route, let params):
             handler = route.handler
-            pattern = route.pattern
             parameters = params
         case .methodNotAllowed(let allow):
             handler = router.methodNotAllowedHandler(allow: allow)
-            pattern = "unmatched"
         case .notFound:
             handler = router.notFoundHandler
-            pattern = "unmatched"
+        case .invalidPath(let reason):
+            handler = router.answering(HTTPError(.invalidArgument, detail: "non-canonical path: \(reason)"))
         }
-        let requestContext = RequestContext(requestID: requestID, logger: logger, route: pattern, eventLoop: context.eventLoop)
         let request = Request(head: pending.request, body: body ?? ByteBuffer(), parameters: parameters)
         body = nil
-        let keepAlive = pending.head.isKeepAlive
-        let isHead = pending.head.method == .HEAD
         let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
         Self.respond(
-            to: request, context: requestContext, handler: handler, isHead: isHead, keepAlive: keepAlive,
+            to: request, context: pending.context, handler: handler, isHead: pending.head.method == .HEAD, keepAlive: pending.head.isKeepAlive,
             executor: executor ?? EventLoopTaskExecutor(context.eventLoop), bound: bound
         )
     }

@@ -74,3 +74,70 @@ import Testing
         #expect((estimate ?? .distantFuture) < Date().addingTimeInterval(10))
     }
 }
+
+/// Workers are peers, not trusted: where they may be, what they may claim, and what happens to
+/// their jobs when they restart.
+@Suite(.serialized) struct WorkerPeerTests {
+    static func token(_ pipeline: PipelineFixture) throws -> String {
+        try String(contentsOfFile: pipeline.server.dataDir! + "/worker-token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    static func asWorker(_ pipeline: PipelineFixture, _ method: String, _ path: String, _ body: String? = nil) async throws -> RawResponse {
+        try await RawHTTPClient(port: pipeline.server.port).request(
+            method, path, headers: ["Authorization": "Bearer \(try token(pipeline))", "Content-Type": "application/json"], body: body
+        )
+    }
+
+    @Test func aWorkerMayRegisterOnlyFromAnAllowedHostAndWithinBounds() async throws {
+        let pipeline = try await PipelineFixture.start()
+        defer { pipeline.stop() }
+        let elsewhere = try await Self.asWorker(pipeline, "POST", "/internal/v1/workers", #"{"worker_id":"far","url":"http://10.9.8.7:9000","abilities":["txt2img"]}"#)
+        #expect(elsewhere.status == 403, "the embedded default allows loopback workers only")
+        let manyModels = (0..<300).map { "\"m\($0)\"" }.joined(separator: ",")
+        let bloated = try await Self.asWorker(pipeline, "POST", "/internal/v1/workers", #"{"worker_id":"big","url":"http://127.0.0.1:9","abilities":["txt2img"],"models_loaded":[\#(manyModels)]}"#)
+        #expect(bloated.status == 400)
+        #expect((bloated.json["errors"] as? [[String: Any]])?.first?["field"] as? String == "models_loaded")
+        let oddAbility = try await Self.asWorker(pipeline, "POST", "/internal/v1/workers", #"{"worker_id":"odd","url":"http://127.0.0.1:9","abilities":["TXT2IMG\n"]}"#)
+        #expect(oddAbility.status == 400)
+        let dotted = try await Self.asWorker(pipeline, "POST", "/internal/v1/workers", #"{"worker_id":"..","url":"http://127.0.0.1:9","abilities":["txt2img"]}"#)
+        #expect(dotted.status == 400, "an id must be a canonical path segment")
+        #expect(!(try await pipeline.metrics()).contains("worker=\"far\""))
+    }
+
+    @Test func aWorkersMetricSeriesGoesWhenItLeaves() async throws {
+        let pipeline = try await PipelineFixture.start()
+        defer { pipeline.stop() }
+        let sim = try pipeline.worker(id: "leaver")
+        defer { sim.stop() }
+        var seen = false
+        for _ in 0..<50 where !seen {
+            seen = try await pipeline.metrics().contains(#"muse_worker_busy_ratio{worker="leaver"}"#)
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(seen)
+        sim.signal(SIGTERM)  // a graceful worker says DELETE /internal/v1/workers/leaver
+        _ = await sim.waitForExit()
+        try await Task.sleep(for: .milliseconds(1500))
+        #expect(!(try await pipeline.metrics()).contains(#"worker="leaver""#))
+    }
+
+    @Test func aWorkerThatRestartsDoesNotStrandItsJobs() async throws {
+        let pipeline = try await PipelineFixture.start()
+        defer { pipeline.stop() }
+        let port = freePort()
+        let first = try pipeline.worker(latencyMs: 60_000, port: port, id: "phoenix")
+        let id = try await pipeline.submit(#"{"model":"sd15-base","prompt":"survives a restart","steps":2,"width":256,"height":256}"#)
+        _ = try await pipeline.poll(id) { $0["status"] as? String == "running" }
+        first.signal(SIGKILL)
+        _ = await first.waitForExit()
+        // The same worker comes back at once with nothing: its job must not wait for the 10-minute lease.
+        let restarted = ContinuousClock.now
+        let second = try pipeline.worker(latencyMs: 50, port: port, id: "phoenix")
+        defer { second.stop() }
+        let (task, _) = try await pipeline.poll(id) { $0["status"] as? String == "succeeded" }
+        let waited = ContinuousClock.now - restarted
+        print("orphaned attempt re-queued and finished \(waited) after the worker re-registered")
+        #expect(task["attempts"] as? Int == 2)
+        #expect(waited < .seconds(10))
+    }
+}

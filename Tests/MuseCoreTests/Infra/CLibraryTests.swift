@@ -49,7 +49,7 @@ import Testing
 
     @Test func libcurlGetsTheServersOwnHealthz() async throws {
         let router = Router()
-        OperationsController(readiness: Readiness(), registry: .init()).register(on: router)
+        OperationsController(readiness: Readiness(), registry: .init()).register(on: router.group("", name: "public"))
         try await withTestServer(router: router) { _, port in
             let response = try await pool.run { try CurlHTTPClient().get("http://127.0.0.1:\(port)/healthz") }
             #expect(response.status == 200)

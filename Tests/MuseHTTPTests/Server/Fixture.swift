@@ -35,30 +35,50 @@ final class Fixture: Sendable {
         while slowStarted.load(ordering: .relaxed) < count { try await Task.sleep(for: .milliseconds(5)) }
     }
 
+    /// The `/private` group's check: `Authorization: Bearer let-me-in`; counts the heads it saw.
+    struct KeyCheck: HeadFilter {
+        struct Caller: Principal {
+            let id = "caller_1"
+        }
+
+        let fixture: Fixture
+
+        func check(_ head: HTTPRequest, context: inout RequestContext) async throws {
+            fixture.checkedHeads.add(1, ordering: .relaxed)
+            try await Task.sleep(for: .milliseconds(1))  // as a key lookup would suspend
+            guard head.headerFields[.authorization] == "Bearer let-me-in" else { throw HTTPError(.unauthenticated, detail: "key required") }
+            context.principal = Caller()
+        }
+    }
+
+    /// Heads the `/private` group's check has seen.
+    let checkedHeads = Atomic<Int>(0)
+
     func router() -> Router {
         let router = Router()
-        router.get("/items/{id}") { request, _ in
+        let routes = router.group("", name: "public")
+        routes.get("/items/{id}") { request, _ in
             try .json(Item(id: try request.parameters.require("id"), name: "fox", count: 1))
         }
-        router.post("/items") { request, _ in
+        routes.post("/items") { request, _ in
             let body = try JSONBody.decode(CreateItem.self, from: request)
             return try .json(Item(id: "item_1", name: body.name, count: body.count), status: .created)
         }
-        router.get("/slow") { [self] request, _ in
+        routes.get("/slow") { [self] request, _ in
             slowStarted.add(1, ordering: .relaxed)
             let ms = Int(request.query["ms"] ?? "0") ?? 0
             try await Task.sleep(for: .milliseconds(ms))
             return .bytes(ByteBuffer(string: "slept \(ms)"), contentType: "text/plain")
         }
-        router.get("/boom") { _, _ in throw LeakyError() }
+        routes.get("/boom") { _, _ in throw LeakyError() }
         // An upload route with its own, larger limit; answers the body's size and a sample of its
         // bytes (one per 64 KiB: cheap, as handlers run on the event loop).
-        router.post("/uploads", maxBodyBytes: 8 << 20) { request, _ in
+        routes.post("/uploads", maxBodyBytes: 8 << 20) { request, _ in
             let body = request.body
             let sample = stride(from: 0, to: body.readableBytes, by: 65536).map { String(body.getInteger(at: body.readerIndex + $0, as: UInt8.self)!) }
             return .bytes(ByteBuffer(string: "\(body.readableBytes) \(sample.joined(separator: ","))"), contentType: "text/plain")
         }
-        router.get("/events") { request, _ in
+        routes.get("/events") { request, _ in
             let count = Int(request.query["n"] ?? "3") ?? 3
             return .eventStream { events in
                 for i in 0..<count {
@@ -66,7 +86,7 @@ final class Fixture: Sendable {
                 }
             }
         }
-        router.get("/flood") { [self] _, _ in
+        routes.get("/flood") { [self] _, _ in
             .eventStream { events in
                 let payload = String(repeating: "x", count: 64 * 1024)
                 while true {
@@ -74,6 +94,13 @@ final class Fixture: Sendable {
                     self.floodBytes.add(payload.utf8.count, ordering: .relaxed)
                 }
             }
+        }
+        let guarded = router.group("/private", name: "private", filters: [KeyCheck(fixture: self)])
+        guarded.post("/private/uploads", maxBodyBytes: 128 << 20) { request, context in
+            .bytes(ByteBuffer(string: "\(context.principal?.id ?? "nobody") sent \(request.body.readableBytes)"), contentType: "text/plain")
+        }
+        guarded.get("/private/items/{id}") { request, context in
+            .bytes(ByteBuffer(string: "\(context.principal?.id ?? "nobody") read \(try request.parameters.require("id"))"), contentType: "text/plain")
         }
         return router
     }

@@ -12,7 +12,7 @@ import Testing
 
     @Test func drainFinishesInFlightRequestsThenCloses() async throws {
         let router = fixture.router()
-        router.get("/readyz") { _, context in Response(status: .ok) }
+        router.group("", name: "public").get("/readyz") { _, context in Response(status: .ok) }
         var configuration = HTTPServerConfiguration.test
         configuration.drainDelay = .seconds(1)
         configuration.shutdownDeadline = .seconds(5)

@@ -24,8 +24,14 @@ import Testing
         try await withTestServer(router: fixture.router()) { _, port in
             let client = try await RawHTTPClient(port: port)
             try await client.send("GET /flood HTTP/1.1\r\nHost: x\r\n\r\n")
-            try await Task.sleep(for: .seconds(1))
-            let stalled = fixture.floodBytes.load(ordering: .relaxed)
+            // Waits for the producer to stop (the socket buffers full); a loaded machine takes longer.
+            var stalled = -1
+            for _ in 0..<50 {
+                try await Task.sleep(for: .milliseconds(200))
+                let now = fixture.floodBytes.load(ordering: .relaxed)
+                if now == stalled { break }
+                stalled = now
+            }
             try await Task.sleep(for: .milliseconds(500))
             let later = fixture.floodBytes.load(ordering: .relaxed)
             // Only the socket buffers' worth (a few MiB) left the producer; then it waits.

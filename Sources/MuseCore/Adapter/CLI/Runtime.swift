@@ -55,8 +55,9 @@ public final class Runtime: Sendable {
     }
 
     /// The HTTP server on this runtime's config, event loops and readiness. Every request passes
-    /// the standard filters first (access log, metrics, errors → problem+json), then the profile's.
-    public func httpServer(router: Router, profileFilters: [any Filter]) -> HTTPServer {
+    /// the standard filters (access log, metrics, errors → problem+json); who may call a route
+    /// is decided by the group it was registered in.
+    public func httpServer(router: Router) -> HTTPServer {
         var filters: [any Filter] = []
         if config.accessLog { filters.append(AccessLogFilter()) }
         filters.append(MetricsFilter(factory: metricsFactory))
@@ -64,7 +65,7 @@ public final class Runtime: Sendable {
         return HTTPServer(
             configuration: config.server,
             router: router,
-            filters: FilterChain(filters + profileFilters),
+            filters: FilterChain(filters),
             group: eventLoops,
             readiness: readiness,
             logger: logger

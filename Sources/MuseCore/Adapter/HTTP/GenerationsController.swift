@@ -13,8 +13,8 @@ public struct GenerationsController: Sendable {
 
     static let lastEventIDHeader = HTTPField.Name("Last-Event-ID")!
 
-    public func register(on router: Router) {
-        router.post("/v1/generations") { request, context in
+    public func register(on routes: RouteGroup) {
+        routes.post("/v1/generations") { request, context in
             // Full parameters, or a preset with overrides (API.md): the `preset` member tells them apart.
             let body = try JSONBody.value(from: request)
             let submission: Submission = body[member: "preset"] != nil
@@ -25,7 +25,7 @@ public struct GenerationsController: Sendable {
             response.headerFields[.location] = "/v1/generations/\(view.task.id)"
             return response
         }
-        router.get("/v1/generations") { request, context in
+        routes.get("/v1/generations") { request, context in
             let status = try request.query["status"].map { raw throws(HTTPError) -> TaskStatus in
                 guard let status = TaskStatus(rawValue: raw) else {
                     throw HTTPError.invalidField("status", "must be one of \(TaskStatus.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -37,14 +37,14 @@ public struct GenerationsController: Sendable {
             let page = try await service.list(tenant: try context.tenant(), status: status, limit: limit, before: before)
             return try .json(ListResource(data: page.tasks.map(TaskResource.init), nextCursor: Cursor.encode(page.next)))
         }
-        router.get("/v1/generations/{id}") { request, context in
+        routes.get("/v1/generations/{id}") { request, context in
             try .json(TaskResource(try await service.task(id: try request.parameters.require("id"), tenant: try context.tenant())))
         }
-        router.get("/v1/generations/{id}/params") { request, context in
+        routes.get("/v1/generations/{id}/params") { request, context in
             let view = try await service.task(id: try request.parameters.require("id"), tenant: try context.tenant())
             return try .json(ParamsResource(view.task.params))
         }
-        router.get("/v1/generations/{id}/events") { request, context in
+        routes.get("/v1/generations/{id}/events") { request, context in
             guard let feed else { throw HTTPError.notFound() }
             let after = try request.head.headerFields[Self.lastEventIDHeader].map { raw throws(HTTPError) -> Int64 in
                 guard let seq = Int64(raw.trimmingCharacters(in: .whitespaces)), seq >= 0 else {
@@ -65,7 +65,7 @@ public struct GenerationsController: Sendable {
                 }
             }
         }
-        router.post("/v1/generations/{id}/cancel") { request, context in
+        routes.post("/v1/generations/{id}/cancel") { request, context in
             try .json(TaskResource(try await service.cancel(id: try request.parameters.require("id"), tenant: try context.tenant())))
         }
     }

@@ -11,8 +11,8 @@ public struct ImagesController: Sendable {
         self.images = images
     }
 
-    public func register(on router: Router) {
-        router.get("/v1/images/{id}") { request, context in
+    public func register(on routes: RouteGroup) {
+        routes.get("/v1/images/{id}") { request, context in
             let id = try request.parameters.require("id")
             guard try await store.imageTenant(id) == context.tenant(), let png = try await images.get(id + ".png") else {
                 throw HTTPError.notFound("no image \"\(id)\"")

@@ -17,8 +17,8 @@ public struct OpenAPIController: Sendable {
         }
     }
 
-    public func register(on router: Router) {
-        router.get("/v1/openapi.yaml") { _, _ in
+    public func register(on routes: RouteGroup) {
+        routes.get("/v1/openapi.yaml") { _, _ in
             guard let document else { throw HTTPError.notFound("this deployment ships no OpenAPI document") }
             return .bytes(document, contentType: "application/yaml")
         }

@@ -20,15 +20,12 @@ public struct OperationsController: Sendable {
         self.registry = registry
     }
 
-    /// The paths a security filter lets through without credentials.
-    public static let publicPaths: Set<Substring> = ["/healthz", "/readyz", "/metrics", "/v1/openapi.yaml"]
-
     private static let ok = ByteBuffer(string: #"{"status":"ok"}"#)
 
-    public func register(on router: Router) {
-        router.get("/healthz") { _, _ in .bytes(Self.ok, contentType: "application/json") }
-        router.get("/readyz") { _, _ in try await ready() }
-        router.get("/metrics") { _, _ in
+    public func register(on routes: RouteGroup) {
+        routes.get("/healthz") { _, _ in .bytes(Self.ok, contentType: "application/json") }
+        routes.get("/readyz") { _, _ in try await ready() }
+        routes.get("/metrics") { _, _ in
             .bytes(ByteBuffer(bytes: registry.emitToBuffer()), contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
     }

@@ -9,31 +9,31 @@ public struct PresetsController: Sendable {
         self.service = service
     }
 
-    public func register(on router: Router) {
-        router.post("/v1/presets") { request, context in
+    public func register(on routes: RouteGroup) {
+        routes.post("/v1/presets") { request, context in
             let preset = try await service.create(try JSONBody.decode(PresetInput.self, from: request), tenant: try context.tenant())
             var response = try Response.json(PresetResource(preset), status: .created)
             response.headerFields[.location] = "/v1/presets/\(preset.id)"
             return response
         }
-        router.get("/v1/presets") { request, context in
+        routes.get("/v1/presets") { request, context in
             let limit = try GenerationsController.limit(request.query["limit"])
             let before = try Cursor.decode(request.query["cursor"], prefix: "pre")
             let page = try await service.list(tenant: try context.tenant(), limit: limit, before: before)
             return try .json(ListResource(data: page.presets.map(PresetResource.init), nextCursor: Cursor.encode(page.next)))
         }
-        router.get("/v1/presets/{id}") { request, context in
+        routes.get("/v1/presets/{id}") { request, context in
             let version = try request.query["version"].map { raw throws(HTTPError) -> Int in
                 guard let version = Int(raw), version >= 1 else { throw HTTPError.invalidField("version", "must be a positive integer") }
                 return version
             }
             return try .json(PresetResource(try await service.preset(id: try request.parameters.require("id"), version: version, tenant: try context.tenant())))
         }
-        router.put("/v1/presets/{id}") { request, context in
+        routes.put("/v1/presets/{id}") { request, context in
             let input = try JSONBody.decode(PresetInput.self, from: request)
             return try .json(PresetResource(try await service.update(id: try request.parameters.require("id"), input, tenant: try context.tenant())))
         }
-        router.delete("/v1/presets/{id}") { request, context in
+        routes.delete("/v1/presets/{id}") { request, context in
             try await service.delete(id: try request.parameters.require("id"), tenant: try context.tenant())
             return Response(status: .noContent)
         }

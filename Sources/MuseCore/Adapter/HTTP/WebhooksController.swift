@@ -9,21 +9,21 @@ public struct WebhooksController: Sendable {
         self.service = service
     }
 
-    public func register(on router: Router) {
-        router.get("/v1/webhooks/secret") { _, context in
+    public func register(on routes: RouteGroup) {
+        routes.get("/v1/webhooks/secret") { _, context in
             try .json(["secret": try await service.secret(tenant: try context.tenant())])
         }
-        router.post("/v1/webhooks/secret/rotate") { _, context in
+        routes.post("/v1/webhooks/secret/rotate") { _, context in
             try .json(["secret": try await service.rotate(tenant: try context.tenant())])
         }
-        router.get("/v1/webhook-deliveries") { request, context in
+        routes.get("/v1/webhook-deliveries") { request, context in
             let task = request.query["task"]
             let limit = try GenerationsController.limit(request.query["limit"])
             let before = try Cursor.decode(request.query["cursor"], prefix: "whd")
             let page = try await service.deliveries(tenant: try context.tenant(), taskID: task, limit: limit, before: before)
             return try .json(ListResource(data: page.deliveries.map(DeliveryResource.init), nextCursor: Cursor.encode(page.next)))
         }
-        router.post("/v1/webhook-deliveries/{id}/redeliver") { request, context in
+        routes.post("/v1/webhook-deliveries/{id}/redeliver") { request, context in
             try .json(DeliveryResource(try await service.redeliver(id: try request.parameters.require("id"), tenant: try context.tenant())), status: .accepted)
         }
     }

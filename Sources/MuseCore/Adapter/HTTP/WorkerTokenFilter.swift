@@ -1,17 +1,18 @@
+import HTTPTypes
 import MuseHTTP
 
-/// Guards `/internal/` with the shared worker token; other paths pass untouched.
-public struct WorkerTokenFilter: Filter {
+/// The workers' group check: `Authorization: Bearer <shared worker token>`, compared in
+/// constant time. Guards the server's `/internal/v1` group and the simulated worker's routes.
+public struct WorkerTokenFilter: HeadFilter {
     let token: [UInt8]
 
     public init(token: String) {
         self.token = Array(token.utf8)
     }
 
-    public func handle(_ request: Request, context: RequestContext, next: Handler) async throws -> Response {
-        guard request.path.hasPrefix("/internal/") else { return try await next(request, context) }
-        let offered = request.head.headerFields[.authorization].map { Array($0.utf8.dropFirst("Bearer ".count)) } ?? []
-        guard Digest.equal(offered, token) else { throw HTTPError(.unauthenticated, detail: "worker token required") }
-        return try await next(request, context)
+    public func check(_ head: HTTPRequest, context: inout RequestContext) async throws {
+        guard let authorization = head.headerFields[.authorization], authorization.hasPrefix("Bearer "),
+            Digest.equal(Array(authorization.utf8.dropFirst("Bearer ".count)), token)
+        else { throw HTTPError(.unauthenticated, detail: "worker token required") }
     }
 }

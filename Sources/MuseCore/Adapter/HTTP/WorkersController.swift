@@ -7,45 +7,66 @@ import NIOCore
 public struct WorkersController: Sendable {
     let registry: WorkerRegistry
     let scheduler: Scheduler
+    /// Where a worker may be: jobs and the worker token go to the URL it registers.
+    let urls: WorkerURLPolicy
 
-    public init(registry: WorkerRegistry, scheduler: Scheduler) {
+    public init(registry: WorkerRegistry, scheduler: Scheduler, urls: WorkerURLPolicy) {
         self.registry = registry
         self.scheduler = scheduler
+        self.urls = urls
     }
 
     private static let ok = ByteBuffer(string: #"{"ok":true}"#)
 
-    public func register(on router: Router) {
-        router.post("/internal/v1/workers") { request, _ in
+    private static func workerID(_ request: Request) throws -> String {
+        let id = try request.parameters.require("worker_id")
+        guard WorkerRegistration.isWorkerID(id) else { throw HTTPError.invalidField("worker_id", WorkerRegistration.workerIDRule) }
+        return id
+    }
+
+    /// Ids this server made (`att_…`); news of an unknown but well-formed one is ignored (at-least-once).
+    private static func attemptID(_ request: Request) throws -> String {
+        let id = try request.parameters.require("attempt_id")
+        guard IDGenerator.isID(id, prefix: "att") else { throw HTTPError.invalidField("attempt_id", "not an attempt id (att_…)") }
+        return id
+    }
+
+    public func register(on routes: RouteGroup) {
+        routes.post("/internal/v1/workers") { request, _ in
             let registration = try JSONBody.decode(WorkerRegistration.self, from: request)
             try registration.check()
-            registry.register(registration)
-            scheduler.wakeUp()
+            guard urls.allows(registration.url) else {
+                throw HTTPError(.permissionDenied, detail: "url: this host is not in worker.allowed_hosts", errors: [FieldError(field: "url", message: "host not allowed")])
+            }
+            await scheduler.registered(registration)
             return .bytes(Self.ok, contentType: "application/json")
         }
-        router.post("/internal/v1/workers/{worker_id}/heartbeat") { request, _ in
+        routes.post("/internal/v1/workers/{worker_id}/heartbeat") { request, _ in
             let beat = try JSONBody.decode(WorkerHeartbeat.self, from: request)
             try beat.check()
-            guard registry.heartbeat(try request.parameters.require("worker_id"), beat) else {
+            guard registry.heartbeat(try Self.workerID(request), beat) else {
                 throw HTTPError.notFound("unknown worker: register again")
             }
             return .bytes(Self.ok, contentType: "application/json")
         }
-        router.delete("/internal/v1/workers/{worker_id}") { request, _ in
-            registry.remove(try request.parameters.require("worker_id"))
+        routes.delete("/internal/v1/workers/{worker_id}") { request, _ in
+            scheduler.left(try Self.workerID(request))
             return .bytes(Self.ok, contentType: "application/json")
         }
-        router.post("/internal/v1/attempts/{attempt_id}/progress") { request, _ in
+        routes.post("/internal/v1/attempts/{attempt_id}/progress") { request, _ in
             let body = try JSONBody.decode(WorkerProgress.self, from: request)
             try body.check()
-            try await scheduler.progress(attemptID: try request.parameters.require("attempt_id"), body)
+            try await scheduler.progress(attemptID: try Self.attemptID(request), body)
             return .bytes(Self.ok, contentType: "application/json")
         }
-        router.post("/internal/v1/attempts/{attempt_id}/result", maxBodyBytes: 128 << 20) { request, _ in
-            let body = try JSONBody.decode(WorkerResult.self, from: request)
-            // Checked before the attempt is looked up: a malformed result is a 400 even for an unknown attempt.
-            try body.check()
-            try await scheduler.result(attemptID: try request.parameters.require("attempt_id"), body)
+        routes.post("/internal/v1/attempts/{attempt_id}/result", maxBodyBytes: 128 << 20) { request, _ in
+            // A result of many MiB takes a while to parse: off the event loop, so the connections
+            // sharing it (heartbeats among them) are not held up.
+            let body =
+                request.body.readableBytes < 64 << 10
+                ? try JSONBody.decode(WorkerResult.self, from: request)
+                : try await Task.detached { try JSONBody.decode(WorkerResult.self, from: request) }.value
+            try await scheduler.result(attemptID: try Self.attemptID(request), body)
             return .bytes(Self.ok, contentType: "application/json")
         }
     }

@@ -65,6 +65,12 @@ public final class PipelineMetrics: Sendable {
         }
     }
 
+    /// Removes the worker's series: worker ids come and go, and a gone one must not stay exported.
+    public func workerLeft(_ workerID: String) {
+        let gauge = handles.withLock { $0.removeValue(forKey: "busy.\(workerID)") }
+        (gauge as? Gauge)?.destroy()
+    }
+
     public func workerBusy(_ workerID: String, _ busy: Double) {
         handle("busy.\(workerID)") { Gauge(label: "muse_worker_busy_ratio", dimensions: [("worker", workerID)], factory: factory) }.record(busy)
     }

@@ -10,32 +10,40 @@ extension Scheduler {
         }
     }
 
+    /// A worker's result, by callback or by polling: checked (structure, then each image, then
+    /// against the job) before anything is kept; a result that fails a check is a 400 and
+    /// changes nothing, not even the worker's slot (the attempt stays current until its lease).
     public func result(attemptID: String, _ body: WorkerResult) async throws {
-        // The slot is free whatever happens to the task (it may have been canceled meanwhile).
-        defer {
-            _ = registry.forget(attemptID: attemptID)
-            wakeUp()
-        }
+        // Checked before the attempt is looked up: a malformed result is a 400 even for an unknown
+        // attempt. Scanning and decoding up to 128 MiB of base64 is CPU work: off the event loops.
+        let decoded = try await Task.detached {
+            try body.check()
+            return body.status == "succeeded" ? try ResultImages(body) : nil
+        }.value
         switch body.status {
         case "succeeded":
-            // Every image is checked before any is kept: a malformed result changes nothing.
-            let pngs = try (body.images ?? []).enumerated().map { index, image in
-                guard let png = Data(base64Encoded: image.pngBase64) else { throw HTTPError.invalidField("images[\(index)].png_base64", "not base64") }
-                return (image, png)
-            }
+            guard let decoded else { return }
             // Stored first, so that the task changes in one transaction: a result waits for one
             // commit, not two, on the way to freeing its worker's slot.
             var stored: [TaskImage] = []
-            for (image, png) in pngs {
-                let id = IDGenerator.make("img")
-                try await images.put(id + ".png", [UInt8](png))
-                stored.append(TaskImage(id: id, width: image.width, height: image.height, seed: image.seed))
-            }
-            if try await store.complete(attemptID: attemptID, images: stored, timings: body.timings) != nil {
-                if let timings = body.timings { estimator.record(timings) }
-            } else {
-                // A repeated result, or one for an attempt that is no longer current: nothing to keep.
-                for image in stored { try? await images.delete(image.id + ".png") }
+            do {
+                for image in decoded.images {
+                    let id = IDGenerator.make("img")
+                    try await images.put(id + ".png", image.png)
+                    stored.append(TaskImage(id: id, width: image.width, height: image.height, seed: image.seed))
+                }
+                let task = try await store.complete(attemptID: attemptID, images: stored, timings: body.timings) { task in
+                    try decoded.check(against: task.params)
+                }
+                if task != nil {
+                    if let timings = body.timings { estimator.record(timings) }
+                } else {
+                    // A repeated result, or one for an attempt that is no longer current: nothing to keep.
+                    await deleteImages(stored)
+                }
+            } catch {
+                await deleteImages(stored)
+                throw error
             }
         case "failed", "canceled":
             let error = body.error ?? TaskError(code: "internal", message: "the worker reported \(body.status)")
@@ -43,6 +51,13 @@ extension Scheduler {
         default:
             throw HTTPError.invalidField("status", "must be succeeded, failed or canceled")
         }
+        // The attempt is over (or was not current): its slot is free.
+        _ = registry.forget(attemptID: attemptID)
+        wakeUp()
+    }
+
+    private func deleteImages(_ stored: [TaskImage]) async {
+        for image in stored { try? await images.delete(image.id + ".png") }
     }
 
     /// The polling fallback: attempts without news for `pollAfter` are looked up on their

@@ -56,6 +56,23 @@ public final class Scheduler: Service, Sendable {
         wakeUp()
     }
 
+    /// A worker (re-)registered. It may have restarted (its jobs are gone) or this server may
+    /// have (its jobs may still run): the attempts the store says it holds are looked up on it at
+    /// the next sweep, and one it does not know is queued again, within seconds, not a lease.
+    public func registered(_ registration: WorkerRegistration) async {
+        registry.register(registration)
+        let held = (try? await store.attempts(workerID: registration.workerID)) ?? []
+        registry.adopt(registration.workerID, attemptIDs: held)
+        if !held.isEmpty { logger.notice("worker registered holding attempts", metadata: ["worker": "\(registration.workerID)", "attempts": "\(held.count)"]) }
+        wakeUp()
+    }
+
+    /// A worker left (gracefully, or lost): its metric series go with it.
+    public func left(_ workerID: String) {
+        registry.remove(workerID)
+        metrics.workerLeft(workerID)
+    }
+
     /// A task was canceled while a worker held it: tell the worker (best effort; the worker's
     /// own `canceled` result frees the slot).
     public func canceled(_ task: GenerationTask) {
@@ -152,6 +169,7 @@ public final class Scheduler: Service, Sendable {
     func requeueLostWorkers() async {
         for workerID in registry.removeLost() {
             logger.warning("worker lost", metadata: ["worker": "\(workerID)"])
+            metrics.workerLeft(workerID)
             for attemptID in (try? await store.attempts(workerID: workerID)) ?? [] {
                 await requeue(attemptID, reason: "worker \(workerID) stopped heart-beating")
             }

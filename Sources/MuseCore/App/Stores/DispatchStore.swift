@@ -23,7 +23,10 @@ public protocol DispatchStore: Sendable {
     func unclaim(attemptIDs: [String]) async throws
     func recordProgress(attemptID: String, progress: Double) async throws -> GenerationTask?
     /// `timings` is the worker's report (queue, load, inference), kept for benchmarks and diagnosis.
-    func complete(attemptID: String, images: [TaskImage], timings: WorkerTimings?) async throws -> GenerationTask?
+    /// `accept` sees the task inside the transaction; what it throws undoes the change and is rethrown.
+    func complete(
+        attemptID: String, images: [TaskImage], timings: WorkerTimings?, accept: @escaping @Sendable (GenerationTask) throws -> Void
+    ) async throws -> GenerationTask?
     func fail(attemptID: String, error: TaskError, timings: WorkerTimings?) async throws -> GenerationTask?
     /// Puts an attempt's task back in the queue (a lost lease), or fails it after `maxAttempts`.
     func requeue(attemptID: String, reason: String, maxAttempts: Int) async throws -> GenerationTask?

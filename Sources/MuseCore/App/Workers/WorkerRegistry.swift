@@ -49,15 +49,36 @@ public final class WorkerRegistry: Sendable {
         }
     }
 
-    /// Records a heartbeat; false for a worker this server does not know.
-    public func heartbeat(_ id: String, _ beat: WorkerHeartbeat) -> Bool {
+    /// How long an attempt may go unreported in heartbeats' `running` before it is looked up on
+    /// its worker: a job queued behind others there, or one whose result is on its way, is not yet.
+    static let unreportedAfter: TimeInterval = 3
+
+    /// Records a heartbeat; false for a worker this server does not know. Attempts the worker
+    /// does not report as running are marked to be looked up on it at the next sweep.
+    public func heartbeat(_ id: String, _ beat: WorkerHeartbeat, now: Date = Date()) -> Bool {
         workers.withLock { workers in
             guard var worker = workers[id] else { return false }
             worker.busy = beat.busy
             worker.modelsLoaded = beat.modelsLoaded
-            worker.lastSeen = Date()
+            worker.lastSeen = now
+            let running = Set(beat.running)
+            for (attemptID, flight) in worker.inFlight where !running.contains(attemptID) && now.timeIntervalSince(flight.lastNews) > Self.unreportedAfter {
+                worker.inFlight[attemptID]?.lastNews = .distantPast
+            }
             workers[id] = worker
             return true
+        }
+    }
+
+    /// Attempts the store says a (re-)registered worker holds: tracked again, and looked up on it
+    /// at the next sweep (one it does not know is queued again).
+    public func adopt(_ id: String, attemptIDs: [String]) {
+        workers.withLock { workers in
+            guard var worker = workers[id] else { return }
+            for attemptID in attemptIDs where worker.inFlight[attemptID] == nil {
+                worker.inFlight[attemptID] = InFlight(unit: attemptID, lastNews: .distantPast)
+            }
+            workers[id] = worker
         }
     }
 

@@ -46,9 +46,13 @@ public struct WorkerRegistration: Sendable, Codable, Equatable {
 
     /// The checks a registration must pass: a usable id and a URL the server can call.
     public func check() throws(HTTPError) {
-        guard (1...128).contains(workerID.utf8.count), workerID.utf8.allSatisfy({ Self.idBytes.contains($0) }) else {
-            throw HTTPError.invalidField("worker_id", "1 to 128 characters of A-Z, a-z, 0-9, '.', '_', '-'")
+        guard Self.isWorkerID(workerID) else { throw HTTPError.invalidField("worker_id", Self.workerIDRule) }
+        guard url.unicodeScalars.count <= 2048 else { throw HTTPError.invalidField("url", "at most 2048 characters") }
+        guard abilities.count <= 16, abilities.allSatisfy({ (1...32).contains($0.utf8.count) && $0.utf8.allSatisfy(Self.abilityBytes.contains) }) else {
+            throw HTTPError.invalidField("abilities", "at most 16, each 1 to 32 characters of a-z, 0-9, '_'")
         }
+        try Self.checkModels(modelsLoaded)
+        guard (version?.unicodeScalars.count ?? 0) <= 64 else { throw HTTPError.invalidField("version", "at most 64 characters") }
         // The same rule as openapi.yaml states: scheme, host name or address, optional port and plain path.
         let pattern = #"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$"#
         guard (try? Regex(pattern).wholeMatch(in: url)) != nil else {
@@ -60,6 +64,24 @@ public struct WorkerRegistration: Sendable, Codable, Equatable {
             throw HTTPError.invalidField("gpu.memory_mb", "must be from 0 to \(Int32.max)")
         }
     }
+
+    /// 1 to 128 of `A-Za-z0-9._-`, the first alphanumeric: an id is a path segment, and `.` or
+    /// `..` is not a canonical one.
+    public static func isWorkerID(_ id: String) -> Bool {
+        guard (1...128).contains(id.utf8.count), id.utf8.allSatisfy({ idBytes.contains($0) }), let first = id.utf8.first else { return false }
+        return first != UInt8(ascii: ".") && first != UInt8(ascii: "_") && first != UInt8(ascii: "-")
+    }
+
+    /// A worker's loaded models: bounded, since each becomes a scheduling key and a metric label.
+    static func checkModels(_ models: [String]) throws(HTTPError) {
+        guard models.count <= 256, models.allSatisfy({ (1...128).contains($0.unicodeScalars.count) }) else {
+            throw HTTPError.invalidField("models_loaded", "at most 256 models, each 1 to 128 characters")
+        }
+    }
+
+    private static let abilityBytes = Set("abcdefghijklmnopqrstuvwxyz0123456789_".utf8)
+
+    public static let workerIDRule = "1 to 128 characters of A-Z, a-z, 0-9, '.', '_', '-', starting with a letter or digit"
 
     private static let idBytes = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-".utf8)
 
@@ -110,5 +132,9 @@ extension WorkerHeartbeat {
     public func check() throws(HTTPError) {
         guard (0...1).contains(busy) else { throw HTTPError.invalidField("busy", "must be from 0 to 1") }
         guard (0...1_000_000).contains(queue) else { throw HTTPError.invalidField("queue", "must be from 0 to 1000000") }
+        guard running.count <= 4096, running.allSatisfy({ $0.unicodeScalars.count <= 64 }) else {
+            throw HTTPError.invalidField("running", "at most 4096 attempt ids of at most 64 characters")
+        }
+        try WorkerRegistration.checkModels(modelsLoaded)
     }
 }

@@ -101,13 +101,16 @@ extension SQLiteTaskStore: DispatchStore {
         try await update(attemptID, from: [.dispatched, .running], "status = 'running', progress = max(progress, ?)", [.real(min(1, max(0, progress)))])
     }
 
-    public func complete(attemptID: String, images: [TaskImage], timings: WorkerTimings?) async throws -> GenerationTask? {
+    public func complete(
+        attemptID: String, images: [TaskImage], timings: WorkerTimings?, accept: @escaping @Sendable (GenerationTask) throws -> Void
+    ) async throws -> GenerationTask? {
         let now = Date()
         return try await update(
             attemptID, from: [.dispatched, .running],
             "status = 'succeeded', progress = 1, images = ?, finished_at = ?, lease_expires_at = NULL, worker_timings = ?",
             [try SQLiteJSON.encode(images), now.sqliteMillis, try timings.map(SQLiteJSON.encode) ?? .null]
         ) { db, task in
+            try accept(task)
             for image in images {
                 try db.execute(
                     "INSERT OR IGNORE INTO images (id, task_id, tenant, width, height, seed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -1,0 +1,113 @@
+import Foundation
+import MuseTestSupport
+import Testing
+
+/// Access through the binaries over a real socket: the worker routes under every spelling of
+/// their path and with every wrong credential, and every `/v1` route found in the binary's own
+/// route table without credentials.
+@Suite(.serialized) struct AccessMatrixTests {
+    /// The worker routes with a body each would accept from a worker.
+    static let workerRoutes: [(method: String, path: String, body: String)] = [
+        ("POST", "/internal/v1/workers", #"{"worker_id":"evil-1","url":"http://127.0.0.1:1","abilities":["txt2img","img2img"],"slots":4,"models_loaded":["sd15-base"]}"#),
+        ("POST", "/internal/v1/workers/evil-1/heartbeat", #"{"busy":0,"running":[],"queue":0,"models_loaded":["sd15-base"]}"#),
+        ("DELETE", "/internal/v1/workers/w-1", ""),
+        ("POST", "/internal/v1/attempts/att_0123456789abcdefghjkmnpqrs/progress", #"{"step":1,"total_steps":2}"#),
+        ("POST", "/internal/v1/attempts/att_0123456789abcdefghjkmnpqrs/result", #"{"status":"failed","error":{"code":"internal","message":"forged"}}"#),
+    ]
+
+    /// Spellings of `path` that a prefix check and a router could read differently.
+    static func variants(of path: String) -> [String] {
+        let rest = path.dropFirst("/internal/v1/".count)
+        return [
+            path, "/" + path, "//" + path.dropFirst(), "/internal//v1/\(rest)", "/internal/v1//\(rest)", path + "/", path + "//",
+            "/internal/v1/./\(rest)", "/internal/./v1/\(rest)", "/x/../internal/v1/\(rest)", "/v1/../internal/v1/\(rest)",
+            "/internal/v1/%2e/\(rest)", "/internal/v1/%2E%2E/v1/\(rest)", "/internal%2fv1/\(rest)", "/internal%2Fv1%2F\(rest)",
+            "/internal/v1%5c\(rest)", "/INTERNAL/v1/\(rest)", "/Internal/V1/\(rest)", "/internal/V1/\(rest)", "/%69nternal/v1/\(rest)",
+        ]
+    }
+
+    @Test func noWorkerRouteAnswers2xxToAnySpellingWithoutTheWorkerToken() async throws {
+        let pipeline = try await PipelineFixture.start()
+        defer { pipeline.stop() }
+        let credentials: [(name: String, headers: [String: String])] = [
+            ("tenant key", ["Authorization": "Bearer \(pipeline.key)"]), ("none", [:]), ("wrong token", ["Authorization": "Bearer wrong-token"]),
+            ("token prefix", ["Authorization": "Bearer "]), ("basic", ["Authorization": "Basic d29ya2VyOnRva2Vu"]),
+        ]
+        var byStatus: [Int: Int] = [:]
+        var tried = 0
+        for route in Self.workerRoutes {
+            for path in Self.variants(of: route.path) {
+                for credential in credentials {
+                    var headers = credential.headers
+                    if !route.body.isEmpty { headers["Content-Type"] = "application/json" }
+                    let response = try await RawHTTPClient(port: pipeline.server.port)
+                        .request(route.method, path, headers: headers, body: route.body.isEmpty ? nil : route.body)
+                    tried += 1
+                    byStatus[response.status, default: 0] += 1
+                    #expect(!(200..<300).contains(response.status), "\(route.method) \(path) with \(credential.name): \(response.status)")
+                    #expect(response.headers["content-type"] == "application/problem+json", "\(route.method) \(path)")
+                }
+            }
+        }
+        print("access matrix: \(Self.workerRoutes.count) worker routes × \(Self.variants(of: "/internal/v1/workers").count) spellings × \(credentials.count) credentials = \(tried) requests; by status: \(byStatus.sorted { $0.key < $1.key })")
+        // The registry is unchanged: no forged worker, so a task waits for a real one.
+        let id = try await pipeline.submit(#"{"model":"sd15-base","prompt":"after the attack","steps":2,"width":256,"height":256}"#)
+        try await Task.sleep(for: .seconds(1))
+        #expect(try await pipeline.call("GET", "/v1/generations/\(id)").json["status"] as? String == "queued")
+        #expect(!(try await pipeline.metrics()).contains("evil-1"))
+        // With the token, the canonical path works.
+        let token = try String(contentsOfFile: pipeline.server.dataDir! + "/worker-token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let forgedByTokenHolder = try await RawHTTPClient(port: pipeline.server.port).request(
+            "POST", "/internal/v1/workers/nobody/heartbeat", headers: ["Authorization": "Bearer \(token)", "Content-Type": "application/json"],
+            body: #"{"busy":0,"running":[],"queue":0,"models_loaded":[]}"#
+        )
+        #expect(forgedByTokenHolder.status == 404, "the token opens the route; an unknown worker is then 404")
+    }
+
+    @Test func everyV1RouteInTheRouteTableRefusesARequestWithoutCredentials() async throws {
+        let pipeline = try await PipelineFixture.start()
+        defer { pipeline.stop() }
+        let (status, table) = try await ServerProcess.command("muse-cloud", ["routes", "--data-dir", pipeline.server.dataDir!])
+        #expect(status == 0)
+        let routes = table.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        #expect(routes.count >= 25, "\(table)")
+        // The documented public routes; everything else under /v1 or /internal must be guarded.
+        let publicRoutes: Set<String> = ["GET /healthz", "GET /readyz", "GET /metrics", "GET /v1/openapi.yaml"]
+        var checked = 0
+        for route in routes where route.count == 3 {
+            let (method, pattern, group) = (route[0], route[1], route[2])
+            if publicRoutes.contains("\(method) \(pattern)") {
+                #expect(group == "public")
+                continue
+            }
+            #expect(pattern.hasPrefix("/v1/") || pattern.hasPrefix("/internal/v1/"), "\(pattern) is neither public nor under a guarded prefix")
+            #expect(group == (pattern.hasPrefix("/v1/") ? "api" : "workers"), "\(method) \(pattern) is in group \(group)")
+            let path = pattern.replacing(/\{[a-z_]+\}/, with: "x1")
+            for headers in [[:], ["Authorization": "Bearer mk_not_a_key"], ["Authorization": "Bearer wrong"]] {
+                let response = try await RawHTTPClient(port: pipeline.server.port)
+                    .request(method, path, headers: headers.merging(["Content-Type": "application/json"]) { a, _ in a }, body: method == "GET" || method == "DELETE" ? nil : "{}")
+                #expect(response.status == 401, "\(method) \(path) \(headers): \(response.status)")
+                #expect(response.json["code"] as? String == "unauthenticated")
+            }
+            checked += 1
+        }
+        #expect(checked >= 20)
+    }
+
+    @Test(arguments: ["muse-cloud", "muse-internal"])
+    func anUnknownPathIs404WhateverTheCredentials(_ binary: String) async throws {
+        let server = try ServerProcess.serve(binary)
+        defer { server.stop() }
+        try await server.waitUntilHealthy()
+        for headers in [[:], ["Authorization": "Bearer mk_whatever"], ["Authorization": "Bearer some.jwt.token"]] {
+            for path in ["/no/such/route", "/v1/no-such-thing", "/internal/v1/nothing", "/"] {
+                let response = try await RawHTTPClient(port: server.port).request("GET", path, headers: headers)
+                #expect(response.status == 404, "\(binary) GET \(path) \(headers)")
+                #expect(response.headers["content-type"] == "application/problem+json")
+            }
+            let wrongMethod = try await RawHTTPClient(port: server.port).request("DELETE", "/healthz", headers: headers)
+            #expect(wrongMethod.status == 405)
+            #expect(wrongMethod.headers["allow"] == "GET, HEAD")
+        }
+    }
+}

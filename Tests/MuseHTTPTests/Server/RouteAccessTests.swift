@@ -1,0 +1,85 @@
+import MuseHTTP
+import MuseTestSupport
+import Testing
+
+/// Who may call a route is decided by the group it was registered in: the check runs on the
+/// head whatever spelling of the path reached it, before any body byte is read.
+@Suite struct RouteAccessTests {
+    let fixture = Fixture()
+
+    @Test func aGroupsCheckSetsThePrincipalTheHandlerSees() async throws {
+        try await withTestServer(router: fixture.router()) { _, port in
+            let client = try await RawHTTPClient(port: port)
+            let response = try await client.request("GET", "/private/items/7", headers: ["Authorization": "Bearer let-me-in"])
+            #expect(response.status == 200)
+            #expect(response.text == "caller_1 read 7")
+            #expect(try await client.request("GET", "/private/items/8").status == 401)
+        }
+    }
+
+    @Test func anUnauthenticatedUploadIsAnsweredBeforeItsBody() async throws {
+        try await withTestServer(router: fixture.router()) { _, port in
+            let client = try await RawHTTPClient(port: port)
+            // Declares 100 MiB and sends 64 KiB: the 401 must come without the rest.
+            try await client.send("POST /private/uploads HTTP/1.1\r\nHost: x\r\nContent-Length: \(100 << 20)\r\n\r\n")
+            try await client.send([UInt8](repeating: 0x41, count: 64 << 10))
+            let response = try await client.readResponse()
+            #expect(response.status == 401)
+            #expect(response.json["code"] as? String == "unauthenticated")
+            #expect(response.headers["connection"] == "close")
+            #expect(await client.isClosedByPeer())
+        }
+    }
+
+    @Test func anAuthenticatedUploadIsRead() async throws {
+        try await withTestServer(router: fixture.router()) { _, port in
+            let client = try await RawHTTPClient(port: port)
+            let body = String(repeating: "b", count: 3 << 20)
+            let response = try await client.request("POST", "/private/uploads", headers: ["Authorization": "Bearer let-me-in"], body: body)
+            #expect(response.text == "caller_1 sent \(3 << 20)")
+            // The same connection serves the next request.
+            #expect(try await client.request("GET", "/private/items/1", headers: ["Authorization": "Bearer let-me-in"]).status == 200)
+        }
+    }
+
+    @Test func theCredentialsAreCheckedBeforeTheDeclaredSize() async throws {
+        try await withTestServer(router: fixture.router()) { _, port in
+            let client = try await RawHTTPClient(port: port)
+            try await client.send("POST /private/uploads HTTP/1.1\r\nHost: x\r\nContent-Length: \(1 << 30)\r\n\r\n")
+            #expect(try await client.readResponse().status == 401, "a stranger learns nothing of the route's limit")
+            let known = try await RawHTTPClient(port: port)
+            try await known.send("POST /private/uploads HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer let-me-in\r\nContent-Length: \(1 << 30)\r\n\r\n")
+            #expect(try await known.readResponse().status == 413)
+        }
+    }
+
+    @Test(arguments: [
+        "//private/items/1", "/private//items/1", "/private/items/1/", "/./private/items/1", "/x/../private/items/1",
+        "/%2e/private/items/1", "/private%2fitems/1", "/private/items%2F1", "/private%5Citems/1",
+    ])
+    func aNonCanonicalPathIsRefusedWhateverTheCredentials(_ path: String) async throws {
+        try await withTestServer(router: fixture.router()) { _, port in
+            for headers in [[:], ["Authorization": "Bearer let-me-in"]] {
+                let response = try await RawHTTPClient(port: port).request("GET", path, headers: headers)
+                #expect(response.status == 400, "\(path) \(headers)")
+                #expect((response.json["detail"] as? String)?.hasPrefix("non-canonical path") == true)
+            }
+            #expect(fixture.checkedHeads.load(ordering: .relaxed) == 0, "no refused path reaches a group's check")
+        }
+    }
+
+    @Test func anUnknownPathIs404AndAWrongMethod405WhateverTheCredentials() async throws {
+        try await withTestServer(router: fixture.router()) { _, port in
+            for headers in [[:], ["Authorization": "Bearer let-me-in"], ["Authorization": "Bearer wrong"]] {
+                let unknown = try await RawHTTPClient(port: port).request("GET", "/no/such/route", headers: headers)
+                #expect(unknown.status == 404)
+                #expect(unknown.headers["content-type"] == "application/problem+json")
+                let private404 = try await RawHTTPClient(port: port).request("GET", "/private/nothing", headers: headers)
+                #expect(private404.status == 404)
+                let wrongMethod = try await RawHTTPClient(port: port).request("DELETE", "/private/uploads", headers: headers)
+                #expect(wrongMethod.status == 405)
+                #expect(wrongMethod.headers["allow"] == "POST")
+            }
+        }
+    }
+}
