@@ -110,4 +110,57 @@ import Testing
             #expect(wrongMethod.headers["allow"] == "GET, HEAD")
         }
     }
+
+    /// Resident memory of a process, in KiB (Linux).
+    static func rssKiB(_ pid: Int32) -> Int {
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+    }
+
+    @Test func memoryStaysFlatWhile20UnauthenticatedClientsStream100MiBEach() async throws {
+        let server = try ServerProcess.serve("muse-cloud")
+        defer { server.stop() }
+        try await server.waitUntilHealthy()
+        let pid = server.process.processIdentifier
+        let before = Self.rssKiB(pid)
+        let peak = PeakValue<Int>(before)
+        let sampling = Task {
+            while !Task.isCancelled {
+                peak.max(Self.rssKiB(pid))
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        let chunk = [UInt8](repeating: 0x41, count: 1 << 20)
+        let sent = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<20 {
+                group.addTask {
+                    let client = try await RawHTTPClient(port: server.port)
+                    try await client.send("POST /internal/v1/attempts/att_0123456789abcdefghjkmnpqrs/result HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(100 << 20)\r\n\r\n")
+                    var sent = 0
+                    // Until the server has answered and closed (a send then fails) or all 100 MiB went.
+                    while sent < 100 << 20, (try? await client.send(chunk)) != nil { sent += chunk.count }
+                    return sent
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        sampling.cancel()
+        let grew = peak.load() - before
+        print("unauthenticated uploads: 20 clients, \(sent >> 20) MiB accepted by the socket before the server closed; RSS \(before / 1024) MiB before, peak \(peak.load() / 1024) MiB (+\(grew / 1024) MiB)")
+        #expect(grew < 64 * 1024, "RSS grew by \(grew / 1024) MiB")
+        #expect(try await RawHTTPClient(port: server.port).request("GET", "/healthz").status == 200)
+    }
+}
+
+/// The largest value seen, from several tasks.
+final class PeakValue<Value: Comparable & Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+
+    init(_ value: Value) { self.value = value }
+
+    func max(_ candidate: Value) { lock.withLock { value = Swift.max(value, candidate) } }
+    func load() -> Value { lock.withLock { value } }
 }

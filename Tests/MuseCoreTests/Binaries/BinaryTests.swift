@@ -71,4 +71,18 @@ import Glibc
         defer { server.stop() }
         try await server.waitUntilHealthy()
     }
+
+    @Test func theDataDirectoryAndItsSecretsAreTheServersAlone() async throws {
+        let server = try ServerProcess.serve("muse-cloud")
+        defer { server.stop() }
+        try await server.waitUntilHealthy()
+        func mode(_ path: String) throws -> Int {
+            (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int ?? 0) & 0o777
+        }
+        let dir = server.dataDir!
+        #expect(try mode(dir) == 0o700)
+        #expect(try mode(dir + "/muse.sqlite") == 0o600)
+        #expect(try mode(dir + "/worker-token") == 0o600)
+        #expect(try mode(dir + "/images") == 0o700)
+    }
 }

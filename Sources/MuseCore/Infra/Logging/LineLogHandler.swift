@@ -5,7 +5,9 @@ import Glibc
 #endif
 
 /// One line per event: `2026-11-24T05:19:06.123Z info muse-cloud: GET /healthz 200 0.38ms request_id=… route=/healthz`,
-/// UTC time, metadata as sorted `key=value`, handed to a `LogWriter`.
+/// UTC time, metadata as sorted `key=value`, handed to a `LogWriter`. Control characters in the
+/// message, keys and values are escaped (`\n`, `\u{1b}`): a value from a request or a worker
+/// cannot start a line of its own or drive a terminal.
 public struct LineLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level
@@ -32,7 +34,7 @@ public struct LineLogHandler: LogHandler {
         line.append(UInt8(ascii: " "))
         line.append(contentsOf: label.utf8)
         line.append(contentsOf: ": ".utf8)
-        line.append(contentsOf: event.message.description.utf8)
+        Self.appendEscaped(event.message.description, to: &line)
         // The event's own metadata wins over the logger's for the same key.
         var pairs: [(key: String, value: Logger.MetadataValue)] = []
         pairs.reserveCapacity(metadata.count + (event.metadata?.count ?? 0))
@@ -41,12 +43,35 @@ public struct LineLogHandler: LogHandler {
         pairs.sort { $0.key < $1.key }
         for pair in pairs {
             line.append(UInt8(ascii: " "))
-            line.append(contentsOf: pair.key.utf8)
+            Self.appendEscaped(pair.key, to: &line)
             line.append(UInt8(ascii: "="))
-            line.append(contentsOf: pair.value.description.utf8)
+            Self.appendEscaped(pair.value.description, to: &line)
         }
         line.append(UInt8(ascii: "\n"))
         writer.append(line, urgent: event.level >= .warning)
+    }
+
+    static func appendEscaped(_ text: String, to line: inout [UInt8]) {
+        // The common case, nothing to escape, appends the bytes as they are.
+        // (C1 controls start with byte 0xC2 in UTF-8, U+2028 and U+2029 with 0xE2.)
+        guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 || $0 == 0xE2 }) else {
+            line.append(contentsOf: text.utf8)
+            return
+        }
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": line.append(contentsOf: #"\n"#.utf8)
+            case "\r": line.append(contentsOf: #"\r"#.utf8)
+            case "\t": line.append(contentsOf: #"\t"#.utf8)
+            case _ where isEscaped(scalar): line.append(contentsOf: "\\u{\(String(scalar.value, radix: 16))}".utf8)
+            default: line.append(contentsOf: String(scalar).utf8)
+            }
+        }
+    }
+
+    /// C0 and C1 controls, DEL, and the line and paragraph separators.
+    private static func isEscaped(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029
     }
 
     private static func appendTimestamp(_ line: inout [UInt8]) {

@@ -7,8 +7,11 @@ public final class SQLiteDatabase: Sendable {
     private let lane: SQLiteGroupCommit.Lane
 
     public init(path: String, pool: BlockingPool, metrics: SQLiteMetrics? = nil) throws {
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        writer = SQLiteGroupCommit(connection: try SQLiteConnection(path: path), pool: pool, metrics: metrics)
+        try PrivateFiles.directory((path as NSString).deletingLastPathComponent)
+        let connection = try SQLiteConnection(path: path)
+        // SQLite gives the -wal and -shm files the database file's permissions.
+        for file in [path, path + "-wal", path + "-shm"] { try PrivateFiles.restrict(file) }
+        writer = SQLiteGroupCommit(connection: connection, pool: pool, metrics: metrics)
         lane = .client
     }
 

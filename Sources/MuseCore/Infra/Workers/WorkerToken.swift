@@ -6,12 +6,15 @@ public enum WorkerToken {
     public static func resolve(configured: String, dataDir: String) throws -> String {
         if !configured.isEmpty { return configured }
         let path = (dataDir as NSString).appendingPathComponent("worker-token")
+        try PrivateFiles.directory(dataDir)
         if let existing = try? String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !existing.isEmpty {
+            try PrivateFiles.restrict(path)
             return existing
         }
-        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
         let token = "mwt_" + Digest.hex(Digest.randomBytes(24))
+        // Made under the process's 0077 umask; restricted again in case another umask made it.
         try token.write(toFile: path, atomically: true, encoding: .utf8)
+        try PrivateFiles.restrict(path)
         return token
     }
 }
