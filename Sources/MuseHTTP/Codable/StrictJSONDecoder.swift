@@ -258,7 +258,10 @@ private struct SingleValueContainer: SingleValueDecodingContainer {
     }
 
     func decode(_ type: Double.Type) throws -> Double {
-        guard case .number(let text) = value, let d = Double(text), d.isFinite else { throw mismatch("a number") }
+        guard case .number(let text) = value else { throw mismatch("a number") }
+        guard let d = Double(text), d.isFinite else {
+            throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription: "must be a finite number of at most 1.8e308"))
+        }
         return d
     }
 

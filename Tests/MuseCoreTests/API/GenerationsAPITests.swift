@@ -94,6 +94,13 @@ import Testing
 
     @Test(arguments: [
         (#"{"model":"sd15-base","prompt":"x","width":500}"#, 400, "width"),
+        (#"{"model":"sd15-base","prompt":"x","init_image":"https://169.254.169.254/latest/meta-data"}"#, 400, "init_image"),
+        (#"{"model":"sd15-base","prompt":"x","init_image":"file:///etc/passwd"}"#, 400, "init_image"),
+        (#"{"model":"sd15-base","prompt":"x","init_image":"img_../../etc"}"#, 400, "init_image"),
+        (#"{"model":"sd15-base","prompt":"x","metadata":{"a":""#+String(repeating: "a", count: 17_000)+#""}}"#, 400, "metadata"),
+        (#"{"model":"sd15-base","prompt":"x","guidance_scale":1e400}"#, 400, "guidance_scale"),
+        (#"{"model":"sd15-base","prompt":"x","seed":1e400}"#, 400, "seed"),
+        (#"{"model":"sd15-base","prompt":"x","steps":9007199254740993}"#, 400, "steps"),
         (#"{"model":"sd15-base","prompt":"x","height":4096}"#, 400, "height"),
         (#"{"model":"no-such-model","prompt":"x"}"#, 400, "model"),
         (#"{"model":"sd15-base","prompt":"x","loras":[{"key":"lora-none","weight":1}]}"#, 400, "loras[0].key"),

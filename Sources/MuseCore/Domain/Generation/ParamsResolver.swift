@@ -77,7 +77,8 @@ public struct ParamsResolver: Sendable {
         let strength = request.strength ?? 0.75
         if !(0.0...1.0).contains(strength) { fail("strength", "must be between 0 and 1") }
         if let initImage = request.initImage, !Self.isImageReference(initImage) {
-            fail("init_image", "must be an img_… id, a data: URL or an https URL")
+            // No URLs: a worker fetching what a client names would reach whatever the worker can.
+            fail("init_image", "must be an img_… id or a data:image/png or data:image/jpeg base64 URL of at most \(Self.maxInitImageChars) characters")
         }
 
         let priority = Priority(rawValue: request.priority ?? "online")
@@ -89,6 +90,9 @@ public struct ParamsResolver: Sendable {
         }
         let metadata = request.metadata ?? .object([])
         if case .object = metadata {} else { fail("metadata", "must be an object") }
+        if Self.encodedSize(metadata, limit: Self.maxMetadataBytes) > Self.maxMetadataBytes {
+            fail("metadata", "at most \(Self.maxMetadataBytes) bytes as JSON")
+        }
 
         guard errors.isEmpty, let sampler, let priority, let schedule else {
             let first = errors.first ?? FieldError(field: "body", message: "invalid")
@@ -102,7 +106,31 @@ public struct ParamsResolver: Sendable {
         )
     }
 
+    /// The largest `init_image` data URL, in characters (about 6 MiB of image).
+    public static let maxInitImageChars = 8 << 20
+    /// The largest `metadata`, as JSON: it is stored with the task and sent with every webhook.
+    public static let maxMetadataBytes = 16 << 10
+
     static func isImageReference(_ value: String) -> Bool {
-        value.hasPrefix("img_") || value.hasPrefix("data:image/") || value.hasPrefix("https://")
+        if IDGenerator.isID(value, prefix: "img") { return true }
+        return (value.hasPrefix("data:image/png;base64,") || value.hasPrefix("data:image/jpeg;base64,")) && value.utf8.count <= maxInitImageChars
+    }
+
+    /// About the JSON size of `value` (strings counted unescaped), stopping once past `limit`.
+    static func encodedSize(_ value: JSONValue, limit: Int) -> Int {
+        switch value {
+        case .null: return 4
+        case .bool: return 5
+        case .number(let text): return text.utf8.count
+        case .string(let text): return text.utf8.count + 2
+        case .array(let items):
+            var size = 2
+            for item in items where size <= limit { size += encodedSize(item, limit: limit) + 1 }
+            return size
+        case .object(let members):
+            var size = 2
+            for member in members where size <= limit { size += member.key.utf8.count + 4 + encodedSize(member.value, limit: limit) }
+            return size
+        }
     }
 }
