@@ -140,4 +140,25 @@ import Testing
         #expect(task["attempts"] as? Int == 2)
         #expect(waited < .seconds(10))
     }
+
+    @Test func anImg2imgTaskGoesOnlyToAWorkerThatHasImg2img() async throws {
+        let pipeline = try await PipelineFixture.start()
+        defer { pipeline.stop() }
+        let textOnly = try pipeline.worker(id: "text-only", extra: ["--abilities", "txt2img"])
+        defer { textOnly.stop() }
+        let png = Data(TinyPNG.make(width: 8, height: 8)).base64EncodedString()
+        let img2img = try await pipeline.submit(#"{"model":"sd15-base","prompt":"from an image","steps":2,"width":256,"height":256,"init_image":"data:image/png;base64,\#(png)"}"#)
+        let txt2img = try await pipeline.submit(#"{"model":"sd15-base","prompt":"from words","steps":2,"width":256,"height":256}"#)
+        // The text-only worker takes the later txt2img task and leaves the img2img one queued, unspent.
+        _ = try await pipeline.poll(txt2img) { $0["status"] as? String == "succeeded" }
+        try await Task.sleep(for: .seconds(1))
+        let waiting = try await pipeline.call("GET", "/v1/generations/\(img2img)").json
+        #expect(waiting["status"] as? String == "queued")
+        #expect(waiting["attempts"] as? Int == 0)
+        let both = try pipeline.worker(id: "both", extra: ["--abilities", "txt2img,img2img"])
+        defer { both.stop() }
+        let (done, _) = try await pipeline.poll(img2img) { $0["status"] as? String == "succeeded" }
+        #expect(done["attempts"] as? Int == 1)
+        #expect(try await pipeline.metrics().contains(#"muse_worker_calls_total{outcome="error"}"#) == false, "no job was pushed to a worker that refuses it")
+    }
 }

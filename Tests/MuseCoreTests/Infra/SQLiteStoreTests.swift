@@ -25,7 +25,7 @@ import Testing
 
     func claim(preferring models: [String], loadedAnywhere: Set<String> = [], limit: Int = 1) async throws -> [Attempt] {
         try await stores.tasks.claimNext(
-            workerID: "w-1", preferredModels: models, loadedAnywhere: loadedAnywhere, agedBefore: Date().addingTimeInterval(-10),
+            workerID: "w-1", abilities: Ability.generation, preferredModels: models, loadedAnywhere: loadedAnywhere, agedBefore: Date().addingTimeInterval(-10),
             leaseUntil: Date().addingTimeInterval(60), limit: limit
         )
     }

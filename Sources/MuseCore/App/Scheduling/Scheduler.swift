@@ -103,12 +103,15 @@ public final class Scheduler: Service, Sendable {
     /// > 1 gets same-shaped tasks (model, size, LoRAs) together in one call.
     func dispatchRound() async {
         let current = settings.current
-        while let worker = registry.reserve(ability: "txt2img") {
+        // Workers that found nothing they can run this round (they lack an ability queued work needs).
+        var idle: Set<String> = []
+        while let worker = registry.reserve(anyOf: Ability.generation, excluding: idle) {
             let id = worker.registration.workerID
+            let abilities = Set(worker.registration.abilities.compactMap(Ability.init(rawValue:)))
             let attempts: [Attempt]
             do {
                 attempts = try await store.claimNext(
-                    workerID: id, preferredModels: current.modelAffinity ? worker.modelsLoaded : [],
+                    workerID: id, abilities: abilities, preferredModels: current.modelAffinity ? worker.modelsLoaded : [],
                     loadedAnywhere: current.modelAffinity ? registry.modelsLoaded() : [],
                     agedBefore: Date().addingTimeInterval(-current.maxAffinityWait), leaseUntil: Date().addingTimeInterval(lease),
                     limit: max(1, worker.registration.maxBatch)
@@ -119,7 +122,10 @@ public final class Scheduler: Service, Sendable {
             }
             guard let first = attempts.first else {
                 registry.unreserve(id)
-                return
+                // A worker that can run anything found nothing: the queue is empty for everyone.
+                if Ability.generation.isSubset(of: abilities) { return }
+                idle.insert(id)
+                continue
             }
             registry.bind(id, attemptIDs: attempts.map(\.id))
             let now = Date()

@@ -16,8 +16,10 @@ public protocol DispatchStore: Sendable {
     /// up to `limit - 1` more queued tasks of the same lane and batch key come along (one batch).
     /// A task waiting since before `agedBefore` for a model in none of `loadedAnywhere` (so no
     /// worker would take it by affinity) goes first whatever its model: affinity never starves one.
+    /// Only tasks whose ability is in `abilities` are claimed.
     func claimNext(
-        workerID: String, preferredModels: [String], loadedAnywhere: Set<String>, agedBefore: Date, leaseUntil: Date, limit: Int
+        workerID: String, abilities: Set<Ability>, preferredModels: [String], loadedAnywhere: Set<String>, agedBefore: Date, leaseUntil: Date,
+        limit: Int
     ) async throws -> [Attempt]
     /// Gives claimed tasks back to the queue as if never dispatched (the worker was full: no attempt is spent).
     func unclaim(attemptIDs: [String]) async throws

@@ -94,12 +94,14 @@ public final class WorkerRegistry: Sendable {
         workers.withLock { Array($0.values) }
     }
 
-    /// Takes a free slot of the live worker with the ability and the lowest busy ratio.
-    /// The caller then `bind`s it to an attempt, or `unreserve`s it.
-    public func reserve(ability: String, now: Date = Date()) -> Worker? {
-        workers.withLock { workers in
+    /// Takes a free slot of the live worker, not in `excluding`, with one of the abilities and
+    /// the lowest busy ratio. The caller then `bind`s it to an attempt, or `unreserve`s it.
+    public func reserve(anyOf abilities: Set<Ability>, excluding: Set<String> = [], now: Date = Date()) -> Worker? {
+        let names = Set(abilities.map(\.rawValue))
+        return workers.withLock { workers in
             let candidates = workers.values.filter {
-                now.timeIntervalSince($0.lastSeen) < lostAfter && $0.registration.abilities.contains(ability) && $0.freeSlots > 0
+                now.timeIntervalSince($0.lastSeen) < lostAfter && !names.isDisjoint(with: $0.registration.abilities) && $0.freeSlots > 0
+                    && !excluding.contains($0.registration.workerID)
                     && ($0.fullUntil.map { now >= $0 } ?? true)
             }
             guard var best = candidates.min(by: { ($0.busy, $0.inFlight.count) < ($1.busy, $1.inFlight.count) }) else { return nil }

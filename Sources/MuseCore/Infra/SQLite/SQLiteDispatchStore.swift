@@ -3,11 +3,16 @@ import Foundation
 /// `DispatchStore` on the same SQLite tasks table.
 extension SQLiteTaskStore: DispatchStore {
     public func claimNext(
-        workerID: String, preferredModels: [String], loadedAnywhere: Set<String>, agedBefore: Date, leaseUntil: Date, limit: Int
+        workerID: String, abilities: Set<Ability>, preferredModels: [String], loadedAnywhere: Set<String>, agedBefore: Date, leaseUntil: Date,
+        limit: Int
     ) async throws -> [Attempt] {
         let now = Date()
+        // A worker with every generation ability takes any task: no filter, the plain index seeks.
+        let only = Ability.generation.isSubset(of: abilities)
+            ? "" : " AND ability IN (\(abilities.intersection(Ability.generation).map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")))"
+        guard !abilities.isDisjoint(with: Ability.generation) else { return [] }
         return try await database.transaction { db in
-            guard let head = try Self.nextQueued(db, preferredModels: preferredModels, loadedAnywhere: loadedAnywhere, agedBefore: agedBefore) else {
+            guard let head = try Self.nextQueued(db, only: only, preferredModels: preferredModels, loadedAnywhere: loadedAnywhere, agedBefore: agedBefore) else {
                 return []
             }
             var ids = [head]
@@ -60,17 +65,17 @@ extension SQLiteTaskStore: DispatchStore {
     /// offline; within a lane the oldest task if it has waited past `agedBefore` for a model no
     /// worker has loaded (nobody else would ever take it), else the oldest for a preferred model,
     /// else the oldest.
-    private static func nextQueued(_ db: SQLiteConnection, preferredModels: [String], loadedAnywhere: Set<String>, agedBefore: Date) throws -> String? {
+    private static func nextQueued(_ db: SQLiteConnection, only: String, preferredModels: [String], loadedAnywhere: Set<String>, agedBefore: Date) throws -> String? {
         for lane in ["online", "offline"] {
             guard let oldest = try db.query(
-                "SELECT id, created_at, model FROM tasks WHERE status = 'queued' AND lane = ? ORDER BY id LIMIT 1", [.text(lane)]
+                "SELECT id, created_at, model FROM tasks WHERE status = 'queued' AND lane = ?\(only) ORDER BY id LIMIT 1", [.text(lane)]
             ).first else { continue }
             if preferredModels.isEmpty { return oldest.text(0) }
             if (oldest.date(1) ?? .distantFuture) < agedBefore, !loadedAnywhere.contains(oldest.text(2)) { return oldest.text(0) }
             var best: String?
             for model in preferredModels {
                 if let id = try db.query(
-                    "SELECT id FROM tasks WHERE status = 'queued' AND lane = ? AND model = ? ORDER BY id LIMIT 1", [.text(lane), .text(model)]
+                    "SELECT id FROM tasks WHERE status = 'queued' AND lane = ? AND model = ?\(only) ORDER BY id LIMIT 1", [.text(lane), .text(model)]
                 ).first?.text(0), best.map({ id < $0 }) ?? true {
                     best = id
                 }

@@ -155,5 +155,10 @@ enum SQLiteMigrations {
             UPDATE queue_counts SET n = n - 1 WHERE lane = OLD.lane;
         END;
         """,
+        // 7: the ability a task needs, so a claim takes only tasks the worker can run.
+        """
+        ALTER TABLE tasks ADD COLUMN ability TEXT NOT NULL DEFAULT 'txt2img';
+        UPDATE tasks SET ability = 'img2img' WHERE json_extract(params, '$.init_image') IS NOT NULL
+        """,
     ]
 }

@@ -20,6 +20,7 @@ public struct SQLiteTaskStore: TaskStore {
             .integer(Int64(task.attempts)), task.createdAt.sqliteMillis, task.startedAt.sqliteMillis, task.finishedAt.sqliteMillis,
             .text(task.params.model), task.params.batchKey.map { .text($0) } ?? .null,
             task.preset.map { .text($0.id) } ?? .null, task.preset.map { .integer(Int64($0.version)) } ?? .null,
+            .text(task.params.ability.rawValue),
         ]
         return try await database.transaction { db in
             // The new task is the newest: everything queued in its lane (and, for offline work, all
@@ -30,7 +31,7 @@ public struct SQLiteTaskStore: TaskStore {
                 ahead = task.lane == .online ? counts["online", default: 0] : counts["online", default: 0] + counts["offline", default: 0]
             }
             try db.execute(
-                "INSERT INTO tasks (id, tenant, status, lane, progress, params, images, error, attempts, created_at, started_at, finished_at, model, batch_key, preset_id, preset_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO tasks (id, tenant, status, lane, progress, params, images, error, attempts, created_at, started_at, finished_at, model, batch_key, preset_id, preset_version, ability) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 values
             )
             try appendEvent(db, from: nil, progress: nil, to: task)

@@ -16,7 +16,7 @@ public struct WorkerPoolPredictClient: PredictClient {
     public func submit(_ jobs: [PredictJob], workerURL: String) async throws -> SubmitOutcome {
         let wire = jobs.map { job in
             WorkerJob(
-                attemptID: job.attemptID, kind: job.params.initImage == nil ? "txt2img" : "img2img", params: job.params,
+                attemptID: job.attemptID, kind: job.params.ability.rawValue, params: job.params,
                 callbackURL: job.callbackURL, deadline: APITime.format(job.deadline)
             )
         }
