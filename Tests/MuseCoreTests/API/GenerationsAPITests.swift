@@ -92,15 +92,29 @@ import Testing
         #expect((canceledOnly.json["data"] as? [[String: Any]] ?? []).allSatisfy { $0["status"] as? String == "canceled" })
     }
 
+    /// Inputs a client controls, bounded where they are read.
+    static let boundedInputs: [(String, Int, String)] = {
+        let combining = String(repeating: #"\u0301"#, count: 2001)
+        let manyLoRAs = Array(repeating: #"{"key":"k","weight":1}"#, count: 50).joined(separator: ",")
+        let bigMetadata = String(repeating: "a", count: 17_000)
+        return [
+            (#"{"model":"sd15-base","prompt":"x","init_image":"https://169.254.169.254/latest/meta-data"}"#, 400, "init_image"),
+            (#"{"model":"sd15-base","prompt":"x","init_image":"file:///etc/passwd"}"#, 400, "init_image"),
+            (#"{"model":"sd15-base","prompt":"x","init_image":"img_../../etc"}"#, 400, "init_image"),
+            (#"{"model":"sd15-base","prompt":"x","init_image":"img_0123456789abcdefghjkmnpqrs"}"#, 400, "init_image"),
+            (#"{"model":"sd15-base","prompt":"x","metadata":{"a":"\#(bigMetadata)"}}"#, 400, "metadata"),
+            (#"{"model":"sd15-base","prompt":"x","guidance_scale":1e400}"#, 400, "guidance_scale"),
+            (#"{"model":"sd15-base","prompt":"x","seed":1e400}"#, 400, "seed"),
+            (#"{"model":"sd15-base","prompt":"x","steps":9007199254740993}"#, 400, "steps"),
+            (#"{"model":"sd15-base","prompt":"a\u0000b"}"#, 400, "prompt"),
+            (#"{"model":"sd15-base","prompt":"x","negative_prompt":"\u0000"}"#, 400, "negative_prompt"),
+            (#"{"model":"sd15-base","prompt":"e\#(combining)"}"#, 400, "prompt"),
+            (#"{"model":"sd15-base","prompt":"x","loras":[\#(manyLoRAs)]}"#, 400, "loras"),
+        ]
+    }()
+
     @Test(arguments: [
         (#"{"model":"sd15-base","prompt":"x","width":500}"#, 400, "width"),
-        (#"{"model":"sd15-base","prompt":"x","init_image":"https://169.254.169.254/latest/meta-data"}"#, 400, "init_image"),
-        (#"{"model":"sd15-base","prompt":"x","init_image":"file:///etc/passwd"}"#, 400, "init_image"),
-        (#"{"model":"sd15-base","prompt":"x","init_image":"img_../../etc"}"#, 400, "init_image"),
-        (#"{"model":"sd15-base","prompt":"x","metadata":{"a":""#+String(repeating: "a", count: 17_000)+#""}}"#, 400, "metadata"),
-        (#"{"model":"sd15-base","prompt":"x","guidance_scale":1e400}"#, 400, "guidance_scale"),
-        (#"{"model":"sd15-base","prompt":"x","seed":1e400}"#, 400, "seed"),
-        (#"{"model":"sd15-base","prompt":"x","steps":9007199254740993}"#, 400, "steps"),
         (#"{"model":"sd15-base","prompt":"x","height":4096}"#, 400, "height"),
         (#"{"model":"no-such-model","prompt":"x"}"#, 400, "model"),
         (#"{"model":"sd15-base","prompt":"x","loras":[{"key":"lora-none","weight":1}]}"#, 400, "loras[0].key"),
@@ -119,6 +133,11 @@ import Testing
         #expect(response.headers["content-type"] == "application/problem+json")
         #expect(response.json["code"] as? String == "invalid_argument")
         #expect(field(response) == name)
+    }
+
+    @Test(arguments: boundedInputs)
+    func boundedInputNamesTheField(_ body: String, _ status: Int, _ name: String) async throws {
+        try await badInputNamesTheField(body, status, name)
     }
 
     @Test func malformedJSONBadCursorBadStatusAndUnknownIdsAreClientErrors() async throws {

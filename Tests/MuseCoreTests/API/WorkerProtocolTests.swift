@@ -150,7 +150,15 @@ import Testing
         let img2img = try await pipeline.submit(#"{"model":"sd15-base","prompt":"from an image","steps":2,"width":256,"height":256,"init_image":"data:image/png;base64,\#(png)"}"#)
         let txt2img = try await pipeline.submit(#"{"model":"sd15-base","prompt":"from words","steps":2,"width":256,"height":256}"#)
         // The text-only worker takes the later txt2img task and leaves the img2img one queued, unspent.
-        _ = try await pipeline.poll(txt2img) { $0["status"] as? String == "succeeded" }
+        let (made, _) = try await pipeline.poll(txt2img) { $0["status"] as? String == "succeeded" }
+        // An image of one's own may start an img2img task; another tenant's is "no such image".
+        let imageID = ((made["images"] as? [[String: Any]])?.first?["id"] as? String) ?? ""
+        let own = #"{"model":"sd15-base","prompt":"again","steps":2,"width":256,"height":256,"init_image":"\#(imageID)"}"#
+        let other = try await GenerationsAPITests.createKey(tenant: "other", dataDir: pipeline.server.dataDir!)
+        let refused = try await pipeline.call("POST", "/v1/generations", body: own, key: other)
+        #expect(refused.status == 400)
+        #expect((refused.json["errors"] as? [[String: Any]])?.first?["field"] as? String == "init_image")
+        #expect(try await pipeline.call("POST", "/v1/generations", body: own).status == 202)
         try await Task.sleep(for: .seconds(1))
         let waiting = try await pipeline.call("GET", "/v1/generations/\(img2img)").json
         #expect(waiting["status"] as? String == "queued")

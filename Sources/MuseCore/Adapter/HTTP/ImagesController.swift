@@ -3,10 +3,10 @@ import NIOCore
 
 /// `GET /v1/images/{id}`: the PNG bytes, to the tenant whose task made them.
 public struct ImagesController: Sendable {
-    let store: any DispatchStore
+    let store: any TaskStore
     let images: any BlobStore
 
-    public init(store: any DispatchStore, images: any BlobStore) {
+    public init(store: any TaskStore, images: any BlobStore) {
         self.store = store
         self.images = images
     }

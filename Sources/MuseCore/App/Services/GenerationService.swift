@@ -149,6 +149,9 @@ public struct GenerationService: Sendable {
 
     /// The request checked against the catalogue and the limits, with every default filled in.
     public func resolve(_ request: GenerationRequest, tenant: String) async throws -> GenerationParams {
+        // Bounded before any catalogue lookup: each LoRA key is one.
+        let maxLoRAs = settings.current.limits.maxLoRAs
+        if let count = request.loras?.count, count > maxLoRAs { throw HTTPError.invalidField("loras", "at most \(maxLoRAs) LoRAs") }
         let checkpoint = try await catalog.model(request.model).flatMap { $0.isVisible(to: tenant) ? $0 : nil }
         var loras: [String: Model] = [:]
         for reference in request.loras ?? [] where loras[reference.key] == nil {
@@ -157,6 +160,10 @@ public struct GenerationService: Sendable {
         let params = try ParamsResolver(limits: settings.current.limits).resolve(
             request, checkpoint: checkpoint, loras: loras, randomSeed: Int64.random(in: 0...Int64(UInt32.max))
         )
+        // Only the caller's own images: an id of another tenant's is as unknown as one that never existed.
+        if let initImage = params.initImage, initImage.hasPrefix("img_"), try await tasks.imageTenant(initImage) != tenant {
+            throw HTTPError.invalidField("init_image", "no such image")
+        }
         if let url = params.webhookURL {
             guard let webhookTargets else { throw HTTPError.invalidField("webhook_url", "webhooks are not enabled") }
             _ = try await webhookTargets.check(url)

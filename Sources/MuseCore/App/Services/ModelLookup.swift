@@ -13,11 +13,20 @@ final class ModelLookup: Sendable {
         self.ttl = ttl
     }
 
+    /// The most keys kept: unknown keys are cached too, and a client chooses them.
+    static let capacity = 4096
+
     func model(_ key: String) async throws -> Model? {
         let now = Date()
         if let hit = cache.withLock({ $0[key] }), now.timeIntervalSince(hit.fetched) < ttl { return hit.model }
         let model = try await store.model(key: key)
-        cache.withLock { $0[key] = (model, now) }
+        cache.withLock { cache in
+            if cache.count >= Self.capacity {
+                cache = cache.filter { now.timeIntervalSince($0.value.fetched) < ttl }
+                if cache.count >= Self.capacity { cache.removeAll(keepingCapacity: true) }
+            }
+            cache[key] = (model, now)
+        }
         return model
     }
 }

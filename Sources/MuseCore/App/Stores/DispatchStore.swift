@@ -42,6 +42,4 @@ public protocol DispatchStore: Sendable {
     func count(status: TaskStatus) async throws -> Int
     /// Tasks by status, and queued tasks by lane, for the gauges.
     func census() async throws -> (byStatus: [TaskStatus: Int], queuedByLane: [Priority: Int])
-    /// Who may read an image: its tenant.
-    func imageTenant(_ imageID: String) async throws -> String?
 }

@@ -1,6 +1,8 @@
 /// Where generation tasks live. Transitions are compare-and-set: of two callers moving the
 /// same task from the same state, exactly one succeeds.
 public protocol TaskStore: Sendable {
+    /// Who may read an image, or start an img2img task from it: its tenant.
+    func imageTenant(_ imageID: String) async throws -> String?
     /// Commits a new task; returns how many queued tasks are ahead of it (nil unless queued),
     /// counted in the same transaction so the answer is true at commit. With `idempotencyKey`,
     /// the tenant's claim of that key records the task in the same transaction.

@@ -28,9 +28,13 @@ public struct ParamsResolver: Sendable {
 
         let prompt = request.prompt
         if prompt.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { fail("prompt", "must not be empty") }
-        if prompt.count > limits.maxPromptChars { fail("prompt", "must be at most \(limits.maxPromptChars) characters") }
         let negativePrompt = request.negativePrompt ?? defaults.negativePrompt ?? ""
-        if negativePrompt.count > limits.maxPromptChars { fail("negative_prompt", "must be at most \(limits.maxPromptChars) characters") }
+        for (field, text) in [("prompt", prompt), ("negative_prompt", negativePrompt)] {
+            // Unicode scalars, not graphemes: one "character" can carry thousands of combining marks.
+            if text.unicodeScalars.count > limits.maxPromptChars { fail(field, "must be at most \(limits.maxPromptChars) characters (Unicode scalars)") }
+            // A worker's C code would end the text at a NUL: refused rather than silently cut.
+            if text.utf8.contains(0) { fail(field, "must not contain NUL") }
+        }
 
         let fallbackSize = checkpoint.base == .sdxl ? 1024 : 512
         let width = request.width ?? defaults.width ?? fallbackSize
