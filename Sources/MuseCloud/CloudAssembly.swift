@@ -13,7 +13,7 @@ struct CloudAssembly {
     init(runtime: Runtime) async throws {
         let taskEvents = LocalTaskEventNotifier()
         let stores = try await EmbeddedStores.open(
-            dataDir: runtime.config.dataDir, pool: runtime.blockingPool, notifier: taskEvents, metrics: SQLiteMetrics(factory: runtime.metricsFactory)
+            dataDir: runtime.config.dataDir, pool: runtime.blockingPool, settings: runtime.config.storage, notifier: taskEvents, metrics: SQLiteMetrics(factory: runtime.metricsFactory)
         )
         let catalog = CatalogService(store: stores.models)
         try await catalog.importIfEmpty(runtime.config.catalogFile)

@@ -15,6 +15,7 @@ public struct ErrorResponseFilter: Filter {
 
     static func response(for error: any Error, context: RequestContext) -> Response {
         if let error = error as? HTTPError { return error.response }
+        if let error = (error as? any HTTPResponseError)?.httpError { return error.response }
         context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))", "route": "\(context.route)"])
         return HTTPError(.internal, detail: "internal error; quote request id \(context.requestID)").response
     }

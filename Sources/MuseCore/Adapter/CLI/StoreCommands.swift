@@ -8,7 +8,7 @@ public func withStores<T>(_ options: ConfigOptions, _ body: (MuseConfig, Embedde
     let threads = NIOThreadPool(numberOfThreads: 1)
     threads.start()
     do {
-        let stores = try await EmbeddedStores.open(dataDir: config.dataDir, pool: BlockingPool(pool: threads))
+        let stores = try await EmbeddedStores.open(dataDir: config.dataDir, pool: BlockingPool(pool: threads), settings: config.storage)
         let result = try await body(config, stores)
         try await threads.shutdownGracefully()
         return result

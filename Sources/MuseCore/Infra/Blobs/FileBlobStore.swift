@@ -1,4 +1,5 @@
 import Foundation
+import MuseHTTP
 
 /// Blobs as files under one directory, written to a temporary name and renamed, so a crash
 /// never leaves half an image under a real key. File I/O runs on the blocking pool.
@@ -19,13 +20,44 @@ public struct FileBlobStore: BlobStore {
         return (directory as NSString).appendingPathComponent(key)
     }
 
+    /// Returns once the file and its name are on disk (fsync of the file, then of the directory):
+    /// the transaction that names it commits after, so a durable task never names a lost file.
     public func put(_ key: String, _ bytes: [UInt8]) async throws {
         let target = try path(key)
+        let directory = directory
         try await pool.run {
             let temporary = target + ".tmp-\(UUID().uuidString)"
-            try Data(bytes).write(to: URL(fileURLWithPath: temporary))
-            if rename(temporary, target) != 0 { throw CocoaError(.fileWriteUnknown) }
+            let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw Self.failure("create", errno) }
+            defer { close(fd) }
+            var offset = 0
+            while offset < bytes.count {
+                let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    let code = errno
+                    unlink(temporary)
+                    throw Self.failure("write", code)
+                }
+                offset += n
+            }
+            guard fsync(fd) == 0 else {
+                let code = errno
+                unlink(temporary)
+                throw Self.failure("fsync", code)
+            }
+            guard rename(temporary, target) == 0 else { throw Self.failure("rename", errno) }
+            let dir = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if dir >= 0 {
+                defer { close(dir) }
+                guard fsync(dir) == 0 else { throw Self.failure("fsync the directory", errno) }
+            }
         }
+    }
+
+    /// A write that failed: a full disk or an I/O error is the storage's fault (503), not the request's.
+    static func failure(_ step: String, _ code: Int32) -> BlobStoreError {
+        BlobStoreError(step: step, errno: code)
     }
 
     public func get(_ key: String) async throws -> [UInt8]? {
@@ -38,5 +70,18 @@ public struct FileBlobStore: BlobStore {
         try await pool.run {
             if unlink(target) != 0, errno != ENOENT { throw CocoaError(.fileWriteUnknown) }
         }
+    }
+}
+
+/// A blob write that failed; a full disk or an I/O error answers 503 with Retry-After.
+public struct BlobStoreError: Error, CustomStringConvertible, HTTPResponseError {
+    public let step: String
+    public let errno: Int32
+
+    public var description: String { "blob store: \(step) failed: \(String(cString: strerror(errno)))" }
+
+    public var httpError: HTTPError? {
+        guard [ENOSPC, EDQUOT, EIO, EROFS].contains(errno) else { return nil }
+        return HTTPError(.unavailable, detail: "storage is full or failing; retry shortly", headers: [.retryAfter: "1"])
     }
 }

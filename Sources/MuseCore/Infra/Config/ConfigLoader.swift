@@ -121,6 +121,9 @@ public struct ConfigLoader: Sendable {
             maxAttempts: try int(reader, "worker.max_attempts"),
             lease: Double(try int(reader, "worker.lease_ms")) / 1000,
             pollAfter: Double(try int(reader, "worker.poll_after_ms")) / 1000,
+            storage: SQLiteSettings(
+                busyTimeoutMilliseconds: Int32(try int(reader, "storage.busy_timeout_ms")), synchronousFull: try string(reader, "storage.synchronous") == "full"
+            ),
             workerURLs: try WorkerURLPolicy.parse(try string(reader, "worker.allowed_hosts")).mapError {
                 ConfigError(key: "worker.allowed_hosts", message: "\($0.entry): not a host name, *.suffix or CIDR")
             }.get(),

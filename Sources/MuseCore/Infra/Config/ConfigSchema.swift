@@ -40,6 +40,8 @@ enum ConfigSchema {
         .init(key: "worker.callback_url", kind: .string(allowed: nil), embeddedDefault: .string("")),
         .init(key: "worker.max_attempts", kind: .int(1...20), embeddedDefault: .int(3)),
         .init(key: "worker.lease_ms", kind: .int(1000...86_400_000), embeddedDefault: .int(600_000)),
+        .init(key: "storage.busy_timeout_ms", kind: .int(1...600_000), embeddedDefault: .int(5000)),
+        .init(key: "storage.synchronous", kind: .string(allowed: ["full", "normal"]), embeddedDefault: .string("full")),
         .init(key: "worker.allowed_hosts", kind: .string(allowed: nil), embeddedDefault: .string("127.0.0.0/8, ::1, localhost")),
         .init(key: "worker.poll_after_ms", kind: .int(100...3_600_000), embeddedDefault: .int(10_000)),
         .init(key: "config_reload_interval_ms", kind: .int(0...3_600_000), embeddedDefault: .int(1000)),

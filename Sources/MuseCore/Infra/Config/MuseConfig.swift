@@ -26,6 +26,8 @@ public struct MuseConfig: Sendable {
     public var lease: TimeInterval
     /// Poll a worker about an attempt after this long without news (the polling fallback).
     public var pollAfter: TimeInterval
+    /// The embedded database's busy timeout and durability.
+    public var storage: SQLiteSettings
     /// Where workers may register (their URL's host).
     public var workerURLs: WorkerURLPolicy
     /// Webhook retries, timeouts and limits.

@@ -14,9 +14,12 @@ public struct EmbeddedStores: Sendable {
 
     /// `notifier` hears of every task event (the `/events` streams' wake-up).
     public static func open(
-        dataDir: String, pool: BlockingPool, notifier: (any TaskEventNotifier)? = nil, metrics: SQLiteMetrics? = nil
+        dataDir: String, pool: BlockingPool, settings: SQLiteSettings = SQLiteSettings(), notifier: (any TaskEventNotifier)? = nil,
+        metrics: SQLiteMetrics? = nil
     ) async throws -> EmbeddedStores {
-        let database = try SQLiteDatabase(path: (dataDir as NSString).appendingPathComponent("muse.sqlite"), pool: pool, metrics: metrics)
+        let database = try SQLiteDatabase(
+            path: (dataDir as NSString).appendingPathComponent("muse.sqlite"), pool: pool, settings: settings, metrics: metrics
+        )
         try await database.migrate()
         return EmbeddedStores(
             database: database, tasks: SQLiteTaskStore(database: database, notifier: notifier),
@@ -27,7 +30,8 @@ public struct EmbeddedStores: Sendable {
     }
 }
 
-/// `/readyz` asks the database for a trivial answer.
+/// `/readyz` commits a one-row write: a database that answers reads but cannot commit (a full
+/// disk, a lock held by another process) is not ready, and is again once a write commits.
 public struct SQLiteReadiness: ReadinessCheck {
     let database: SQLiteDatabase
     public let name = "database"
@@ -37,6 +41,8 @@ public struct SQLiteReadiness: ReadinessCheck {
     }
 
     public func isReady() async -> Bool {
-        (try? await database.transaction { try $0.query("SELECT 1") }) != nil
+        (try? await database.transaction { db in
+            try db.execute("INSERT OR REPLACE INTO readiness (id, checked_at) VALUES (1, ?)", [.integer(Int64(Date().timeIntervalSince1970 * 1000))])
+        }) != nil
     }
 }

@@ -1,4 +1,5 @@
 import CSQLite
+import MuseHTTP
 import Synchronization
 
 /// A value in or out of SQLite.
@@ -15,6 +16,24 @@ public struct SQLiteError: Error, CustomStringConvertible {
     public let code: Int32
     public let message: String
     public var description: String { "sqlite error \(code): \(message)" }
+
+    /// A fault of the storage, not of the request: busy past the timeout, a full disk, I/O.
+    public var isStorageFault: Bool {
+        [SQLITE_BUSY, SQLITE_LOCKED, SQLITE_FULL, SQLITE_IOERR, SQLITE_CANTOPEN, SQLITE_PROTOCOL, SQLITE_READONLY].contains(code & 0xFF)
+    }
+}
+
+extension SQLiteError: HTTPResponseError {
+    /// A storage fault is 503 with `Retry-After`: the client did nothing wrong and may retry.
+    public var httpError: HTTPError? {
+        guard isStorageFault else { return nil }
+        let what = switch code & 0xFF {
+        case SQLITE_BUSY, SQLITE_LOCKED: "busy"
+        case SQLITE_FULL: "full"
+        default: "failing"
+        }
+        return HTTPError(.unavailable, detail: "storage is \(what); retry shortly", headers: [.retryAfter: "1"])
+    }
 }
 
 /// One SQLite connection in WAL mode with foreign keys on. Calls block: run them on the `BlockingPool`.
@@ -33,7 +52,7 @@ public final class SQLiteConnection: @unchecked Sendable {
         deinit { sqlite3_finalize(handle) }
     }
 
-    public init(path: String) throws {
+    public init(path: String, settings: SQLiteSettings = SQLiteSettings()) throws {
         var handle: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX
         let rc = sqlite3_open_v2(path, &handle, flags, nil)
@@ -43,10 +62,10 @@ public final class SQLiteConnection: @unchecked Sendable {
             throw SQLiteError(code: rc, message: message)
         }
         db = handle
-        sqlite3_busy_timeout(db, 5000)
+        sqlite3_busy_timeout(db, settings.busyTimeoutMilliseconds)
         try execute("PRAGMA journal_mode=WAL")
         try execute("PRAGMA foreign_keys=ON")
-        try execute("PRAGMA synchronous=NORMAL")
+        try execute(settings.synchronousFull ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")
     }
 
     deinit {

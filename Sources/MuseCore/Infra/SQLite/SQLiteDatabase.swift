@@ -6,9 +6,9 @@ public final class SQLiteDatabase: Sendable {
     private let writer: SQLiteGroupCommit
     private let lane: SQLiteGroupCommit.Lane
 
-    public init(path: String, pool: BlockingPool, metrics: SQLiteMetrics? = nil) throws {
+    public init(path: String, pool: BlockingPool, settings: SQLiteSettings = SQLiteSettings(), metrics: SQLiteMetrics? = nil) throws {
         try PrivateFiles.directory((path as NSString).deletingLastPathComponent)
-        let connection = try SQLiteConnection(path: path)
+        let connection = try SQLiteConnection(path: path, settings: settings)
         // SQLite gives the -wal and -shm files the database file's permissions.
         for file in [path, path + "-wal", path + "-shm"] { try PrivateFiles.restrict(file) }
         writer = SQLiteGroupCommit(connection: connection, pool: pool, metrics: metrics)

@@ -160,5 +160,9 @@ enum SQLiteMigrations {
         ALTER TABLE tasks ADD COLUMN ability TEXT NOT NULL DEFAULT 'txt2img';
         UPDATE tasks SET ability = 'img2img' WHERE json_extract(params, '$.init_image') IS NOT NULL
         """,
+        // 8: the row /readyz writes, to know a write can commit.
+        """
+        CREATE TABLE readiness (id INTEGER PRIMARY KEY, checked_at INTEGER NOT NULL)
+        """,
     ]
 }
