@@ -50,7 +50,7 @@ struct CloudAssembly {
         OperationsController(readiness: runtime.readiness, checks: [SQLiteReadiness(database: stores.database)], registry: runtime.metricsRegistry)
             .register(on: operations)
         OpenAPIController(path: runtime.config.openAPIFile, logger: runtime.logger).register(on: operations)
-        let feed = TaskEventFeed(generations: generations, events: stores.tasks, notifier: taskEvents, keepAlive: runtime.config.eventsKeepAlive)
+        let feed = TaskEventFeed(generations: generations, events: stores.tasks, notifier: taskEvents, settings: runtime.config.events)
         GenerationsController(service: generations, feed: feed).register(on: api)
         PresetsController(service: PresetService(presets: stores.presets, tasks: stores.tasks, generations: generations)).register(on: api)
         ModelsController(catalog: catalog).register(on: api)

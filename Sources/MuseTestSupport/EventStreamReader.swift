@@ -40,6 +40,11 @@ public final class EventStreamReader: @unchecked Sendable {
         }
     }
 
+    /// Goes away, as a client that closes the page does.
+    public func close() {
+        client.shutdown()
+    }
+
     /// The next event, or nil once the stream has ended.
     public func next() async throws -> ReceivedEvent? {
         while true {

@@ -67,6 +67,11 @@ public final class RawHTTPClient: @unchecked Sendable {
         close(fd)
     }
 
+    /// Ends the connection now (as a client that goes away does); the descriptor closes on deinit.
+    public func shutdown() {
+        _ = Glibc.shutdown(fd, Int32(SHUT_RDWR))
+    }
+
     public func send(_ text: String) async throws {
         try await send(Array(text.utf8))
     }

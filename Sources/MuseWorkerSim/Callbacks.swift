@@ -26,6 +26,13 @@ struct Callbacks: Sendable {
         }
     }
 
+    /// `DELETE /internal/v1/workers/{id}`, without a body.
+    func leave(_ workerID: String) async {
+        _ = try? await pool.run { [http, token, server] in
+            try http.send(server + "/internal/v1/workers/\(workerID)", method: "DELETE", json: nil, headers: ["Authorization: Bearer \(token)"], timeoutMilliseconds: 10_000)
+        }
+    }
+
     func register(_ registration: WorkerRegistration) async -> Bool {
         await post(server + "/internal/v1/workers", registration) == 200
     }

@@ -20,7 +20,7 @@ struct Presence: Service {
                 let beat = WorkerHeartbeat(busy: gpu.busyRatio, running: gpu.runningJobs, modelsLoaded: gpu.loadedModels, queue: gpu.queued)
                 if await callbacks.heartbeat(registration.workerID, beat) == 404 { await register() }
             }
-            _ = await callbacks.post(callbacks.server + "/internal/v1/workers/\(registration.workerID)", [String: String](), method: "DELETE")
+            await callbacks.leave(registration.workerID)
             group.cancelAll()
         }
     }

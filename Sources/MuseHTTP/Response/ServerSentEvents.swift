@@ -4,9 +4,24 @@ import NIOCore
 /// Formats server-sent events (text/event-stream) onto a streamed body.
 public struct ServerSentEventWriter: Sendable {
     let body: ResponseBodyWriter
+    /// A write that waits longer (a client that stopped reading) ends the stream.
+    let writeTimeout: Duration?
 
-    public init(_ body: ResponseBodyWriter) {
+    public init(_ body: ResponseBodyWriter, writeTimeout: Duration? = nil) {
         self.body = body
+        self.writeTimeout = writeTimeout
+    }
+
+    private func write(_ text: String) async throws {
+        let buffer = ByteBuffer(string: text)
+        guard let writeTimeout else { return try await body.write(buffer) }
+        // Closing the connection fails the stuck write, which ends the stream.
+        let timer = Task { [body] in
+            try await Task.sleep(for: writeTimeout)
+            body.abort()
+        }
+        defer { timer.cancel() }
+        try await body.write(buffer)
     }
 
     /// Sends one event; multi-line data is split into several `data:` lines as the format requires.
@@ -18,12 +33,12 @@ public struct ServerSentEventWriter: Sendable {
             text += "data: \(line)\n"
         }
         text += "\n"
-        try await body.write(ByteBuffer(string: text))
+        try await write(text)
     }
 
     /// A comment line, e.g. a keep-alive that proxies do not time out.
     public func comment(_ text: String) async throws {
-        try await body.write(ByteBuffer(string: ": \(Self.singleLine(text))\n\n"))
+        try await write(": \(Self.singleLine(text))\n\n")
     }
 
     private static func singleLine(_ text: String) -> String {
@@ -33,11 +48,13 @@ public struct ServerSentEventWriter: Sendable {
 
 extension Response {
     /// A `text/event-stream` response whose events the closure sends.
-    public static func eventStream(_ produce: @escaping @Sendable (ServerSentEventWriter) async throws -> Void) -> Response {
+    public static func eventStream(
+        writeTimeout: Duration? = nil, _ produce: @escaping @Sendable (ServerSentEventWriter) async throws -> Void
+    ) -> Response {
         var response = Response(status: .ok)
         response.headerFields[.contentType] = "text/event-stream"
         response.headerFields[.cacheControl] = "no-cache"
-        response.body = .stream { writer in try await produce(ServerSentEventWriter(writer)) }
+        response.body = .stream { writer in try await produce(ServerSentEventWriter(writer, writeTimeout: writeTimeout)) }
         return response
     }
 }

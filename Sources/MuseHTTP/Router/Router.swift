@@ -54,7 +54,9 @@ public struct Router: Sendable {
         let node = trie.node(for: pattern)
         let methods = node.value ?? Methods()
         precondition(methods.routes[method] == nil, "route \(method) \(pattern) registered twice")
-        let route = Route(method: method, pattern: pattern, group: group.name, maxBodyBytes: maxBodyBytes, filters: group.filters, handler: handler)
+        // GET and HEAD read no body: one that comes is refused on the head (413), not buffered.
+        let limit = maxBodyBytes ?? ([.get, .head].contains(method) ? 0 : nil)
+        let route = Route(method: method, pattern: pattern, group: group.name, maxBodyBytes: limit, filters: group.filters, handler: handler)
         methods.routes[method] = route
         node.value = methods
         registered.routes.append(route)
@@ -95,12 +97,17 @@ public struct Router: Sendable {
         chain.compose { _, _ in throw error }
     }
 
-    var notFoundHandler: Handler { answering(HTTPError(.notFound, detail: "no route for this path")) }
-
-    func methodNotAllowedHandler(allow: [HTTPRequest.Method]) -> Handler {
-        var headers = HTTPFields()
-        headers[.allow] = allow.map(\.rawValue).joined(separator: ", ")
-        return answering(HTTPError(.invalidArgument, status: .methodNotAllowed, detail: "method not allowed; allowed: \(headers[.allow]!)", headers: headers))
+    /// The answer when no route takes the request: 404, 405 with `Allow`, or 400 for a non-canonical path.
+    func refusal(for resolution: Resolution) -> HTTPError? {
+        switch resolution {
+        case .found: return nil
+        case .notFound: return HTTPError(.notFound, detail: "no route for this path")
+        case .invalidPath(let reason): return HTTPError(.invalidArgument, detail: "non-canonical path: \(reason)")
+        case .methodNotAllowed(let allow):
+            var headers = HTTPFields()
+            headers[.allow] = allow.map(\.rawValue).joined(separator: ", ")
+            return HTTPError(.invalidArgument, status: .methodNotAllowed, detail: "method not allowed; allowed: \(headers[.allow]!)", headers: headers)
+        }
     }
 
     /// HEAD falls back to GET; the server then sends the head without the body.

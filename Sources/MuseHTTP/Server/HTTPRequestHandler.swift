@@ -46,6 +46,11 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var readHeld = false
     /// The body so far; kept outside `state` so that appending never copies it.
     private var body: ByteBuffer?
+    /// The response being produced; a streamed one is canceled when the client goes away, so a
+    /// stream that waits for news (an idle `/events`) ends at once, not at its next write.
+    /// (Other handlers run to their end: a submit half done is worse than a lost answer.)
+    private var responding: Task<Void, Never>?
+    private var streaming = false
 
     init(router: Router, maxBodyBytes: Int, logger: Logger, timeouts: ConnectionTimeoutHandler) {
         self.router = router
@@ -56,6 +61,12 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         executor = EventLoopTaskExecutor(context.eventLoop)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if streaming { responding?.cancel() }
+        responding = nil
+        context.fireChannelInactive()
     }
 
     func read(context: ChannelHandlerContext) {
@@ -87,7 +98,9 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
             state = .responding
             timeouts.requestReceived()
             dispatch(pending, context: context)
-        case (.end, .discarding), (.body, .discarding):
+        case (_, .discarding):
+            // A refused request's rest, and any request pipelined behind it: the connection
+            // closes once the refusal is written (closing here would drop responses not yet flushed).
             break
         default:
             // The pipeline handler delivers one request at a time; anything else is a protocol breach.
@@ -151,6 +164,11 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         )
         body = nil
         let pending = Pending(head: head, request: request, resolution: resolution, limit: limit, context: requestContext)
+        if let refusal = router.refusal(for: resolution), Self.hasBody(head) {
+            // No route will read it: answered on the head, and the body is never buffered.
+            answerEarly(refusal, pending, context: context)
+            return
+        }
         guard !filters.isEmpty else {
             admit(pending, ended: false, context: context)
             return
@@ -190,6 +208,12 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    /// Whether a body follows the head (a length above zero, or chunked).
+    private static func hasBody(_ head: HTTPRequestHead) -> Bool {
+        if head.headers.contains(name: "transfer-encoding") { return true }
+        return head.headers.first(name: "content-length").map { $0 != "0" } ?? false
+    }
+
     /// The request may proceed: its declared length is checked, then its body collected.
     private func admit(_ pending: Pending, ended: Bool, context: ChannelHandlerContext) {
         // Decided from Content-Length before any body byte is read.
@@ -211,7 +235,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         body = nil
         let request = Request(head: pending.request)
         let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
-        Self.respond(
+        responding = Self.respond(
             to: request, context: pending.context, handler: router.answering(error), isHead: pending.head.method == .HEAD, keepAlive: false,
             executor: executor ?? EventLoopTaskExecutor(context.eventLoop), bound: bound
         )
@@ -230,21 +254,16 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func dispatch(_ pending: Pending, context: ChannelHandlerContext) {
         let handler: Handler
         var parameters = Parameters()
-        switch pending.resolution {
-        case .found(let route, let params):
+        if case .found(let route, let params) = pending.resolution {
             handler = route.handler
             parameters = params
-        case .methodNotAllowed(let allow):
-            handler = router.methodNotAllowedHandler(allow: allow)
-        case .notFound:
-            handler = router.notFoundHandler
-        case .invalidPath(let reason):
-            handler = router.answering(HTTPError(.invalidArgument, detail: "non-canonical path: \(reason)"))
+        } else {
+            handler = router.answering(router.refusal(for: pending.resolution) ?? HTTPError.notFound())
         }
         let request = Request(head: pending.request, body: body ?? ByteBuffer(), parameters: parameters)
         body = nil
         let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
-        Self.respond(
+        responding = Self.respond(
             to: request, context: pending.context, handler: handler, isHead: pending.head.method == .HEAD, keepAlive: pending.head.isKeepAlive,
             executor: executor ?? EventLoopTaskExecutor(context.eventLoop), bound: bound
         )
@@ -253,7 +272,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private static func respond(
         to request: Request, context: RequestContext, handler: @escaping Handler, isHead: Bool, keepAlive: Bool,
         executor: EventLoopTaskExecutor, bound: NIOLoopBound<(handler: HTTPRequestHandler, context: ChannelHandlerContext)>
-    ) {
+    ) -> Task<Void, Never> {
         // Starts on this thread, inside channelRead: a handler that never suspends answers
         // without any hop. One that suspends resumes on this connection's event loop.
         Task.immediate(executorPreference: executor) {
@@ -282,11 +301,14 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         loop.execute(inLoop: { bound.value.handler.writeHead(response, requestID: requestID, keepAlive: keepAlive, context: bound.value.context) })
-        let writer = ResponseBodyWriter { chunk in
-            try await loop.submit {
-                bound.value.context.writeAndFlush(NIOAny(HTTPServerResponsePart.body(.byteBuffer(chunk))))
-            }.flatMap { $0 }.get()
-        }
+        let writer = ResponseBodyWriter(
+            writeChunk: { chunk in
+                try await loop.submit {
+                    bound.value.context.writeAndFlush(NIOAny(HTTPServerResponsePart.body(.byteBuffer(chunk))))
+                }.flatMap { $0 }.get()
+            },
+            close: { loop.execute(inLoop: { bound.value.context.close(promise: nil) }) }
+        )
         do {
             try await produce(writer)
             loop.execute(inLoop: { bound.value.handler.writeEnd(keepAlive: keepAlive, context: bound.value.context) })
@@ -324,10 +346,12 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func writeHead(_ response: Response, requestID: String, keepAlive: Bool, context: ChannelHandlerContext) {
+        streaming = true
         context.writeAndFlush(wrapOutboundOut(.head(responseHead(response, requestID: requestID, keepAlive: keepAlive, contentLength: nil))), promise: nil)
     }
 
     private func writeEnd(keepAlive: Bool, context: ChannelHandlerContext) {
+        streaming = false
         let closing: Bool
         if case .discarding = state { closing = true } else { closing = !keepAlive }
         if !closing { state = .idle }

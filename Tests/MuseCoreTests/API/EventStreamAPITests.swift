@@ -94,4 +94,48 @@ import Glibc
         #expect(try await stream(pipeline, id, key: other).status == 404)
         #expect(try await stream(pipeline, id, lastEventID: "soon").status == 400)
     }
+
+    @Test func aTenantHoldsAtMostItsCapOfStreams() async throws {
+        let pipeline = try await PipelineFixture.start(environment: ["MUSE_EVENTS_MAX_STREAMS_PER_TENANT": "2"])
+        defer { pipeline.stop() }
+        let id = try await pipeline.submit(#"{"model":"sd15-base","prompt":"nobody runs me","steps":2,"width":256,"height":256}"#)
+        let first = try await stream(pipeline, id)
+        let second = try await stream(pipeline, id)
+        #expect(first.status == 200 && second.status == 200)
+        let third = try await pipeline.call("GET", "/v1/generations/\(id)/events")
+        #expect(third.status == 429)
+        #expect(third.json["code"] as? String == "rate_limited")
+        #expect(third.headers["retry-after"] != nil)
+        // Another tenant has its own cap.
+        let other = try await GenerationsAPITests.createKey(tenant: "other", dataDir: pipeline.server.dataDir!)
+        let mine = try await pipeline.call("POST", "/v1/generations", body: #"{"model":"sd15-base","prompt":"theirs","steps":2,"width":256,"height":256}"#, key: other).json["id"] as? String ?? ""
+        #expect(try await stream(pipeline, mine, key: other).status == 200)
+        // A closed stream frees its place.
+        first.close()
+        var reopened = 0
+        for _ in 0..<50 where reopened != 200 {
+            try await Task.sleep(for: .milliseconds(100))
+            reopened = try await stream(pipeline, id).status
+        }
+        #expect(reopened == 200)
+    }
+
+    @Test func aStreamEndsAfterItsLifetimeAndResumesWithLastEventID() async throws {
+        let pipeline = try await PipelineFixture.start(environment: ["MUSE_EVENTS_MAX_LIFETIME_MS": "1500", "MUSE_EVENTS_KEEP_ALIVE_MS": "200"])
+        defer { pipeline.stop() }
+        let id = try await pipeline.submit(#"{"model":"sd15-base","prompt":"a long wait","steps":2,"width":256,"height":256}"#)
+        let started = ContinuousClock.now
+        let reader = try await stream(pipeline, id)
+        let events = try await reader.rest()
+        let lasted = ContinuousClock.now - started
+        #expect(reader.ended, "the stream ends cleanly")
+        #expect(lasted >= .milliseconds(1400) && lasted < .seconds(5), "\(lasted)")
+        #expect(reader.comments.count >= 3, "keep-alives while waiting: \(reader.comments)")
+        let sim = try pipeline.worker(latencyMs: 100)
+        defer { sim.stop() }
+        let resumed = try await stream(pipeline, id, lastEventID: events.last?.id)
+        let more = try await resumed.rest()
+        #expect(more.first?.json["status"] as? String == "dispatched", "exactly what it missed: \(more.compactMap(\.event))")
+        #expect(more.last?.event == "succeeded")
+    }
 }

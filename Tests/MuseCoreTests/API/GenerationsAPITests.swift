@@ -110,6 +110,9 @@ import Testing
             (#"{"model":"sd15-base","prompt":"x","negative_prompt":"\u0000"}"#, 400, "negative_prompt"),
             (#"{"model":"sd15-base","prompt":"e\#(combining)"}"#, 400, "prompt"),
             (#"{"model":"sd15-base","prompt":"x","loras":[\#(manyLoRAs)]}"#, 400, "loras"),
+            (#"{"model":"sd15-base","prompt":"x","metadata":{"a":[1,{"b":1e999}]}}"#, 400, "metadata.a[1].b"),
+            (#"{"model":"sd15-base","prompt":"x","init_image":"data:image/png;base64,!!!not base64<script>"}"#, 400, "init_image"),
+            (#"{"model":"sd15-base","prompt":"x","init_image":"data:image/png;base64,R0lGODlhAQABAAAAACw="}"#, 400, "init_image"),
         ]
     }()
 

@@ -102,6 +102,8 @@ import Testing
         let dotted = try await Self.asWorker(pipeline, "POST", "/internal/v1/workers", #"{"worker_id":"..","url":"http://127.0.0.1:9","abilities":["txt2img"]}"#)
         #expect(dotted.status == 400, "an id must be a canonical path segment")
         #expect(!(try await pipeline.metrics()).contains("worker=\"far\""))
+        let v6 = try await Self.asWorker(pipeline, "POST", "/internal/v1/workers", #"{"worker_id":"v6","url":"http://[::1]:9","abilities":["txt2img"]}"#)
+        #expect(v6.status == 200, "::1 is in the embedded default's allowed hosts: \(v6.text)")
     }
 
     @Test func aWorkersMetricSeriesGoesWhenItLeaves() async throws {

@@ -85,13 +85,24 @@ import Testing
                 let task = try await pipeline.call("GET", "/v1/generations/\(id)").json
                 #expect(["dispatched", "running"].contains(task["status"] as? String ?? ""), "\(name): task is \(task)")
             }
+            let longCode = String(repeating: "c", count: 65)
+            let longMessage = String(repeating: "m", count: 2001)
+            for body in [#"{"status":"failed","error":{"code":"\#(longCode)","message":"x"}}"#, #"{"status":"failed","error":{"code":"Bad Code","message":"x"}}"#,
+                         #"{"status":"failed","error":{"code":"internal","message":"\#(longMessage)"}}"#] {
+                let response = try await worker("POST", "/internal/v1/attempts/\(attempt)/result", body)
+                #expect(response.status == 400, "\(body.prefix(80))")
+            }
             let accepted = try await worker("POST", "/internal/v1/attempts/\(attempt)/result", #"{"status":"succeeded","images":[\#(Self.image(good)),\#(Self.image(good))]}"#)
             #expect(accepted.status == 200, "\(accepted.text)")
             let task = try await pipeline.call("GET", "/v1/generations/\(id)").json
             #expect(task["status"] as? String == "succeeded")
             let urls = (task["images"] as? [[String: Any]])?.compactMap { $0["url"] as? String } ?? []
             #expect(urls.count == 2)
-            for url in urls { #expect(try await pipeline.call("GET", url).body == good) }
+            for url in urls {
+                let image = try await pipeline.call("GET", url)
+                #expect(image.body == good)
+                #expect(image.headers["x-content-type-options"] == "nosniff")
+            }
             // Only the two kept images are on disk: the refused results left nothing behind.
             let files = try FileManager.default.contentsOfDirectory(atPath: pipeline.server.dataDir! + "/images")
             #expect(files.filter { $0.hasSuffix(".png") }.count == 2, "\(files)")

@@ -19,5 +19,6 @@ import Testing
         #expect(escaped("a\rb\tc\u{1b}[31mred\u{7f}") == #"a\rb\tc\u{1b}[31mred\u{7f}"#)
         #expect(escaped("next\u{85}line\u{2028}sep\u{2029}") == #"next\u{85}line\u{2028}sep\u{2029}"#)
         #expect(escaped("nul\u{0}") == #"nul\u{0}"#)
+        #expect(escaped("file\u{202e}gpj.exe") == #"file\u{202e}gpj.exe"#)
     }
 }

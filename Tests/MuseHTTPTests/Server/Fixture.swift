@@ -25,6 +25,8 @@ final class Fixture: Sendable {
         let secret = "password=hunter2"
     }
 
+    /// Streams that ended because their client stopped reading (the write timeout).
+    let timedOutStreams = Atomic<Int>(0)
     /// Bytes the flood stream managed to hand to the socket.
     let floodBytes = Atomic<Int>(0)
     /// How many `/slow` handlers have started: a test waits on it to know a request is in flight.
@@ -83,6 +85,17 @@ final class Fixture: Sendable {
             return .eventStream { events in
                 for i in 0..<count {
                     try await events.send(event: "progress", id: String(i), data: #"{"step":\#(i)}"#)
+                }
+            }
+        }
+        routes.get("/flood-with-timeout") { [self] _, _ in
+            .eventStream(writeTimeout: .milliseconds(300)) { events in
+                let payload = String(repeating: "x", count: 64 * 1024)
+                do {
+                    while true { try await events.send(data: payload) }
+                } catch {
+                    self.timedOutStreams.add(1, ordering: .relaxed)
+                    throw error
                 }
             }
         }

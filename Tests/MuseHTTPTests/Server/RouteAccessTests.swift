@@ -82,4 +82,41 @@ import Testing
             }
         }
     }
+
+    @Test(arguments: [
+        ("POST /no/such/route", 404), ("POST /items/a", 405), ("POST //items", 400), ("GET /slow", 413), ("DELETE /private/items/1", 405), ("HEAD /items/a", 413),
+    ])
+    func aRequestNoRouteWillReadIsAnsweredOnItsHead(_ line: String, _ status: Int) async throws {
+        try await withTestServer(router: fixture.router()) { _, port in
+            let client = try await RawHTTPClient(port: port, receiveTimeout: 3)
+            // Declares half a megabyte and sends none of it: the answer must not wait for it.
+            try await client.send("\(line) HTTP/1.1\r\nHost: x\r\nContent-Length: 500000\r\n\r\n")
+            let response = try await client.readResponse()
+            #expect(response.status == status, "\(line)")
+            #expect(await client.isClosedByPeer())
+        }
+    }
+
+    @Test func aBodylessUnknownPathKeepsTheConnection() async throws {
+        try await withTestServer(router: fixture.router()) { _, port in
+            let client = try await RawHTTPClient(port: port)
+            #expect(try await client.request("GET", "/favicon.ico").status == 404)
+            #expect(try await client.request("GET", "/items/a").status == 200)
+        }
+    }
+
+    @Test func requestsPipelinedBehindARefusalGetEveryEarlierAnswer() async throws {
+        try await withTestServer(router: fixture.router()) { _, port in
+            let client = try await RawHTTPClient(port: port)
+            try await client.send(
+                "GET /private/items/1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer let-me-in\r\n\r\n"
+                    + "POST /private/uploads HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
+                    + "GET /items/a HTTP/1.1\r\nHost: x\r\n\r\n"
+            )
+            let first = try await client.readResponse()
+            #expect(first.status == 200 && first.text == "caller_1 read 1")
+            #expect(try await client.readResponse().status == 401)
+            #expect(await client.isClosedByPeer(), "the connection closes after the refusal")
+        }
+    }
 }

@@ -45,4 +45,23 @@ import Testing
             #expect(fixture.floodBytes.load(ordering: .relaxed) > later, "the producer did not resume after \(read) bytes were read")
         }
     }
+
+    @Test func aReaderThatStopsReadingIsDroppedAfterTheWriteTimeout() async throws {
+        try await withTestServer(router: fixture.router()) { _, port in
+            let client = try await RawHTTPClient(port: port)
+            try await client.send("GET /flood-with-timeout HTTP/1.1\r\nHost: x\r\n\r\n")
+            for _ in 0..<100 where fixture.timedOutStreams.load(ordering: .relaxed) == 0 {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(fixture.timedOutStreams.load(ordering: .relaxed) == 1, "the stuck stream ended")
+            // Its connection is closed: reading drains what was buffered, then meets the end.
+            var drained = 0
+            while drained < 256 << 20 {
+                let bytes = try await client.readSome()
+                if bytes.isEmpty { break }
+                drained += bytes.count
+            }
+            #expect(await client.isClosedByPeer())
+        }
+    }
 }

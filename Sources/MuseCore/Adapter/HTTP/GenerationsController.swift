@@ -53,7 +53,7 @@ public struct GenerationsController: Sendable {
                 return seq
             } ?? 0
             let items = try await feed.follow(id: try request.parameters.require("id"), tenant: try context.tenant(), after: after)
-            return .eventStream { writer in
+            return .eventStream(writeTimeout: feed.settings.writeTimeout) { writer in
                 for try await item in items {
                     switch item {
                     case .event(let event):

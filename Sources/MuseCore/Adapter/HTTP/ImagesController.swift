@@ -1,3 +1,4 @@
+import HTTPTypes
 import MuseHTTP
 import NIOCore
 
@@ -11,6 +12,8 @@ public struct ImagesController: Sendable {
         self.images = images
     }
 
+    private static let noSniff = HTTPField.Name("X-Content-Type-Options")!
+
     public func register(on routes: RouteGroup) {
         routes.get("/v1/images/{id}") { request, context in
             let id = try request.parameters.require("id")
@@ -19,6 +22,9 @@ public struct ImagesController: Sendable {
             }
             var response = Response.bytes(ByteBuffer(bytes: png), contentType: "image/png")
             response.headerFields[.cacheControl] = "private, max-age=31536000, immutable"
+            // The bytes came from a worker: a browser must never read them as anything but an image.
+            response.headerFields[Self.noSniff] = "nosniff"
+            response.headerFields[.contentSecurityPolicy] = "default-src 'none'"
             return response
         }
     }

@@ -29,7 +29,9 @@ public final class PipelineMetrics: Sendable {
             .increment()
     }
 
-    public func failed(code: String) {
+    /// Failures by code; a code outside the known list counts as `other` (a worker chooses it).
+    public func failed(code reported: String) {
+        let code = TaskError.knownCodes.contains(reported) ? reported : "other"
         handle("failed.\(code)") { Counter(label: "muse_task_failures_total", dimensions: [("code", code)], factory: factory) }.increment()
     }
 

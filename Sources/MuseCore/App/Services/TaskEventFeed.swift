@@ -1,9 +1,11 @@
 import Foundation
 import MuseHTTP
+import Synchronization
 
 /// Follows one task's event log for `/events`: what was missed since `Last-Event-ID` first,
 /// then each new event as the notifier announces it, with a keep-alive tick in between; ends
-/// after the final event.
+/// after the final event, or after `maxLifetime` (the client reconnects with `Last-Event-ID`).
+/// A tenant holds at most `maxPerTenant` streams at once.
 public struct TaskEventFeed: Sendable {
     public enum Item: Sendable {
         case event(TaskEvent)
@@ -11,68 +13,115 @@ public struct TaskEventFeed: Sendable {
         case keepAlive
     }
 
+    /// The limits of `/events` streams (`events.*`).
+    public struct Settings: Sendable {
+        public var keepAlive: Duration = .seconds(15)
+        public var maxLifetime: Duration = .seconds(1800)
+        public var maxPerTenant = 16
+        /// A client that stops reading is dropped when one write waits this long.
+        public var writeTimeout: Duration = .seconds(30)
+
+        public init(keepAlive: Duration = .seconds(15), maxLifetime: Duration = .seconds(1800), maxPerTenant: Int = 16, writeTimeout: Duration = .seconds(30)) {
+            self.keepAlive = keepAlive
+            self.maxLifetime = maxLifetime
+            self.maxPerTenant = maxPerTenant
+            self.writeTimeout = writeTimeout
+        }
+    }
+
+    private enum Wake { case announced, tick, expired }
+
     let generations: GenerationService
     let events: any TaskEventStore
     let notifier: any TaskEventNotifier
-    let keepAlive: Duration
+    public let settings: Settings
+    private let open = OpenStreams()
 
-    public init(generations: GenerationService, events: any TaskEventStore, notifier: any TaskEventNotifier, keepAlive: Duration = .seconds(15)) {
+    public init(generations: GenerationService, events: any TaskEventStore, notifier: any TaskEventNotifier, settings: Settings = Settings()) {
         self.generations = generations
         self.events = events
         self.notifier = notifier
-        self.keepAlive = keepAlive
+        self.settings = settings
     }
 
-    /// The task's events after `seq`; 404 (thrown here, before any byte is sent) for another tenant's task.
+    /// The task's events after `seq`; 404 (thrown here, before any byte is sent) for another
+    /// tenant's task, 429 past the tenant's stream cap.
     public func follow(id: String, tenant: String, after seq: Int64) async throws -> AsyncThrowingStream<Item, any Error> {
-        _ = try await generations.task(id: id, tenant: tenant)
+        let view = try await generations.task(id: id, tenant: tenant)
+        guard open.take(tenant, max: settings.maxPerTenant) else {
+            throw HTTPError(.rateLimited, detail: "at most \(settings.maxPerTenant) event streams at once per tenant", headers: [.retryAfter: "5"])
+        }
         // Subscribed before the first read, so no event falls between the read and the wait.
         let announced = notifier.subscribe(taskID: id)
-        let (wakes, wake) = AsyncStream.makeStream(of: Bool.self, bufferingPolicy: .bufferingNewest(1))
+        let (wakes, wake) = AsyncStream.makeStream(of: Wake.self, bufferingPolicy: .bufferingNewest(1))
         let (items, output) = AsyncThrowingStream.makeStream(of: Item.self)
         let listener = Task {
-            for await _ in announced { wake.yield(false) }
+            for await _ in announced { wake.yield(.announced) }
         }
-        let ticker = Task { [keepAlive] in
+        let ticker = Task { [settings] in
+            let deadline = ContinuousClock.now + settings.maxLifetime
             while !Task.isCancelled {
-                try? await Task.sleep(for: keepAlive)
-                wake.yield(true)
+                let next = min(ContinuousClock.now + settings.keepAlive, deadline)
+                try? await Task.sleep(until: next)
+                wake.yield(ContinuousClock.now >= deadline ? .expired : .tick)
             }
         }
         let producer = Task { [events] in
             var last = seq
-            var pendingTick = false
+            var first = true
             var iterator = wakes.makeAsyncIterator()
             do {
-                while !Task.isCancelled {
+                read: while !Task.isCancelled {
                     let batch = try await events.events(taskID: id, after: last, limit: 100)
                     for event in batch {
                         output.yield(.event(event))
                         last = event.seq
-                        if event.isFinal {
-                            output.finish()
-                            return
-                        }
+                        if event.isFinal { break read }
                     }
                     if batch.count == 100 { continue }
-                    if batch.isEmpty, try await generations.task(id: id, tenant: tenant).task.status.isFinal {
-                        output.finish()  // resumed after the final event: nothing more will come
-                        return
+                    // Resumed after the final event: nothing more will come.
+                    if first, batch.isEmpty, view.task.status.isFinal { break }
+                    first = false
+                    // A keep-alive reads nothing: only an announced event is worth a query.
+                    wait: while true {
+                        switch await iterator.next() {
+                        case .announced: break wait
+                        case .tick: output.yield(.keepAlive)
+                        case .expired, nil: break read
+                        }
                     }
-                    if pendingTick { output.yield(.keepAlive) }
-                    guard let tick = await iterator.next() else { break }
-                    pendingTick = tick
                 }
                 output.finish()
             } catch {
                 output.finish(throwing: error)
             }
         }
-        output.onTermination = { _ in
+        output.onTermination = { [open] _ in
             producer.cancel()
             listener.cancel()
             ticker.cancel()
+            open.give(tenant)
         }
         return items
+    }
+}
+
+/// Open `/events` streams per tenant.
+final class OpenStreams: Sendable {
+    private let counts = Mutex<[String: Int]>([:])
+
+    func take(_ tenant: String, max: Int) -> Bool {
+        counts.withLock { counts in
+            guard counts[tenant, default: 0] < max else { return false }
+            counts[tenant, default: 0] += 1
+            return true
+        }
+    }
+
+    func give(_ tenant: String) {
+        counts.withLock { counts in
+            let left = counts[tenant, default: 1] - 1
+            counts[tenant] = left > 0 ? left : nil
+        }
     }
 }

@@ -23,6 +23,7 @@ public struct WebhookTargets: Sendable {
         guard url.utf8.count <= 2048, let (host, port) = WebhookTargetPolicy.target(url) else {
             throw HTTPError.invalidField("webhook_url", "must be an absolute http or https URL")
         }
+
         let addresses: [[UInt8]]
         do {
             addresses = try await resolver.addresses(of: host)
@@ -35,6 +36,9 @@ public struct WebhookTargets: Sendable {
             if let reason = policy.refusal(host: host, address: address) {
                 throw HTTPError.invalidField("webhook_url", "\"\(host)\" resolves to \(reason); list it in webhooks.allowed_hosts to allow it")
             }
+        }
+        if let reason = policy.refusal(host: host, port: port, addresses: addresses) {
+            throw HTTPError.invalidField("webhook_url", "\(reason) is not allowed")
         }
         return Target(host: host, port: port, address: addresses[0])
     }

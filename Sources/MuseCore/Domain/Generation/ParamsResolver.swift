@@ -96,6 +96,8 @@ public struct ParamsResolver: Sendable {
         if case .object = metadata {} else { fail("metadata", "must be an object") }
         if Self.encodedSize(metadata, limit: Self.maxMetadataBytes) > Self.maxMetadataBytes {
             fail("metadata", "at most \(Self.maxMetadataBytes) bytes as JSON")
+        } else if let path = Self.nonFiniteNumber(in: metadata, at: "metadata") {
+            fail(path, "must be a finite number of at most 1.8e308")
         }
 
         guard errors.isEmpty, let sampler, let priority, let schedule else {
@@ -117,7 +119,28 @@ public struct ParamsResolver: Sendable {
 
     static func isImageReference(_ value: String) -> Bool {
         if IDGenerator.isID(value, prefix: "img") { return true }
-        return (value.hasPrefix("data:image/png;base64,") || value.hasPrefix("data:image/jpeg;base64,")) && value.utf8.count <= maxInitImageChars
+        guard value.utf8.count <= maxInitImageChars else { return false }
+        // The bytes must be what the URL says: padded base64 whose first bytes are the PNG or JPEG signature.
+        for (prefix, signature) in [("data:image/png;base64,", "iVBORw0KGgo"), ("data:image/jpeg;base64,", "/9j/")] where value.hasPrefix(prefix) {
+            let payload = value.dropFirst(prefix.count)
+            return payload.hasPrefix(signature) && WorkerResult.isPaddedBase64(String(payload))
+        }
+        return false
+    }
+
+    /// The path of the first number that is not a finite Double (`1e999`): free-form JSON is
+    /// kept as written, and such a number could not be written back out.
+    static func nonFiniteNumber(in value: JSONValue, at path: String) -> String? {
+        switch value {
+        case .number(let text): return Double(text)?.isFinite == true ? nil : path
+        case .array(let items):
+            for (i, item) in items.enumerated() { if let found = nonFiniteNumber(in: item, at: "\(path)[\(i)]") { return found } }
+            return nil
+        case .object(let members):
+            for member in members { if let found = nonFiniteNumber(in: member.value, at: "\(path).\(member.key)") { return found } }
+            return nil
+        case .null, .bool, .string: return nil
+        }
     }
 
     /// About the JSON size of `value` (strings counted unescaped), stopping once past `limit`.

@@ -7,16 +7,29 @@ public struct WebhookTargetPolicy: Sendable, Equatable {
     public var allowLoopback: Bool
     /// Host names or addresses allowed whatever they resolve to (an internal receiver).
     public var allowedHosts: Set<String>
+    /// Ports a webhook may use besides 80 and 443.
+    public var allowedPorts: Set<Int>
 
-    public init(allowLoopback: Bool, allowedHosts: Set<String>) {
+    public init(allowLoopback: Bool, allowedHosts: Set<String>, allowedPorts: Set<Int> = []) {
         self.allowLoopback = allowLoopback
         self.allowedHosts = allowedHosts
+        self.allowedPorts = allowedPorts
+    }
+
+    /// Why a port is refused, or nil: 80 and 443, and those config lists (a receiver on
+    /// another port of a public host is more likely a service that never meant to be one).
+    /// A listed host, and loopback where allowed (local development), may use any port.
+    public func refusal(host: String, port: Int, addresses: [[UInt8]]) -> String? {
+        if port == 80 || port == 443 || allowedPorts.contains(port) || allowedHosts.contains(host) { return nil }
+        if allowLoopback, addresses.allSatisfy({ Self.classify($0) == .loopback }) { return nil }
+        return "port \(port) (only 80, 443 and webhooks.allowed_ports)"
     }
 
     /// The scheme, host and port of a webhook URL; nil when it is not an absolute http(s) URL.
     public static func target(_ url: String) -> (host: String, port: Int)? {
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(), ["http", "https"].contains(scheme),
-            let host = components.host, !host.isEmpty, components.user == nil, components.password == nil
+            let host = components.host, !host.isEmpty, components.user == nil, components.password == nil,
+            components.rangeOfPort == nil || components.port != nil, (components.port ?? 80) >= 1, (components.port ?? 80) <= 65535
         else { return nil }
         let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
         return (bare.lowercased(), components.port ?? (scheme == "https" ? 443 : 80))
@@ -31,31 +44,37 @@ public struct WebhookTargetPolicy: Sendable, Equatable {
         case .linkLocal: return "a link-local or metadata address"
         case .private: return "a private address"
         case .unspecified: return "an unspecified address"
+        case .reserved: return "a multicast, broadcast or reserved address"
         }
     }
 
-    enum AddressClass { case `public`, loopback, linkLocal, `private`, unspecified }
+    enum AddressClass { case `public`, loopback, linkLocal, `private`, unspecified, reserved }
 
-    /// IPv4 (4 bytes) or IPv6 (16 bytes; IPv4-mapped addresses are judged as IPv4).
+    /// IPv4 (4 bytes) or IPv6 (16 bytes). IPv6 forms that carry an IPv4 address (mapped,
+    /// compatible, NAT64 64:ff9b::/96, 6to4 2002::/16) are judged by that address: through a
+    /// NAT64 gateway, 64:ff9b::a9fe:a9fe is the metadata service.
     static func classify(_ a: [UInt8]) -> AddressClass {
-        if a.count == 16, a[0..<10].allSatisfy({ $0 == 0 }), a[10] == 0xFF, a[11] == 0xFF { return classify(Array(a[12...])) }
         if a.count == 4 {
-            switch (a[0], a[1]) {
-            case (0, _): return .unspecified
-            case (127, _): return .loopback
-            case (169, 254): return .linkLocal  // 169.254.169.254 is the cloud metadata service
-            case (10, _), (192, 168), (100, 64...127): return .private
-            case (172, 16...31): return .private
+            switch (a[0], a[1], a[2]) {
+            case (0, _, _): return .unspecified
+            case (127, _, _): return .loopback
+            case (169, 254, _): return .linkLocal  // 169.254.169.254 is the cloud metadata service
+            case (10, _, _), (192, 168, _), (100, 64...127, _), (172, 16...31, _): return .private
+            case (192, 0, 0), (198, 18...19, _), (224...255, _, _): return .reserved  // IETF, benchmarking, multicast, 240/4 and broadcast
             default: return .public
             }
         }
-        if a.count == 16 {
-            if a.allSatisfy({ $0 == 0 }) { return .unspecified }
-            if a[0..<15].allSatisfy({ $0 == 0 }) && a[15] == 1 { return .loopback }
-            if a[0] == 0xFE && (a[1] & 0xC0) == 0x80 { return .linkLocal }
-            if (a[0] & 0xFE) == 0xFC { return .private }  // unique local, fd00:ec2::254 (a metadata service) included
-            return .public
-        }
-        return .unspecified
+        guard a.count == 16 else { return .unspecified }
+        if a[0..<10].allSatisfy({ $0 == 0 }), a[10] == 0xFF, a[11] == 0xFF { return classify(Array(a[12...])) }
+        if a.allSatisfy({ $0 == 0 }) { return .unspecified }
+        if a[0..<15].allSatisfy({ $0 == 0 }) && a[15] == 1 { return .loopback }
+        if a[0..<12].allSatisfy({ $0 == 0 }) { return classify(Array(a[12...])) }  // IPv4-compatible (deprecated)
+        if a[0..<12].elementsEqual([0x00, 0x64, 0xFF, 0x9B, 0, 0, 0, 0, 0, 0, 0, 0]) { return classify(Array(a[12...])) }  // NAT64
+        if a[0] == 0x20 && a[1] == 0x02 { return classify(Array(a[2..<6])) }  // 6to4
+        if a[0] == 0xFE && (a[1] & 0xC0) == 0x80 { return .linkLocal }
+        if a[0] == 0xFE && (a[1] & 0xC0) == 0xC0 { return .private }  // site-local fec0::/10
+        if (a[0] & 0xFE) == 0xFC { return .private }  // unique local, fd00:ec2::254 (a metadata service) included
+        if a[0] == 0xFF { return .reserved }  // multicast
+        return .public
     }
 }

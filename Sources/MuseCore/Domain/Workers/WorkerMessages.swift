@@ -146,6 +146,12 @@ extension WorkerResult {
         guard ["succeeded", "failed", "canceled"].contains(status) else {
             throw HTTPError.invalidField("status", "must be succeeded, failed or canceled")
         }
+        if let error {
+            guard TaskError.isValidCode(error.code) else { throw HTTPError.invalidField("error.code", "1 to 64 characters of a-z, 0-9, '_'") }
+            guard error.message.unicodeScalars.count <= TaskError.maxMessageScalars else {
+                throw HTTPError.invalidField("error.message", "at most \(TaskError.maxMessageScalars) characters")
+            }
+        }
         for (i, image) in (images ?? []).enumerated() {
             guard Self.isPaddedBase64(image.pngBase64) else { throw HTTPError.invalidField("images[\(i)].png_base64", "not base64") }
             guard (0...Int64(UInt32.max)).contains(image.seed) else { throw HTTPError.invalidField("images[\(i)].seed", "must be from 0 to \(UInt32.max)") }

@@ -54,9 +54,9 @@ public struct WorkerRegistration: Sendable, Codable, Equatable {
         try Self.checkModels(modelsLoaded)
         guard (version?.unicodeScalars.count ?? 0) <= 64 else { throw HTTPError.invalidField("version", "at most 64 characters") }
         // The same rule as openapi.yaml states: scheme, host name or address, optional port and plain path.
-        let pattern = #"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$"#
+        let pattern = #"^https?://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$"#
         guard (try? Regex(pattern).wholeMatch(in: url)) != nil else {
-            throw HTTPError.invalidField("url", "must be an absolute http or https URL: host, optional port, plain path")
+            throw HTTPError.invalidField("url", "must be an absolute http or https URL: host or [IPv6], optional port, plain path")
         }
         guard (1...64).contains(maxBatch) else { throw HTTPError.invalidField("max_batch", "must be from 1 to 64") }
         guard (1...64).contains(slots) else { throw HTTPError.invalidField("slots", "must be from 1 to 64") }

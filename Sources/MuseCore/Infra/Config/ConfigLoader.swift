@@ -135,12 +135,30 @@ public struct ConfigLoader: Sendable {
             ),
             webhookTargets: WebhookTargetPolicy(
                 allowLoopback: try bool(reader, "webhooks.allow_loopback"),
-                allowedHosts: Set(try string(reader, "webhooks.allowed_hosts").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty })
+                allowedHosts: Set(try string(reader, "webhooks.allowed_hosts").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }),
+                allowedPorts: try ports(reader, "webhooks.allowed_ports")
             ),
-            eventsKeepAlive: .milliseconds(Int64(try int(reader, "events.keep_alive_ms"))),
+            events: TaskEventFeed.Settings(
+                keepAlive: .milliseconds(Int64(try int(reader, "events.keep_alive_ms"))),
+                maxLifetime: .milliseconds(Int64(try int(reader, "events.max_lifetime_ms"))),
+                maxPerTenant: try int(reader, "events.max_streams_per_tenant"),
+                writeTimeout: .milliseconds(Int64(try int(reader, "events.write_timeout_ms")))
+            ),
             idempotencyTTL: Double(try int(reader, "idempotency.ttl_hours")) * 3600,
             reloadInterval: Double(try int(reader, "config_reload_interval_ms")) / 1000
         )
+    }
+
+    /// A comma-separated list of TCP ports.
+    private static func ports(_ reader: ConfigReader, _ key: String) throws(ConfigError) -> Set<Int> {
+        var ports: Set<Int> = []
+        for item in try string(reader, key).split(separator: ",") {
+            guard let port = Int(item.trimmingCharacters(in: .whitespaces)), (1...65535).contains(port) else {
+                throw ConfigError(key: key, message: "\(item): not a port from 1 to 65535")
+            }
+            ports.insert(port)
+        }
+        return ports
     }
 
     private static func int(_ reader: ConfigReader, _ key: String) throws(ConfigError) -> Int {

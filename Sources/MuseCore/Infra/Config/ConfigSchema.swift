@@ -59,7 +59,11 @@ enum ConfigSchema {
         .init(key: "webhooks.per_host_concurrency", kind: .int(1...1024), embeddedDefault: .int(4)),
         .init(key: "webhooks.allow_loopback", kind: .bool, embeddedDefault: .bool(true)),
         .init(key: "webhooks.allowed_hosts", kind: .string(allowed: nil), embeddedDefault: .string("")),
+        .init(key: "webhooks.allowed_ports", kind: .string(allowed: nil), embeddedDefault: .string("")),
         .init(key: "events.keep_alive_ms", kind: .int(100...600_000), embeddedDefault: .int(15_000)),
+        .init(key: "events.max_lifetime_ms", kind: .int(1000...86_400_000), embeddedDefault: .int(1_800_000)),
+        .init(key: "events.max_streams_per_tenant", kind: .int(1...100_000), embeddedDefault: .int(16)),
+        .init(key: "events.write_timeout_ms", kind: .int(100...600_000), embeddedDefault: .int(30_000)),
         .init(key: "idempotency.ttl_hours", kind: .int(1...720), embeddedDefault: .int(24)),
         .init(key: "generation.max_num_images", kind: .int(1...8), embeddedDefault: .int(8)),
     ]

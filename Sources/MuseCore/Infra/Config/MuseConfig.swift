@@ -35,7 +35,7 @@ public struct MuseConfig: Sendable {
     /// Which webhook URLs may be called.
     public var webhookTargets: WebhookTargetPolicy
     /// A keep-alive comment on a quiet `/events` stream after this long.
-    public var eventsKeepAlive: Duration
+    public var events: TaskEventFeed.Settings
     /// How long an `Idempotency-Key` is remembered.
     public var idempotencyTTL: TimeInterval
     /// How often the `--config` file is checked for changes; 0: never.

@@ -69,9 +69,13 @@ public struct LineLogHandler: LogHandler {
         }
     }
 
-    /// C0 and C1 controls, DEL, and the line and paragraph separators.
+    /// C0 and C1 controls, DEL, the line and paragraph separators, and the bidirectional
+    /// controls (U+200E–U+200F, U+202A–U+202E, U+2066–U+2069) that can make a line read reversed.
     private static func isEscaped(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029
+        switch scalar.value {
+        case 0..<0x20, 0x7F...0x9F, 0x200E...0x200F, 0x2028...0x202E, 0x2066...0x2069: true
+        default: false
+        }
     }
 
     private static func appendTimestamp(_ line: inout [UInt8]) {
