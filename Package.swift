@@ -11,6 +11,8 @@ let package = Package(
         .executable(name: "muse-cloud", targets: ["MuseCloud"]),
         .executable(name: "muse-worker-sim", targets: ["MuseWorkerSim"]),
         .executable(name: "muse-bench", targets: ["MuseBench"]),
+        // scripts/fuzz.sh builds it with -sanitize=fuzzer,address -DFUZZING; otherwise it replays files.
+        .executable(name: "muse-fuzz", targets: ["MuseFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -85,6 +87,13 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(name: "MuseCloud", dependencies: ["MuseCore", "MuseHTTP", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "HTTPTypes", package: "swift-http-types")], swiftSettings: strict),
+        // The fuzzers' entry points (JSON, path + router, worker results), shared by muse-fuzz and the replay tests.
+        .target(
+            name: "MuseFuzzTargets",
+            dependencies: ["MuseCore", "MuseHTTP", .product(name: "HTTPTypes", package: "swift-http-types")],
+            swiftSettings: strict
+        ),
+        .executableTarget(name: "MuseFuzz", dependencies: ["MuseFuzzTargets"], swiftSettings: strict),
         // Socket-level helpers shared by the test targets; linked by tests only.
         .target(
             name: "MuseTestSupport",
@@ -97,6 +106,8 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "MuseHTTPTests", dependencies: ["MuseHTTP", "MuseTestSupport", .product(name: "Prometheus", package: "swift-prometheus")], swiftSettings: strict),
-        .testTarget(name: "MuseCoreTests", dependencies: ["MuseCore", "MuseHTTP", "MuseTestSupport", "CZlib"], swiftSettings: strict),
+        .testTarget(
+            name: "MuseCoreTests", dependencies: ["MuseCore", "MuseHTTP", "MuseTestSupport", "MuseFuzzTargets", "CZlib"], swiftSettings: strict
+        ),
     ]
 )

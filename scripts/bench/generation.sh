@@ -11,6 +11,7 @@
 # is found past every recently deleted one. Leave a few minutes between runs.
 # KEEP_DB=PREFIX keeps each pass's database and final /metrics as PREFIX.{true,false}.{sqlite,metrics}.
 # BASELINE=0 skips the baseline pass (it takes ~15 min at 5,000 tasks: most of its tasks switch models).
+# BIN_DIR=DIR runs release binaries built elsewhere instead of building this tree's.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 cd "$MUSE_ROOT"
@@ -25,9 +26,14 @@ latency="${LATENCY_MS:-50}"
 load="${MODEL_LOAD_MS:-2000}"
 models=(sd15-base sd15-anime sdxl-base sd15-photo sdxl-illustration sdxl-product)
 
-echo "building release binaries…" >&2
-for product in muse-cloud muse-worker-sim muse-bench; do swift build -c release --product "$product" >&2; done
-bin="$(swift build -c release --show-bin-path)"
+# BIN_DIR=DIR uses release binaries built elsewhere (another commit, for a before/after figure).
+if [ -n "${BIN_DIR:-}" ]; then
+  bin="$BIN_DIR"
+else
+  echo "building release binaries…" >&2
+  for product in muse-cloud muse-worker-sim muse-bench; do swift build -c release --product "$product" >&2; done
+  bin="$(swift build -c release --show-bin-path)"
+fi
 
 pids=()
 works=()

@@ -13,13 +13,16 @@ public enum SubmitOutcome: Sendable, Equatable {
     case accepted
     /// 429: it is full; try another worker, and this one again after `retryAfter` seconds.
     case full(retryAfter: TimeInterval)
+    /// No answer (refused, reset, timed out): the worker is likely gone or restarting. Not the
+    /// job's fault: it goes to another worker without spending an attempt.
+    case unreachable(reason: String)
 }
 
 /// The seam between Muse and the GPU side: submit, query, cancel, in the unified format.
 /// Each implementation converts to its backend's wire format.
 public protocol PredictClient: Sendable {
     /// Hands one job, or a batch of same-shaped jobs, to `workerURL`; throws if the worker
-    /// could not be reached or refused them for another reason than being full.
+    /// answered but refused them for another reason than being full.
     func submit(_ jobs: [PredictJob], workerURL: String) async throws -> SubmitOutcome
     /// The worker's view of an attempt (the polling fallback); nil when it does not know it.
     func status(attemptID: String, workerURL: String) async throws -> WorkerJobStatus?

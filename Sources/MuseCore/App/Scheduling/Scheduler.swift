@@ -158,6 +158,14 @@ public final class Scheduler: Service, Sendable {
                 registry.backOff(workerID, seconds: retryAfter)
                 try? await store.unclaim(attemptIDs: attempts.map(\.id))
                 for attempt in attempts { slotFreed(workerID: workerID, attemptID: attempt.id) }
+            case .unreachable(let reason):
+                // Killed or restarting: its jobs go elsewhere unspent, and it gets none until it
+                // is heard from again (a heartbeat, or a registration, clears the back-off).
+                metrics.workerCall(outcome: "unreachable", jobs: jobs.count)
+                logger.warning("worker unreachable", metadata: ["worker": "\(workerID)", "reason": "\(reason)"])
+                registry.backOff(workerID, seconds: registry.lostAfter)
+                try? await store.unclaim(attemptIDs: attempts.map(\.id))
+                for attempt in attempts { slotFreed(workerID: workerID, attemptID: attempt.id) }
             }
         } catch {
             metrics.workerCall(outcome: "error", jobs: jobs.count)

@@ -61,6 +61,7 @@ public final class WorkerRegistry: Sendable {
             worker.busy = beat.busy
             worker.modelsLoaded = beat.modelsLoaded
             worker.lastSeen = now
+            worker.fullUntil = nil  // heard from: a back-off for being unreachable or full ends
             let running = Set(beat.running)
             for (attemptID, flight) in worker.inFlight where !running.contains(attemptID) && now.timeIntervalSince(flight.lastNews) > Self.unreportedAfter {
                 worker.inFlight[attemptID]?.lastNews = .distantPast

@@ -21,8 +21,13 @@ public struct WorkerPoolPredictClient: PredictClient {
             )
         }
         let bytes = Array(buffer: try wire.count == 1 ? JSONBody.encode(wire[0]) : JSONBody.encode(WorkerBatch(jobs: wire)))
-        let response = try await pool.run { [http, token] in
-            try http.send(workerURL + "/v1/jobs", json: bytes, headers: ["Authorization: Bearer \(token)"], timeoutMilliseconds: 5000)
+        let response: CurlResponse
+        do {
+            response = try await pool.run { [http, token] in
+                try http.send(workerURL + "/v1/jobs", json: bytes, headers: ["Authorization: Bearer \(token)"], timeoutMilliseconds: 5000)
+            }
+        } catch let error as CurlError {
+            return .unreachable(reason: error.message)
         }
         switch response.status {
         case 202: return .accepted
