@@ -11,7 +11,7 @@ let package = Package(
         .executable(name: "muse-cloud", targets: ["MuseCloud"]),
         .executable(name: "muse-worker-sim", targets: ["MuseWorkerSim"]),
         .executable(name: "muse-bench", targets: ["MuseBench"]),
-        // scripts/fuzz.sh builds it with -sanitize=fuzzer,address -DFUZZING; otherwise it replays files.
+        // scripts/fuzz.sh builds it with libFuzzer and ASan; otherwise it replays files.
         .executable(name: "muse-fuzz", targets: ["MuseFuzz"]),
     ],
     dependencies: [
@@ -93,7 +93,11 @@ let package = Package(
             dependencies: ["MuseCore", "MuseHTTP", .product(name: "HTTPTypes", package: "swift-http-types")],
             swiftSettings: strict
         ),
-        .executableTarget(name: "MuseFuzz", dependencies: ["MuseFuzzTargets"], swiftSettings: strict),
+        // MUSE_FUZZING=1 (scripts/fuzz.sh) builds it as libFuzzer's callback instead of the replayer.
+        .executableTarget(
+            name: "MuseFuzz", dependencies: ["MuseFuzzTargets"],
+            swiftSettings: strict + (Context.environment["MUSE_FUZZING"] == "1" ? [.define("FUZZING")] : [])
+        ),
         // Socket-level helpers shared by the test targets; linked by tests only.
         .target(
             name: "MuseTestSupport",

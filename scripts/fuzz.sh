@@ -16,7 +16,9 @@ shift || true
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(json router result)
 
-flags=(--scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING)
+# MUSE_FUZZING=1 makes Package.swift define FUZZING for muse-fuzz (libFuzzer's callback, no main of its own).
+export MUSE_FUZZING=1
+flags=(--scratch-path .build-fuzz --sanitize=fuzzer --sanitize=address)
 swift build "${flags[@]}" --product muse-fuzz >&2
 fuzzer="$(swift build "${flags[@]}" --show-bin-path)/muse-fuzz"
 

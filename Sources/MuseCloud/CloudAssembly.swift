@@ -23,7 +23,7 @@ struct CloudAssembly {
         let workers = WorkerRegistry()
         let pipelineMetrics = PipelineMetrics(factory: runtime.metricsFactory)
         let settings = LiveSettings(runtime.config.dynamic)
-        let webhookTargets = WebhookTargets(policy: runtime.config.webhookTargets, resolver: SystemHostResolver(pool: runtime.blockingPool))
+        let webhookTargets = WebhookTargets(policy: runtime.config.webhookTargets, resolver: SystemHostResolver())
         let estimator = StartEstimator(registry: workers)
         let scheduler = Scheduler(
             store: stores.dispatch, registry: workers,
@@ -54,7 +54,9 @@ struct CloudAssembly {
         GenerationsController(service: generations, feed: feed).register(on: api)
         PresetsController(service: PresetService(presets: stores.presets, tasks: stores.tasks, generations: generations)).register(on: api)
         ModelsController(catalog: catalog).register(on: api)
-        WebhooksController(service: WebhookService(store: stores.webhooks, tasks: stores.tasks)).register(on: api)
+        WebhooksController(service: WebhookService(
+            store: stores.webhooks, tasks: stores.tasks, redeliveries: RedeliveryLimit(perMinute: runtime.config.redeliveriesPerMinute)
+        )).register(on: api)
         ImagesController(store: stores.tasks, images: images).register(on: api)
         WorkersController(registry: workers, scheduler: scheduler, urls: runtime.config.workerURLs).register(on: workerRoutes)
         self.router = router

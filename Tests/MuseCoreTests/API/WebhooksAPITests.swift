@@ -134,6 +134,13 @@ import Glibc
         // Redelivery sends it once more.
         let redelivered = try await pipeline.call("POST", "/v1/webhook-deliveries/\(stopped["id"] as? String ?? "")/redeliver")
         #expect(redelivered.status == 202)
+        #expect(redelivered.json["tries"] as? Int == 1)
+        // One try at a time: asking again while it is pending is 409.
+        let twice = try await pipeline.call("POST", "/v1/webhook-deliveries/\(stopped["id"] as? String ?? "")/redeliver")
+        #expect(twice.status == 409, "\(twice.text)")
+        // The hanging delivery is pending (its try still in flight): no second try of it.
+        let pendingAgain = try await pipeline.call("POST", "/v1/webhook-deliveries/\(pending["id"] as? String ?? "")/redeliver")
+        #expect(pendingAgain.status == 409)
         let again = try await delivery(pipeline, task: goneTask) { ($0["attempts"] as? [Any])?.count == 2 }
         #expect(again["status"] as? String == "stopped")
         // The hanging try times out (3 s) and is recorded as an error, to be retried.

@@ -1,6 +1,7 @@
 import Foundation
 import MuseHTTP
 import MuseTestSupport
+import NIOCore
 import NIOPosix
 import Testing
 
@@ -55,6 +56,32 @@ import Testing
             #expect(response.status == 200)
             #expect(String(decoding: response.body, as: UTF8.self) == #"{"status":"ok"}"#)
         }
+    }
+
+    @Test func libcurlKeepsAFewKiBOfAnAnswerAndIgnoresProxyVariables() async throws {
+        let router = Router()
+        router.group("", name: "public").get("/big") { _, _ in .bytes(ByteBuffer(repeating: 0x61, count: 4 << 20), contentType: "text/plain") }
+        try await withTestServer(router: router) { _, port in
+            // A proxy from the environment would be a detour past the pinned, checked address.
+            setenv("http_proxy", "http://127.0.0.1:1", 1)
+            defer { unsetenv("http_proxy") }
+            let response = try await pool.run { try CurlHTTPClient().get("http://127.0.0.1:\(port)/big") }
+            #expect(response.status == 200)
+            #expect(response.body.count == CurlHTTPClient.defaultMaxResponseBytes, "4 MiB answered, \(response.body.count) bytes kept")
+        }
+    }
+
+    @Test func aHostLookupThatGetsNoAnswerGivesUpAtItsTimeout() async throws {
+        // Its only thread is stuck, as on a DNS server that never answers.
+        let stuck = BlockingPool(threads: 1)
+        let release = DispatchSemaphore(value: 0)
+        stuck.execute { release.wait() }
+        defer { release.signal() }
+        let resolver = SystemHostResolver(pool: stuck, timeout: .milliseconds(300))
+        let started = ContinuousClock.now
+        await #expect(throws: SystemHostResolver.Failure.self) { try await resolver.addresses(of: "localhost") }
+        #expect(ContinuousClock.now - started < .seconds(2))
+        #expect(try await SystemHostResolver().addresses(of: "localhost").isEmpty == false)
     }
 
     @Test func libcurlReportsConnectionFailure() async throws {

@@ -29,7 +29,7 @@ public struct WebhooksController: Sendable {
     }
 }
 
-/// A webhook delivery as the API shows it, every try included.
+/// A webhook delivery as the API shows it: its latest tries (at most 20) and how many it made.
 struct DeliveryResource: Encodable {
     struct Attempt: Encodable {
         var at: String?
@@ -59,9 +59,10 @@ struct DeliveryResource: Encodable {
     var attempts: [Attempt]
     var nextAttemptAt: String?
     var createdAt: String?
+    var tries: Int
 
     enum CodingKeys: String, CodingKey {
-        case id, url, status, attempts
+        case id, url, status, attempts, tries
         case taskID = "task_id"
         case nextAttemptAt = "next_attempt_at"
         case createdAt = "created_at"
@@ -75,6 +76,7 @@ struct DeliveryResource: Encodable {
         attempts = delivery.attempts.map { Attempt(at: APITime.format($0.at), statusCode: $0.statusCode, latencyMs: $0.latencyMs, error: $0.error) }
         nextAttemptAt = delivery.status == .pending ? APITime.format(delivery.nextAttemptAt) : nil
         createdAt = APITime.format(delivery.createdAt)
+        tries = delivery.tries
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -84,6 +86,7 @@ struct DeliveryResource: Encodable {
         try c.encode(url, forKey: .url)
         try c.encode(status, forKey: .status)
         try c.encode(attempts, forKey: .attempts)
+        try c.encode(tries, forKey: .tries)
         try c.encode(nextAttemptAt, forKey: .nextAttemptAt)
         try c.encode(createdAt, forKey: .createdAt)
     }

@@ -34,6 +34,9 @@ public final class WebhookDispatcher: Service, Sendable, CustomStringConvertible
     let metrics: WebhookMetrics
     /// Tries in flight, per host.
     private let inFlight = Mutex<[String: Int]>([:])
+    /// Deliveries with a try in flight: never a second at once (a lease that ran out while its
+    /// try still hangs makes the delivery due again).
+    private let trying = Mutex<Set<String>>([])
 
     public init(
         store: any WebhookStore, tasks: any TaskStore, sender: any WebhookSender, targets: WebhookTargets, settings: Settings,
@@ -75,22 +78,28 @@ public final class WebhookDispatcher: Service, Sendable, CustomStringConvertible
             return
         }
         for delivery in due {
+            guard trying.withLock({ $0.insert(delivery.id).inserted }) else { continue }
             let host = WebhookTargetPolicy.target(delivery.url)?.host ?? ""
             let admitted = inFlight.withLock { inFlight in
                 guard inFlight.values.reduce(0, +) < settings.concurrency, inFlight[host, default: 0] < settings.perHost else { return false }
                 inFlight[host, default: 0] += 1
                 return true
             }
-            guard admitted else { continue }
+            guard admitted else {
+                _ = trying.withLock { $0.remove(delivery.id) }
+                continue
+            }
             // Leased a little past the try's timeout: if this process dies mid-try, the delivery is retried then.
             let leased = (try? await store.lease(id: delivery.id, now: now, until: now.addingTimeInterval(Self.seconds(settings.timeout) + 5))) ?? false
             guard leased else {
                 release(host)
+                _ = trying.withLock { $0.remove(delivery.id) }
                 continue
             }
             Task {
                 await attempt(delivery)
                 release(host)
+                _ = trying.withLock { $0.remove(delivery.id) }
             }
         }
     }

@@ -1,14 +1,17 @@
 import Foundation
+import Synchronization
 import MuseHTTP
 
 /// The tenant's side of webhooks: the signing secret, deliveries and their tries, redelivery.
 public struct WebhookService: Sendable {
     let store: any WebhookStore
     let tasks: any TaskStore
+    let redeliveries: RedeliveryLimit
 
-    public init(store: any WebhookStore, tasks: any TaskStore) {
+    public init(store: any WebhookStore, tasks: any TaskStore, redeliveries: RedeliveryLimit = RedeliveryLimit(perMinute: 20)) {
         self.store = store
         self.tasks = tasks
+        self.redeliveries = redeliveries
     }
 
     public func secret(tenant: String) async throws -> String {
@@ -30,9 +33,39 @@ public struct WebhookService: Sendable {
         return (split.items, split.next)
     }
 
-    /// Sends a delivery once more, now (its earlier tries stay listed).
+    /// Sends a delivery once more, now (its earlier tries stay listed). One that is still pending
+    /// (waiting for its next try, or trying) is 409: a delivery has one try at a time. A tenant
+    /// may redeliver `redeliveries.perMinute` times a minute (429 beyond).
     public func redeliver(id: String, tenant: String) async throws -> WebhookDelivery {
+        guard let current = try await store.delivery(id: id, tenant: tenant) else { throw HTTPError.notFound("no webhook delivery \"\(id)\"") }
+        guard current.status != .pending else {
+            throw HTTPError(.conflict, detail: "the delivery is pending: its next try is already scheduled")
+        }
+        if let wait = redeliveries.take(tenant) {
+            throw HTTPError(.rateLimited, detail: "at most \(redeliveries.perMinute) redeliveries a minute", headers: [.retryAfter: String(wait)])
+        }
         guard let delivery = try await store.redeliver(id: id, tenant: tenant, now: Date()) else { throw HTTPError.notFound("no webhook delivery \"\(id)\"") }
         return delivery
+    }
+}
+
+/// Redeliveries per tenant in the last minute.
+public final class RedeliveryLimit: Sendable {
+    public let perMinute: Int
+    private let recent = Mutex<[String: [Date]]>([:])
+
+    public init(perMinute: Int) {
+        self.perMinute = perMinute
+    }
+
+    /// Records one for `tenant`; or, when its minute is full, the seconds until one frees.
+    func take(_ tenant: String, now: Date = Date()) -> Int? {
+        recent.withLock { recent in
+            var times = recent[tenant, default: []].filter { now.timeIntervalSince($0) < 60 }
+            defer { recent[tenant] = times.isEmpty ? nil : times }
+            guard times.count < perMinute else { return max(1, Int((60 - now.timeIntervalSince(times[0])).rounded(.up))) }
+            times.append(now)
+            return nil
+        }
     }
 }

@@ -30,8 +30,11 @@ public struct WebhookDelivery: Sendable, Equatable {
     public var url: String
     public var status: DeliveryStatus
     public var attempts: [WebhookAttempt]
-    /// Tries made so far (also when `attempts` was not read).
+    /// Tries made so far (also when `attempts` was not read, or holds only the latest).
     public var tries: Int
+
+    /// Tries listed with a delivery: the latest; `tries` counts them all.
+    public static let listedTries = 20
     public var nextAttemptAt: Date?
     public var createdAt: Date
 

@@ -133,6 +133,7 @@ public struct ConfigLoader: Sendable {
                 concurrency: try int(reader, "webhooks.concurrency"),
                 perHost: try int(reader, "webhooks.per_host_concurrency")
             ),
+            redeliveriesPerMinute: try int(reader, "webhooks.redeliveries_per_minute"),
             webhookTargets: WebhookTargetPolicy(
                 allowLoopback: try bool(reader, "webhooks.allow_loopback"),
                 allowedHosts: Set(try string(reader, "webhooks.allowed_hosts").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }),

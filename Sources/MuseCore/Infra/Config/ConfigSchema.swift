@@ -59,6 +59,7 @@ enum ConfigSchema {
         .init(key: "webhooks.per_host_concurrency", kind: .int(1...1024), embeddedDefault: .int(4)),
         .init(key: "webhooks.allow_loopback", kind: .bool, embeddedDefault: .bool(true)),
         .init(key: "webhooks.allowed_hosts", kind: .string(allowed: nil), embeddedDefault: .string("")),
+        .init(key: "webhooks.redeliveries_per_minute", kind: .int(1...10_000), embeddedDefault: .int(20)),
         .init(key: "webhooks.allowed_ports", kind: .string(allowed: nil), embeddedDefault: .string("")),
         .init(key: "events.keep_alive_ms", kind: .int(100...600_000), embeddedDefault: .int(15_000)),
         .init(key: "events.max_lifetime_ms", kind: .int(1000...86_400_000), embeddedDefault: .int(1_800_000)),

@@ -32,6 +32,8 @@ public struct MuseConfig: Sendable {
     public var workerURLs: WorkerURLPolicy
     /// Webhook retries, timeouts and limits.
     public var webhooks: WebhookDispatcher.Settings
+    /// Redeliveries a tenant may ask for per minute.
+    public var redeliveriesPerMinute: Int
     /// Which webhook URLs may be called.
     public var webhookTargets: WebhookTargetPolicy
     /// A keep-alive comment on a quiet `/events` stream after this long.

@@ -36,23 +36,30 @@ public final class CurlHTTPClient: Sendable {
         _ = Self.globalInit
     }
 
+    /// What is kept of a response body unless a call asks for more: an answer to a push or a
+    /// webhook is a status and a few words; the rest is read and dropped.
+    public static let defaultMaxResponseBytes = 16 << 10
+
     public func get(_ url: String, timeoutMilliseconds: Int = 10_000) throws -> CurlResponse {
-        try perform(url, method: "GET", body: nil, headers: [], timeoutMilliseconds: timeoutMilliseconds)
+        try perform(url, method: "GET", body: nil, headers: [], timeoutMilliseconds: timeoutMilliseconds, maxResponseBytes: Self.defaultMaxResponseBytes)
     }
 
     /// A JSON POST (or DELETE with `method`), with extra header lines such as `Authorization: …`.
     /// `resolve` pins host names to addresses (`host:port:address`, libcurl's CURLOPT_RESOLVE), so
     /// the address that was checked is the one called.
     public func send(
-        _ url: String, method: String = "POST", json: [UInt8]?, headers: [String] = [], timeoutMilliseconds: Int = 10_000, resolve: [String] = []
+        _ url: String, method: String = "POST", json: [UInt8]?, headers: [String] = [], timeoutMilliseconds: Int = 10_000, resolve: [String] = [],
+        maxResponseBytes: Int = defaultMaxResponseBytes
     ) throws -> CurlResponse {
         try perform(
             url, method: method, body: json, headers: (json == nil ? [] : ["Content-Type: application/json"]) + headers,
-            timeoutMilliseconds: timeoutMilliseconds, resolve: resolve
+            timeoutMilliseconds: timeoutMilliseconds, resolve: resolve, maxResponseBytes: maxResponseBytes
         )
     }
 
-    private func perform(_ url: String, method: String, body: [UInt8]?, headers: [String], timeoutMilliseconds: Int, resolve: [String] = []) throws -> CurlResponse {
+    private func perform(
+        _ url: String, method: String, body: [UInt8]?, headers: [String], timeoutMilliseconds: Int, resolve: [String] = [], maxResponseBytes: Int
+    ) throws -> CurlResponse {
         guard let handle = idle.withLock({ $0.popLast() }) ?? Handle() else { throw CurlError(message: "curl_easy_init failed") }
         let curl = handle.curl
         curl_easy_reset(curl)
@@ -71,17 +78,27 @@ public final class CurlHTTPClient: Sendable {
             muse_curl_setopt_long(curl, CURLOPT_POSTFIELDSIZE, payload.count)
             muse_curl_setopt_string(curl, CURLOPT_COPYPOSTFIELDS, payload.isEmpty ? "" : String(decoding: payload, as: UTF8.self))
         }
-        final class Sink { var bytes: [UInt8] = [] }
-        let sink = Sink()
+        final class Sink {
+            var bytes: [UInt8] = []
+            let limit: Int
+            init(limit: Int) { self.limit = limit }
+        }
+        let sink = Sink(limit: maxResponseBytes)
         let opaque = Unmanaged.passUnretained(sink).toOpaque()
         muse_curl_setopt_string(curl, CURLOPT_URL, url)
         muse_curl_setopt_long(curl, CURLOPT_TIMEOUT_MS, timeoutMilliseconds)
         muse_curl_setopt_long(curl, CURLOPT_NOSIGNAL, 1)
+        // Never a proxy from the environment (the address pinned by `resolve` must be the one
+        // called), only http and https, and no redirects (curl's default, kept on purpose).
+        muse_curl_setopt_string(curl, CURLOPT_PROXY, "")
+        muse_curl_setopt_string(curl, CURLOPT_PROTOCOLS_STR, "http,https")
         muse_curl_setopt_pointer(curl, CURLOPT_WRITEDATA, opaque)
         muse_curl_setopt_write_function(curl) { data, size, count, context in
             let sink = Unmanaged<Sink>.fromOpaque(context!).takeUnretainedValue()
             let length = size * count
-            if let data { sink.bytes.append(contentsOf: UnsafeRawBufferPointer(start: data, count: length)) }
+            // Past the limit the rest is read and dropped; the timeout bounds how long.
+            let room = max(0, sink.limit - sink.bytes.count)
+            if let data, room > 0 { sink.bytes.append(contentsOf: UnsafeRawBufferPointer(start: data, count: min(length, room))) }
             return length
         }
         let rc = curl_easy_perform(curl)

@@ -88,15 +88,21 @@ public struct SQLiteWebhookStore: WebhookStore {
     public func redeliver(id: String, tenant: String, now: Date) async throws -> WebhookDelivery? {
         try await database.transaction { db in
             try db.execute(
-                "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ? WHERE id = ? AND tenant = ?", [now.sqliteMillis, .text(id), .text(tenant)]
+                // A pending delivery (waiting, or a try in flight) keeps its schedule: one try at a time.
+                "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ? WHERE id = ? AND tenant = ? AND status != 'pending'",
+                [now.sqliteMillis, .text(id), .text(tenant)]
             )
             return try db.query("SELECT \(Self.columns) FROM webhook_deliveries WHERE id = ? AND tenant = ?", [.text(id), .text(tenant)]).first
                 .map { Self.decode($0, attempts: try Self.attempts(db, id)) }
         }
     }
 
+    /// The latest tries (at most `WebhookDelivery.listedTries`), oldest first; `tries` counts them all.
     private static func attempts(_ db: SQLiteConnection, _ id: String) throws -> [WebhookAttempt] {
-        try db.query("SELECT at, status_code, latency_ms, error FROM webhook_attempts WHERE delivery_id = ? ORDER BY at, rowid", [.text(id)]).map { row in
+        try db.query(
+            "SELECT at, status_code, latency_ms, error FROM (SELECT rowid, * FROM webhook_attempts WHERE delivery_id = ? ORDER BY at DESC, rowid DESC LIMIT ?) ORDER BY at, rowid",
+            [.text(id), .integer(Int64(WebhookDelivery.listedTries))]
+        ).map { row in
             WebhookAttempt(
                 at: row.date(0) ?? Date(timeIntervalSince1970: 0), statusCode: row.optionalInt(1), latencyMs: row.int(2), error: row.optionalText(3)
             )

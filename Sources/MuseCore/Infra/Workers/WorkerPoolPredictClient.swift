@@ -38,7 +38,11 @@ public struct WorkerPoolPredictClient: PredictClient {
 
     public func status(attemptID: String, workerURL: String) async throws -> WorkerJobStatus? {
         let response = try await pool.run { [http, token] in
-            try http.send(workerURL + "/v1/jobs/\(attemptID)", method: "GET", json: nil, headers: ["Authorization: Bearer \(token)"], timeoutMilliseconds: 5000)
+            // A finished job's status carries its result, images and all: as much as a result callback may be.
+            try http.send(
+                workerURL + "/v1/jobs/\(attemptID)", method: "GET", json: nil, headers: ["Authorization: Bearer \(token)"], timeoutMilliseconds: 5000,
+                maxResponseBytes: 128 << 20
+            )
         }
         switch response.status {
         // Lenient on purpose: a worker may add fields this server does not know yet.
