@@ -93,11 +93,7 @@ let package = Package(
             dependencies: ["MuseCore", "MuseHTTP", .product(name: "HTTPTypes", package: "swift-http-types")],
             swiftSettings: strict
         ),
-        // MUSE_FUZZING=1 (scripts/fuzz.sh) builds it as libFuzzer's callback instead of the replayer.
-        .executableTarget(
-            name: "MuseFuzz", dependencies: ["MuseFuzzTargets"],
-            swiftSettings: strict + (Context.environment["MUSE_FUZZING"] == "1" ? [.define("FUZZING")] : [])
-        ),
+        .executableTarget(name: "MuseFuzz", dependencies: ["MuseFuzzTargets"], swiftSettings: strict),
         // Socket-level helpers shared by the test targets; linked by tests only.
         .target(
             name: "MuseTestSupport",

@@ -16,9 +16,7 @@ shift || true
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(json router result)
 
-# MUSE_FUZZING=1 makes Package.swift define FUZZING for muse-fuzz (libFuzzer's callback, no main of its own).
-export MUSE_FUZZING=1
-flags=(--scratch-path .build-fuzz --sanitize=fuzzer --sanitize=address)
+flags=(--scratch-path .build-fuzz --sanitize=fuzzer --sanitize=address -Xswiftc -DFUZZING)
 swift build "${flags[@]}" --product muse-fuzz >&2
 fuzzer="$(swift build "${flags[@]}" --show-bin-path)/muse-fuzz"
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh Debian 12 machine: installs what is missing, starts
 # PostgreSQL and Redis on loopback in a temporary directory, builds, runs `swift test`, then
-# schemathesis against muse-cloud (scripts/api-fuzz.sh), and stops the services again even when
-# the tests fail.
+# schemathesis against muse-cloud (scripts/api-fuzz.sh), a chaos run (scripts/chaos.sh) and the
+# fuzzers (scripts/fuzz.sh, 30 s a target), and stops the services again even when the tests fail.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$MUSE_ROOT"
@@ -44,3 +44,7 @@ export TEST_BIN_DIR="$(swift build --show-bin-path)"
 swift test --skip-build
 # The OpenAPI document against the real server: schemathesis, every default check, stateful phase included.
 bash scripts/api-fuzz.sh
+# kill -9 of the server and the workers under steady submits: every accepted task must succeed.
+bash scripts/chaos.sh "${CHAOS_SECONDS:-20}"
+# libFuzzer with AddressSanitizer on the JSON decoder, the path parser and router, and worker results.
+bash scripts/fuzz.sh "${FUZZ_SECONDS:-30}"

@@ -4,7 +4,7 @@ import ServiceLifecycle
 import Synchronization
 
 /// Sends due webhook deliveries beside everything else: a bounded number at once and a bounded
-/// number per receiving host, each with a timeout, so a slow or dead receiver delays neither
+/// number per receiving host (by name, and by resolved address), each with a timeout, so a slow or dead receiver delays neither
 /// the scheduler nor other receivers. Non-2xx or no answer → retried on the configured
 /// schedule with jitter; 410 stops; every try is recorded.
 public final class WebhookDispatcher: Service, Sendable, CustomStringConvertible {
@@ -34,6 +34,8 @@ public final class WebhookDispatcher: Service, Sendable, CustomStringConvertible
     let metrics: WebhookMetrics
     /// Tries in flight, per host.
     private let inFlight = Mutex<[String: Int]>([:])
+    /// Tries in flight per resolved address: many names for one receiver share its limit.
+    private let perAddress = Mutex<[[UInt8]: Int]>([:])
     /// Deliveries with a try in flight: never a second at once (a lease that ran out while its
     /// try still hangs makes the delivery due again).
     private let trying = Mutex<Set<String>>([])
@@ -132,6 +134,19 @@ public final class WebhookDispatcher: Service, Sendable, CustomStringConvertible
                 "User-Agent: Muse-Webhooks/1",
             ]
             let target = try await targets.check(delivery.url)
+            let admitted = perAddress.withLock { counts in
+                guard counts[target.address, default: 0] < settings.perHost else { return false }
+                counts[target.address, default: 0] += 1
+                return true
+            }
+            // The address is at its limit under another name: no try now; the lease runs out and it comes round again.
+            guard admitted else { return }
+            defer {
+                perAddress.withLock { counts in
+                    counts[target.address, default: 1] -= 1
+                    if counts[target.address] == 0 { counts[target.address] = nil }
+                }
+            }
             statusCode = try await sender.post(
                 url: delivery.url, host: target.host, port: target.port, address: target.address, headers: headers, body: body, timeout: settings.timeout
             )
