@@ -3,8 +3,8 @@ import HTTPTypes
 /// A route's handler: decode, call a service, encode. Errors it throws become problem+json.
 public typealias Handler = @Sendable (Request, RequestContext) async throws -> Response
 
-/// One registered route.
-public struct Route: Sendable {
+/// One registered route. A class: a lookup hands out one reference, not copies of its fields.
+public final class Route: Sendable {
     public let method: HTTPRequest.Method
     /// The pattern as registered, e.g. `/v1/generations/{id}`.
     public let pattern: String
@@ -15,6 +15,15 @@ public struct Route: Sendable {
     /// The group's access checks, run on the head before any body byte is read.
     let filters: [any HeadFilter]
     let handler: Handler
+
+    init(method: HTTPRequest.Method, pattern: String, group: String, maxBodyBytes: Int?, filters: [any HeadFilter], handler: @escaping Handler) {
+        self.method = method
+        self.pattern = pattern
+        self.group = group
+        self.maxBodyBytes = maxBodyBytes
+        self.filters = filters
+        self.handler = handler
+    }
 }
 
 /// Maps method and path to a route; builds once at start-up, then is read-only. Routes are

@@ -6,13 +6,12 @@ import NIOHTTPTypesHTTP1
 
 /// The end of each connection's pipeline: runs the matched route's access checks on the head,
 /// collects the body within the route's limit, runs the route's composed handler on the
-/// connection's event loop, and writes the response. While a route's head filters run, no
-/// read is asked of the socket, so an unauthenticated upload is never buffered.
+/// connection's event loop, and writes the response. While a route's head filters run, the
+/// channel reads nothing more (autoRead off), so an unauthenticated upload is never buffered.
 /// A request the decoder cannot parse is answered here too (400, or 431 for oversized
 /// headers) as problem+json, and the connection closes.
-final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
+final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
     private struct Pending {
@@ -42,8 +41,6 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var executor: EventLoopTaskExecutor?
     private var requestIDs = RequestIDGenerator()
     private var state = State.idle
-    /// A read the channel asked for while the head filters ran; passed on once they answer.
-    private var readHeld = false
     /// The body so far; kept outside `state` so that appending never copies it.
     private var body: ByteBuffer?
     /// The response being produced; a streamed one is canceled when the client goes away, so a
@@ -67,14 +64,6 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if streaming { responding?.cancel() }
         responding = nil
         context.fireChannelInactive()
-    }
-
-    func read(context: ChannelHandlerContext) {
-        if case .checking = state {
-            readHeld = true
-        } else {
-            context.read()
-        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -174,6 +163,10 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         state = .checking(pending, ended: false)
+        // No more reads until the filters answer: only bytes already on their way are buffered.
+        // (Toggling autoRead, rather than holding read() in this handler, keeps every other
+        // request free of an extra outbound hop per read.)
+        setAutoRead(false, context: context)
         let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
         // Starts here, inside channelRead: a filter that never suspends answers without a hop.
         Task.immediate(executorPreference: executor ?? EventLoopTaskExecutor(context.eventLoop)) {
@@ -202,10 +195,11 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .failure(let error):
             answerEarly(error, pending, context: context)
         }
-        if readHeld {
-            readHeld = false
-            context.read()
-        }
+        setAutoRead(true, context: context)
+    }
+
+    private func setAutoRead(_ on: Bool, context: ChannelHandlerContext) {
+        try? context.channel.syncOptions?.setOption(.autoRead, value: on)
     }
 
     /// Whether a body follows the head (a length above zero, or chunked).

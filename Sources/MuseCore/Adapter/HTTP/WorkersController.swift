@@ -17,6 +17,8 @@ public struct WorkersController: Sendable {
     }
 
     private static let ok = ByteBuffer(string: #"{"ok":true}"#)
+    /// Results smaller than this are handled on the event loop (a few hundred microseconds at most).
+    static let inPlaceResultBytes = 256 << 10
 
     private static func workerID(_ request: Request) throws -> String {
         let id = try request.parameters.require("worker_id")
@@ -60,13 +62,17 @@ public struct WorkersController: Sendable {
             return .bytes(Self.ok, contentType: "application/json")
         }
         routes.post("/internal/v1/attempts/{attempt_id}/result", maxBodyBytes: 128 << 20) { request, _ in
-            // A result of many MiB takes a while to parse: off the event loop, so the connections
-            // sharing it (heartbeats among them) are not held up.
-            let body =
-                request.body.readableBytes < 64 << 10
-                ? try JSONBody.decode(WorkerResult.self, from: request)
-                : try await Task.detached { try JSONBody.decode(WorkerResult.self, from: request) }.value
-            try await scheduler.result(attemptID: try Self.attemptID(request), body)
+            let attemptID = try Self.attemptID(request)
+            // A large result takes a while to parse, check and decode (an 85 MiB one, seconds):
+            // off the event loop, so the connections sharing it (heartbeats among them) are not
+            // held up. A small one is done in place: the hop would cost more than the work.
+            if request.body.readableBytes < Self.inPlaceResultBytes {
+                try await scheduler.result(attemptID: attemptID, try JSONBody.decode(WorkerResult.self, from: request))
+            } else {
+                try await Task.detached { [scheduler] in
+                    try await scheduler.result(attemptID: attemptID, try JSONBody.decode(WorkerResult.self, from: request))
+                }.value
+            }
             return .bytes(Self.ok, contentType: "application/json")
         }
     }

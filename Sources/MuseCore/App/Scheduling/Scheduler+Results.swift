@@ -15,11 +15,9 @@ extension Scheduler {
     /// changes nothing, not even the worker's slot (the attempt stays current until its lease).
     public func result(attemptID: String, _ body: WorkerResult) async throws {
         // Checked before the attempt is looked up: a malformed result is a 400 even for an unknown
-        // attempt. Scanning and decoding up to 128 MiB of base64 is CPU work: off the event loops.
-        let decoded = try await Task.detached {
-            try body.check()
-            return body.status == "succeeded" ? try ResultImages(body) : nil
-        }.value
+        // attempt. (CPU work for a large result: the caller runs this off the event loops then.)
+        try body.check()
+        let decoded = body.status == "succeeded" ? try ResultImages(body) : nil
         switch body.status {
         case "succeeded":
             guard let decoded else { return }
