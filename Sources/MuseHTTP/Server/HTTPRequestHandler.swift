@@ -6,12 +6,13 @@ import NIOHTTPTypesHTTP1
 
 /// The end of each connection's pipeline: runs the matched route's access checks on the head,
 /// collects the body within the route's limit, runs the route's composed handler on the
-/// connection's event loop, and writes the response. While a route's head filters run, the
-/// channel reads nothing more (autoRead off), so an unauthenticated upload is never buffered.
+/// connection's event loop, and writes the response. While a route's head filters run, no
+/// read is asked of the socket, so an unauthenticated upload is never buffered.
 /// A request the decoder cannot parse is answered here too (400, or 431 for oversized
 /// headers) as problem+json, and the connection closes.
-final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
+final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
     private struct Pending {
@@ -41,6 +42,8 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var executor: EventLoopTaskExecutor?
     private var requestIDs = RequestIDGenerator()
     private var state = State.idle
+    /// A read the channel asked for while the head filters ran; passed on once they answer.
+    private var readHeld = false
     /// The body so far; kept outside `state` so that appending never copies it.
     private var body: ByteBuffer?
     /// The response being produced; a streamed one is canceled when the client goes away, so a
@@ -64,6 +67,17 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         if streaming { responding?.cancel() }
         responding = nil
         context.fireChannelInactive()
+    }
+
+    /// Reads are held while the head filters run. Held here, not by turning autoRead off and on:
+    /// turning it on reads at once, past the pipeline handler that holds reads while a response
+    /// is pending, so a client pipelining requests it never reads answers to was read without end.
+    func read(context: ChannelHandlerContext) {
+        if case .checking = state {
+            readHeld = true
+        } else {
+            context.read()
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -163,10 +177,6 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         state = .checking(pending, ended: false)
-        // No more reads until the filters answer: only bytes already on their way are buffered.
-        // (Toggling autoRead, rather than holding read() in this handler, keeps every other
-        // request free of an extra outbound hop per read.)
-        setAutoRead(false, context: context)
         let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
         // Starts here, inside channelRead: a filter that never suspends answers without a hop.
         Task.immediate(executorPreference: executor ?? EventLoopTaskExecutor(context.eventLoop)) {
@@ -195,11 +205,10 @@ final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .failure(let error):
             answerEarly(error, pending, context: context)
         }
-        setAutoRead(true, context: context)
-    }
-
-    private func setAutoRead(_ on: Bool, context: ChannelHandlerContext) {
-        try? context.channel.syncOptions?.setOption(.autoRead, value: on)
+        if readHeld {
+            readHeld = false
+            context.read()
+        }
     }
 
     /// Whether a body follows the head (a length above zero, or chunked).

@@ -152,6 +152,24 @@ import Testing
         #expect(grew < 64 * 1024, "RSS grew by \(grew / 1024) MiB")
         #expect(try await RawHTTPClient(port: server.port).request("GET", "/healthz").status == 200)
     }
+
+    @Test func aClientThatPipelinesWithoutReadingIsHeldBackOnGuardedRoutes() async throws {
+        let pipeline = try await PipelineFixture.start()
+        defer { pipeline.stop() }
+        let pid = pipeline.server.process.processIdentifier
+        let before = Self.rssKiB(pid)
+        let client = try await RawHTTPClient(port: pipeline.server.port)
+        let request = "GET /v1/models HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(pipeline.key)\r\n\r\n"
+        let burst = [UInt8](String(repeating: request, count: 400_000).utf8)
+        // ~40 MB of requests, and no answer read: once the answers fill the socket, reading must stop.
+        let sending = Task { try? await client.send(burst) }
+        try await Task.sleep(for: .seconds(6))
+        let grew = Self.rssKiB(pid) - before
+        client.shutdown()
+        _ = await sending.value
+        print("pipelining without reading: 400,000 requests sent at a guarded route; RSS +\(grew / 1024) MiB after 6 s")
+        #expect(grew < 100 * 1024, "RSS grew by \(grew / 1024) MiB")
+    }
 }
 
 /// The largest value seen, from several tasks.
