@@ -11,7 +11,7 @@ import base64, hashlib, hmac, json, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
-def serve(port, log, mode, fail_first):
+def serve(port, log, mode, fail_first, host="127.0.0.1"):
     lock = threading.Lock()
     seen = [0]
 
@@ -40,7 +40,7 @@ def serve(port, log, mode, fail_first):
         def log_message(self, *args):
             pass
 
-    ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+    ThreadingHTTPServer((host, port), Handler).serve_forever()
 
 
 def verify(secret, log):
@@ -59,6 +59,7 @@ def verify(secret, log):
 
 if __name__ == "__main__":
     if sys.argv[1] == "serve":
-        serve(int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5]) if len(sys.argv) > 5 else 0)
+        serve(int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5]) if len(sys.argv) > 5 else 0,
+              sys.argv[6] if len(sys.argv) > 6 else "127.0.0.1")
     else:
         verify(sys.argv[2], sys.argv[3])

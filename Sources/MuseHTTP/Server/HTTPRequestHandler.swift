@@ -228,6 +228,10 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
             dispatch(pending, context: context)
         } else {
             state = .receiving(pending)
+            // The client waits for leave to send its body, and has it now: the access checks passed.
+            if pending.head.headers.first(name: "expect")?.lowercased() == "100-continue" {
+                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: pending.head.version, status: .continue))), promise: nil)
+            }
         }
     }
 

@@ -17,9 +17,13 @@ import Glibc
         let port = freePort()
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("hooks-\(UUID().uuidString).jsonl").path
 
-        init(mode: String, failFirst: Int = 0) async throws {
+        /// Another loopback address (127.0.0.2) is another receiving host with the same machine.
+        let host: String
+
+        init(mode: String, failFirst: Int = 0, host: String = "127.0.0.1") async throws {
+            self.host = host
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", Self.script, "serve", String(port), log, mode, String(failFirst)]
+            process.arguments = ["python3", Self.script, "serve", String(port), log, mode, String(failFirst), host]
             process.standardInput = FileHandle.nullDevice
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
@@ -30,7 +34,7 @@ import Glibc
             }
         }
 
-        var url: String { "http://127.0.0.1:\(port)/hook" }
+        var url: String { "http://\(host):\(port)/hook" }
 
         /// Requests received so far.
         var requests: [[String: Any]] {
@@ -146,6 +150,32 @@ import Glibc
         // The hanging try times out (3 s) and is recorded as an error, to be retried.
         let timedOut = try await delivery(pipeline, task: slow) { ($0["attempts"] as? [Any])?.isEmpty == false }
         #expect((timedOut["attempts"] as? [[String: Any]])?.first?["error"] is String)
+    }
+
+    @Test func aHostAtItsLimitDoesNotHoldUpDeliveriesToOtherHosts() async throws {
+        let pipeline = try await PipelineFixture.start(environment: ["MUSE_WEBHOOKS_PER_HOST_CONCURRENCY": "1", "MUSE_WEBHOOKS_CONCURRENCY": "4"])
+        defer { pipeline.stop() }
+        let sim = try pipeline.worker(latencyMs: 10)
+        defer { sim.stop() }
+        let hanging = try await Receiver(mode: "hang")
+        defer { hanging.stop() }
+        let fast = try await Receiver(mode: "ok", host: "127.0.0.2")
+        defer { fast.stop() }
+        // One tenant floods a receiver that never answers: its host takes one try at a time.
+        var flood: [String] = []
+        for i in 0..<40 {
+            flood.append(try await pipeline.submit(#"{"model":"sd15-base","prompt":"flood \#(i)","steps":1,"width":256,"height":256,"webhook_url":"\#(hanging.url)"}"#))
+        }
+        for id in flood { _ = try await pipeline.poll(id) { $0["status"] as? String == "succeeded" } }
+        let other = try await GenerationsAPITests.createKey(tenant: "victim", dataDir: pipeline.server.dataDir!)
+        let victim = try await pipeline.call(
+            "POST", "/v1/generations", body: #"{"model":"sd15-base","prompt":"mine","steps":1,"width":256,"height":256,"webhook_url":"\#(fast.url)"}"#, key: other
+        ).json["id"] as? String ?? ""
+        let started = ContinuousClock.now
+        while fast.requests.isEmpty, ContinuousClock.now - started < .seconds(15) { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(fast.requests.count == 1, "the other host's delivery went out despite \(flood.count) stuck ones ahead of it")
+        #expect(ContinuousClock.now - started < .seconds(10))
+        _ = victim
     }
 
     @Test func webhookURLsArePolicedAndSecretsAndDeliveriesBelongToTheirTenant() async throws {

@@ -119,4 +119,19 @@ import Testing
             #expect(await client.isClosedByPeer(), "the connection closes after the refusal")
         }
     }
+
+    @Test func expectContinueIsAnsweredOnceTheChecksPass() async throws {
+        try await withTestServer(router: fixture.router()) { _, port in
+            let client = try await RawHTTPClient(port: port)
+            try await client.send("POST /private/uploads HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer let-me-in\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+            let interim = String(decoding: try await client.readSome(), as: UTF8.self)
+            #expect(interim.hasPrefix("HTTP/1.1 100 Continue"), "\(interim)")
+            try await client.send("hello")
+            #expect(try await client.readResponse().text == "caller_1 sent 5")
+            // Without the key: the 401, never a 100.
+            let stranger = try await RawHTTPClient(port: port)
+            try await stranger.send("POST /private/uploads HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+            #expect(try await stranger.readResponse().status == 401)
+        }
+    }
 }

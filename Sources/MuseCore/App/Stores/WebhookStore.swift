@@ -17,6 +17,10 @@ public protocol WebhookStore: Sendable {
     func delivery(id: String, tenant: String) async throws -> WebhookDelivery?
     /// The tenant's deliveries (of one task, or all), newest first.
     func deliveries(tenant: String, taskID: String?, limit: Int, before: String?) async throws -> [WebhookDelivery]
-    /// Makes a delivery pending again, due now; nil if there is none.
+    /// Makes a delivery that is not pending pending again, due now; nil if there is none, or it
+    /// was pending already (compare-and-set: of concurrent calls, one wins).
     func redeliver(id: String, tenant: String, now: Date) async throws -> WebhookDelivery?
+    /// Moves due deliveries' next try to `until` (their host is at its limit): they leave the
+    /// head of the queue, so deliveries to other hosts behind them are not held up.
+    func postpone(ids: [String], until: Date) async throws
 }

@@ -79,16 +79,22 @@ public final class WebhookDispatcher: Service, Sendable, CustomStringConvertible
             logger.error("reading due webhook deliveries failed", metadata: ["error": "\(error)"])
             return
         }
+        // Deliveries whose host is at its limit step back a second, so that a host with many
+        // (a slow receiver, one tenant's flood) never keeps the deliveries to other hosts waiting.
+        var busyHost: [String] = []
         for delivery in due {
             guard trying.withLock({ $0.insert(delivery.id).inserted }) else { continue }
             let host = WebhookTargetPolicy.target(delivery.url)?.host ?? ""
-            let admitted = inFlight.withLock { inFlight in
-                guard inFlight.values.reduce(0, +) < settings.concurrency, inFlight[host, default: 0] < settings.perHost else { return false }
+            enum Admission { case admitted, full, hostFull }
+            let admission = inFlight.withLock { inFlight -> Admission in
+                guard inFlight.values.reduce(0, +) < settings.concurrency else { return .full }
+                guard inFlight[host, default: 0] < settings.perHost else { return .hostFull }
                 inFlight[host, default: 0] += 1
-                return true
+                return .admitted
             }
-            guard admitted else {
+            guard admission == .admitted else {
                 _ = trying.withLock { $0.remove(delivery.id) }
+                if admission == .hostFull { busyHost.append(delivery.id) }
                 continue
             }
             // Leased a little past the try's timeout: if this process dies mid-try, the delivery is retried then.
@@ -104,6 +110,7 @@ public final class WebhookDispatcher: Service, Sendable, CustomStringConvertible
                 _ = trying.withLock { $0.remove(delivery.id) }
             }
         }
+        if !busyHost.isEmpty { try? await store.postpone(ids: busyHost, until: Date().addingTimeInterval(1)) }
     }
 
     private func release(_ host: String) {

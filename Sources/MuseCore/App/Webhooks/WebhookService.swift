@@ -44,7 +44,10 @@ public struct WebhookService: Sendable {
         if let wait = redeliveries.take(tenant) {
             throw HTTPError(.rateLimited, detail: "at most \(redeliveries.perMinute) redeliveries a minute", headers: [.retryAfter: String(wait)])
         }
-        guard let delivery = try await store.redeliver(id: id, tenant: tenant, now: Date()) else { throw HTTPError.notFound("no webhook delivery \"\(id)\"") }
+        // Another redelivery of it won the race: it is pending now.
+        guard let delivery = try await store.redeliver(id: id, tenant: tenant, now: Date()) else {
+            throw HTTPError(.conflict, detail: "the delivery is pending: its next try is already scheduled")
+        }
         return delivery
     }
 }

@@ -87,17 +87,26 @@ public struct SQLiteWebhookStore: WebhookStore {
 
     public func redeliver(id: String, tenant: String, now: Date) async throws -> WebhookDelivery? {
         try await database.transaction { db in
-            try db.execute(
-                // A pending delivery (waiting, or a try in flight) keeps its schedule: one try at a time.
+            // A pending delivery (waiting, or a try in flight) keeps its schedule: one try at a time.
+            guard try db.execute(
                 "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ? WHERE id = ? AND tenant = ? AND status != 'pending'",
                 [now.sqliteMillis, .text(id), .text(tenant)]
-            )
+            ) == 1 else { return nil }
             return try db.query("SELECT \(Self.columns) FROM webhook_deliveries WHERE id = ? AND tenant = ?", [.text(id), .text(tenant)]).first
                 .map { Self.decode($0, attempts: try Self.attempts(db, id)) }
         }
     }
 
     /// The latest tries (at most `WebhookDelivery.listedTries`), oldest first; `tries` counts them all.
+    public func postpone(ids: [String], until: Date) async throws {
+        guard !ids.isEmpty else { return }
+        try await database.transaction { db in
+            for id in ids {
+                try db.execute("UPDATE webhook_deliveries SET next_attempt_at = ? WHERE id = ? AND status = 'pending'", [until.sqliteMillis, .text(id)])
+            }
+        }
+    }
+
     private static func attempts(_ db: SQLiteConnection, _ id: String) throws -> [WebhookAttempt] {
         try db.query(
             "SELECT at, status_code, latency_ms, error FROM (SELECT rowid, * FROM webhook_attempts WHERE delivery_id = ? ORDER BY at DESC, rowid DESC LIMIT ?) ORDER BY at, rowid",
