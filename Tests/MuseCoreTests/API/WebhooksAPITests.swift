@@ -147,6 +147,17 @@ import Glibc
         #expect(pendingAgain.status == 409)
         let again = try await delivery(pipeline, task: goneTask) { ($0["attempts"] as? [Any])?.count == 2 }
         #expect(again["status"] as? String == "stopped")
+        // Every try, a page at a time, newest first.
+        let first = try await pipeline.call("GET", "/v1/webhook-deliveries/\(stopped["id"] as? String ?? "")/attempts?limit=1").json
+        #expect((first["data"] as? [[String: Any]])?.count == 1)
+        let cursor = first["next_cursor"] as? String ?? ""
+        #expect(!cursor.isEmpty)
+        let second = try await pipeline.call("GET", "/v1/webhook-deliveries/\(stopped["id"] as? String ?? "")/attempts?limit=1&cursor=\(cursor)").json
+        #expect((second["data"] as? [[String: Any]])?.first?["status_code"] as? Int == 410)
+        #expect(second["next_cursor"] is NSNull)
+        let other = try await GenerationsAPITests.createKey(tenant: "nosy", dataDir: pipeline.server.dataDir!)
+        #expect(try await pipeline.call("GET", "/v1/webhook-deliveries/\(stopped["id"] as? String ?? "")/attempts", key: other).status == 404)
+        #expect(try await pipeline.call("GET", "/v1/webhook-deliveries/\(stopped["id"] as? String ?? "")/attempts?cursor=-1").status == 400)
         // The hanging try times out (3 s) and is recorded as an error, to be retried.
         let timedOut = try await delivery(pipeline, task: slow) { ($0["attempts"] as? [Any])?.isEmpty == false }
         #expect((timedOut["attempts"] as? [[String: Any]])?.first?["error"] is String)

@@ -23,6 +23,15 @@ public struct WebhooksController: Sendable {
             let page = try await service.deliveries(tenant: try context.tenant(), taskID: task, limit: limit, before: before)
             return try .json(ListResource(data: page.deliveries.map(DeliveryResource.init), nextCursor: Cursor.encode(page.next)))
         }
+        routes.get("/v1/webhook-deliveries/{id}/attempts") { request, context in
+            let limit = try GenerationsController.limit(request.query["limit"])
+            let before = try request.query["cursor"].map { raw throws(HTTPError) -> Int64 in
+                guard raw.utf8.count <= 18, let position = Int64(raw), position > 0 else { throw HTTPError.invalidField("cursor", "not a cursor this API returned") }
+                return position
+            }
+            let page = try await service.attempts(deliveryID: try request.parameters.require("id"), tenant: try context.tenant(), limit: limit, before: before)
+            return try .json(ListResource(data: page.attempts.map(DeliveryResource.Attempt.init), nextCursor: page.next.map(String.init)))
+        }
         routes.post("/v1/webhook-deliveries/{id}/redeliver") { request, context in
             try .json(DeliveryResource(try await service.redeliver(id: try request.parameters.require("id"), tenant: try context.tenant())), status: .accepted)
         }
@@ -41,6 +50,13 @@ struct DeliveryResource: Encodable {
             case at, error
             case statusCode = "status_code"
             case latencyMs = "latency_ms"
+        }
+
+        init(_ attempt: WebhookAttempt) {
+            at = APITime.format(attempt.at)
+            statusCode = attempt.statusCode
+            latencyMs = attempt.latencyMs
+            error = attempt.error
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -73,7 +89,7 @@ struct DeliveryResource: Encodable {
         taskID = delivery.taskID
         url = delivery.url
         status = delivery.status
-        attempts = delivery.attempts.map { Attempt(at: APITime.format($0.at), statusCode: $0.statusCode, latencyMs: $0.latencyMs, error: $0.error) }
+        attempts = delivery.attempts.map(Attempt.init)
         nextAttemptAt = delivery.status == .pending ? APITime.format(delivery.nextAttemptAt) : nil
         createdAt = APITime.format(delivery.createdAt)
         tries = delivery.tries

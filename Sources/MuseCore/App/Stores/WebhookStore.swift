@@ -15,6 +15,9 @@ public protocol WebhookStore: Sendable {
     /// Records one try; `next` is the next try's time (pending), or nil with the final status.
     func record(deliveryID: String, attempt: WebhookAttempt, status: DeliveryStatus, next: Date?) async throws
     func delivery(id: String, tenant: String) async throws -> WebhookDelivery?
+    /// One page of a delivery's tries, newest first, each with its position (the cursor); nil
+    /// when the delivery is not the tenant's.
+    func attempts(deliveryID: String, tenant: String, limit: Int, before: Int64?) async throws -> [(position: Int64, attempt: WebhookAttempt)]?
     /// The tenant's deliveries (of one task, or all), newest first.
     func deliveries(tenant: String, taskID: String?, limit: Int, before: String?) async throws -> [WebhookDelivery]
     /// Makes a delivery that is not pending pending again, due now; nil if there is none, or it

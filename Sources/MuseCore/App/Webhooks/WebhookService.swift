@@ -33,6 +33,15 @@ public struct WebhookService: Sendable {
         return (split.items, split.next)
     }
 
+    /// One page of a delivery's tries, newest first; the cursor is the last one's position.
+    public func attempts(deliveryID: String, tenant: String, limit: Int, before: Int64?) async throws -> (attempts: [WebhookAttempt], next: Int64?) {
+        guard let page = try await store.attempts(deliveryID: deliveryID, tenant: tenant, limit: limit + 1, before: before) else {
+            throw HTTPError.notFound("no webhook delivery \"\(deliveryID)\"")
+        }
+        let shown = page.prefix(limit)
+        return (shown.map(\.attempt), page.count > limit ? shown.last?.position : nil)
+    }
+
     /// Sends a delivery once more, now (its earlier tries stay listed). One that is still pending
     /// (waiting for its next try, or trying) is 409: a delivery has one try at a time. A tenant
     /// may redeliver `redeliveries.perMinute` times a minute (429 beyond).

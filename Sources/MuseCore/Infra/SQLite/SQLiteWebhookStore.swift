@@ -98,6 +98,23 @@ public struct SQLiteWebhookStore: WebhookStore {
     }
 
     /// The latest tries (at most `WebhookDelivery.listedTries`), oldest first; `tries` counts them all.
+    public func attempts(deliveryID: String, tenant: String, limit: Int, before: Int64?) async throws -> [(position: Int64, attempt: WebhookAttempt)]? {
+        try await database.transaction { db in
+            guard try db.query("SELECT 1 FROM webhook_deliveries WHERE id = ? AND tenant = ?", [.text(deliveryID), .text(tenant)]).first != nil else { return nil }
+            return try db.query(
+                "SELECT rowid, at, status_code, latency_ms, error FROM webhook_attempts WHERE delivery_id = ? AND rowid < ? ORDER BY rowid DESC LIMIT ?",
+                [.text(deliveryID), .integer(before ?? Int64.max), .integer(Int64(limit))]
+            ).map { row in
+                (
+                    position: Int64(row.int(0)),
+                    attempt: WebhookAttempt(
+                        at: row.date(1) ?? Date(timeIntervalSince1970: 0), statusCode: row.optionalInt(2), latencyMs: row.int(3), error: row.optionalText(4)
+                    )
+                )
+            }
+        }
+    }
+
     public func postpone(ids: [String], until: Date) async throws {
         guard !ids.isEmpty else { return }
         try await database.transaction { db in
