@@ -17,10 +17,9 @@ extension Scheduler {
         // Checked before the attempt is looked up: a malformed result is a 400 even for an unknown
         // attempt. (CPU work for a large result: the caller runs this off the event loops then.)
         try body.check()
-        let decoded = body.status == "succeeded" ? try ResultImages(body) : nil
         switch body.status {
         case "succeeded":
-            guard let decoded else { return }
+            let decoded = try ResultImages(body)
             // Stored first, so that the task changes in one transaction: a result waits for one
             // commit, not two, on the way to freeing its worker's slot.
             var stored: [TaskImage] = []
