@@ -63,6 +63,11 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         executor = EventLoopTaskExecutor(context.eventLoop)
     }
 
+    /// Where this connection's handlers and filters run: its event loop.
+    private func loopExecutor(_ context: ChannelHandlerContext) -> EventLoopTaskExecutor {
+        executor ?? EventLoopTaskExecutor(context.eventLoop)
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         if streaming { responding?.cancel() }
         responding = nil
@@ -179,7 +184,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         state = .checking(pending, ended: false)
         let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
         // Starts here, inside channelRead: a filter that never suspends answers without a hop.
-        Task.immediate(executorPreference: executor ?? EventLoopTaskExecutor(context.eventLoop)) {
+        Task.immediate(executorPreference: loopExecutor(context)) {
             var checked = requestContext
             let outcome: Result<RequestContext, any Error>
             do {
@@ -244,7 +249,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
         responding = Self.respond(
             to: request, context: pending.context, handler: router.answering(error), isHead: pending.head.method == .HEAD, keepAlive: false,
-            executor: executor ?? EventLoopTaskExecutor(context.eventLoop), bound: bound
+            executor: loopExecutor(context), bound: bound
         )
     }
 
@@ -272,7 +277,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
         responding = Self.respond(
             to: request, context: pending.context, handler: handler, isHead: pending.head.method == .HEAD, keepAlive: pending.head.isKeepAlive,
-            executor: executor ?? EventLoopTaskExecutor(context.eventLoop), bound: bound
+            executor: loopExecutor(context), bound: bound
         )
     }
 

@@ -37,6 +37,6 @@ import Testing
 
     @Test(arguments: ["http://x:0/", "http://x:99999999999999999999/", "http://x:65536/", "ftp://x/", "http://user:pw@x/"])
     func aURLWithoutAUsablePortOrSchemeIsNotATarget(_ url: String) {
-        #expect(WebhookTargetPolicy.target(url) == nil, "\(url)")
+        #expect(HTTPTarget.parse(url) == nil, "\(url)")
     }
 }

@@ -84,7 +84,7 @@ public final class WebhookDispatcher: Service, Sendable, CustomStringConvertible
         var busyHost: [String] = []
         for delivery in due {
             guard trying.withLock({ $0.insert(delivery.id).inserted }) else { continue }
-            let host = WebhookTargetPolicy.target(delivery.url)?.host ?? ""
+            let host = HTTPTarget.parse(delivery.url)?.host ?? ""
             enum Admission { case admitted, full, hostFull }
             let admission = inFlight.withLock { inFlight -> Admission in
                 guard inFlight.values.reduce(0, +) < settings.concurrency else { return .full }

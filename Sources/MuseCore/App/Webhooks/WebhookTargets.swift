@@ -20,7 +20,7 @@ public struct WebhookTargets: Sendable {
 
     /// The target to call; a 400 naming `webhook_url` when the URL is not allowed.
     public func check(_ url: String) async throws(HTTPError) -> Target {
-        guard url.utf8.count <= 2048, let (host, port) = WebhookTargetPolicy.target(url) else {
+        guard url.utf8.count <= 2048, let (host, port) = HTTPTarget.parse(url) else {
             throw HTTPError.invalidField("webhook_url", "must be an absolute http or https URL")
         }
 

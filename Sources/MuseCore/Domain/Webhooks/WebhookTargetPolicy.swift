@@ -25,16 +25,6 @@ public struct WebhookTargetPolicy: Sendable, Equatable {
         return "port \(port) (only 80, 443 and webhooks.allowed_ports)"
     }
 
-    /// The scheme, host and port of a webhook URL; nil when it is not an absolute http(s) URL.
-    public static func target(_ url: String) -> (host: String, port: Int)? {
-        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(), ["http", "https"].contains(scheme),
-            let host = components.host, !host.isEmpty, components.user == nil, components.password == nil,
-            components.rangeOfPort == nil || components.port != nil, (components.port ?? 80) >= 1, (components.port ?? 80) <= 65535
-        else { return nil }
-        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
-        return (bare.lowercased(), components.port ?? (scheme == "https" ? 443 : 80))
-    }
-
     /// Why an address is refused, or nil when it may be called.
     public func refusal(host: String, address: [UInt8]) -> String? {
         if allowedHosts.contains(host) { return nil }

@@ -52,7 +52,7 @@ public struct WorkerURLPolicy: Sendable, Equatable {
 
     /// Whether a worker at `url` may be called.
     public func allows(_ url: String) -> Bool {
-        guard let host = WebhookTargetPolicy.target(url)?.host else { return false }
+        guard let host = HTTPTarget.parse(url)?.host else { return false }
         if let address = IPAddress.parse(host) { return cidrs.contains { $0.contains(address) } }
         return names.contains(host) || suffixes.contains { host.hasSuffix($0) }
     }
