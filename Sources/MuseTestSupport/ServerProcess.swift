@@ -58,10 +58,12 @@ public final class ServerProcess: @unchecked Sendable {
         try process.run()
     }
 
-    /// Starts `binary serve` on a free port with a fresh data directory.
-    public static func serve(_ binary: String, extra: [String] = [], environment: [String: String] = [:]) throws -> ServerProcess {
+    /// Starts `binary serve` on a free port with `dataDir`, or a fresh data directory.
+    public static func serve(
+        _ binary: String, extra: [String] = [], environment: [String: String] = [:], dataDir: String? = nil
+    ) throws -> ServerProcess {
         let port = freePort()
-        let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("muse-data-\(UUID().uuidString)").path
+        let dataDir = dataDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("muse-data-\(UUID().uuidString)").path
         let server = try ServerProcess(binary, arguments: ["serve", "--port", String(port), "--data-dir", dataDir] + extra, environment: environment, port: port)
         server.dataDir = dataDir
         return server

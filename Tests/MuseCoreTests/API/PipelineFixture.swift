@@ -9,8 +9,8 @@ struct PipelineFixture {
     let key: String
 
     /// `environment` carries `MUSE_…` overrides; `extra` more `serve` flags (e.g. `--config`).
-    static func start(environment: [String: String] = [:], extra: [String] = []) async throws -> PipelineFixture {
-        let server = try ServerProcess.serve("muse-cloud", extra: extra, environment: environment)
+    static func start(environment: [String: String] = [:], extra: [String] = [], dataDir: String? = nil) async throws -> PipelineFixture {
+        let server = try ServerProcess.serve("muse-cloud", extra: extra, environment: environment, dataDir: dataDir)
         try await server.waitUntilHealthy()
         return PipelineFixture(server: server, key: try await GenerationsAPITests.createKey(tenant: "acme", dataDir: server.dataDir!))
     }
