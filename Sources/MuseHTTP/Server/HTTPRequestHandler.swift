@@ -23,10 +23,15 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var context: RequestContext
         /// More body arrived than `limit` while the head filters ran; answered once they pass.
         var overflowed = false
+        /// The route's head filters, run once before the handler.
+        var filters: [any HeadFilter]
     }
 
     private enum State {
         case idle
+        /// The head arrived and its filters have not started: they start when this read ends,
+        /// or with the handler in one task when the request's end arrives in the same read (a GET).
+        case headed(Pending)
         /// The route's head filters are running; `ended` once the request's end has arrived.
         case checking(Pending, ended: Bool)
         case receiving(Pending)
@@ -78,11 +83,19 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// turning it on reads at once, past the pipeline handler that holds reads while a response
     /// is pending, so a client pipelining requests it never reads answers to was read without end.
     func read(context: ChannelHandlerContext) {
-        if case .checking = state {
-            readHeld = true
-        } else {
-            context.read()
+        switch state {
+        case .headed, .checking: readHeld = true
+        default: context.read()
         }
+    }
+
+    /// The read that brought a head without its end is over: the head filters start now, and
+    /// no further read is asked for until they answer.
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if case .headed(let pending) = state {
+            startChecks(pending, context: context)
+        }
+        context.fireChannelReadComplete()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -94,12 +107,23 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 answerEarly(HTTPError(.payloadTooLarge, detail: "request body exceeds \(pending.limit) bytes"), pending, context: context)
                 return
             }
+        case (.body(var chunk), .headed(var pending)):
+            // Only what this one read brought: no further read is asked for before the filters answer.
+            if !pending.overflowed, !append(&chunk, limit: pending.limit) {
+                pending.overflowed = true
+                state = .headed(pending)
+            }
         case (.body(var chunk), .checking(var pending, let ended)):
             // Only what was already on its way: no read is asked for until the filters answer.
             if !pending.overflowed, !append(&chunk, limit: pending.limit) {
                 pending.overflowed = true
                 state = .checking(pending, ended: ended)
             }
+        case (.end, .headed(let pending)):
+            // The whole request came in one read: filters and handler run in one task.
+            state = .responding
+            timeouts.requestReceived()
+            dispatch(pending, context: context)
         case (.end, .checking(let pending, _)):
             state = .checking(pending, ended: true)
         case (.end, .receiving(let pending)):
@@ -136,7 +160,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         switch state {
-        case .idle, .checking, .receiving:
+        case .idle, .headed, .checking, .receiving:
             let problem =
                 parserError == .headerOverflow
                 ? HTTPError(.payloadTooLarge, status: .init(code: 431, reasonPhrase: "Request Header Fields Too Large"), detail: "request head exceeds the header size limit")
@@ -171,19 +195,29 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
             requestID: requestIDs.accept(request.headerFields[Self.requestIDField]), logger: logger, route: pattern, eventLoop: context.eventLoop
         )
         body = nil
-        let pending = Pending(head: head, request: request, resolution: resolution, limit: limit, context: requestContext)
+        let pending = Pending(head: head, request: request, resolution: resolution, limit: limit, context: requestContext, filters: filters)
         if let refusal = router.refusal(for: resolution), Self.hasBody(head) {
             // No route will read it: answered on the head, and the body is never buffered.
             answerEarly(refusal, pending, context: context)
             return
         }
-        guard !filters.isEmpty else {
+        if filters.isEmpty {
             admit(pending, ended: false, context: context)
-            return
+        } else {
+            state = .headed(pending)
         }
+    }
+
+    /// Runs the head filters of a request whose body is still to come.
+    private func startChecks(_ pending: Pending, context: ChannelHandlerContext) {
+        var pending = pending
+        let filters = pending.filters
+        pending.filters = []
         state = .checking(pending, ended: false)
+        let request = pending.request
+        let requestContext = pending.context
         let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
-        // Starts here, inside channelRead: a filter that never suspends answers without a hop.
+        // Starts here, on the loop: a filter that never suspends answers without a hop.
         Task.immediate(executorPreference: loopExecutor(context)) {
             var checked = requestContext
             let outcome: Result<RequestContext, any Error>
@@ -248,8 +282,8 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let request = Request(head: pending.request)
         let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
         responding = Self.respond(
-            to: request, context: pending.context, handler: router.answering(error), isHead: pending.head.method == .HEAD, keepAlive: false,
-            executor: loopExecutor(context), bound: bound
+            to: request, context: pending.context, handler: router.answering(error), router: router, isHead: pending.head.method == .HEAD,
+            keepAlive: false, executor: loopExecutor(context), bound: bound
         )
     }
 
@@ -263,10 +297,14 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         write(response, requestID: requestID, isHead: head.method == .HEAD, keepAlive: false, context: context)
     }
 
+    /// Runs the request: its head filters first when they have not run yet (a request that came
+    /// whole in one read), then its handler.
     private func dispatch(_ pending: Pending, context: ChannelHandlerContext) {
         let handler: Handler
         var parameters = Parameters()
-        if case .found(let route, let params) = pending.resolution {
+        if pending.overflowed {
+            handler = router.answering(HTTPError(.payloadTooLarge, detail: "request body exceeds \(pending.limit) bytes"))
+        } else if case .found(let route, let params) = pending.resolution {
             handler = route.handler
             parameters = params
         } else {
@@ -276,18 +314,28 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         body = nil
         let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
         responding = Self.respond(
-            to: request, context: pending.context, handler: handler, isHead: pending.head.method == .HEAD, keepAlive: pending.head.isKeepAlive,
-            executor: loopExecutor(context), bound: bound
+            to: request, context: pending.context, checks: pending.filters, handler: handler, router: router, isHead: pending.head.method == .HEAD,
+            keepAlive: pending.head.isKeepAlive, executor: loopExecutor(context), bound: bound
         )
     }
 
     private static func respond(
-        to request: Request, context: RequestContext, handler: @escaping Handler, isHead: Bool, keepAlive: Bool,
-        executor: EventLoopTaskExecutor, bound: NIOLoopBound<(handler: HTTPRequestHandler, context: ChannelHandlerContext)>
+        to request: Request, context: RequestContext, checks: [any HeadFilter] = [], handler: @escaping Handler, router: Router, isHead: Bool,
+        keepAlive: Bool, executor: EventLoopTaskExecutor, bound: NIOLoopBound<(handler: HTTPRequestHandler, context: ChannelHandlerContext)>
     ) -> Task<Void, Never> {
-        // Starts on this thread, inside channelRead: a handler that never suspends answers
-        // without any hop. One that suspends resumes on this connection's event loop.
+        // Starts on this thread, inside channelRead: filters and a handler that never suspend
+        // answer without any hop. One that suspends resumes on this connection's event loop.
         Task.immediate(executorPreference: executor) {
+            var context = context
+            var handler = handler
+            var keepAlive = keepAlive
+            do {
+                for filter in checks { try await filter.check(request.head, context: &context) }
+            } catch {
+                // As for a refusal before the body: answered, and the connection closes.
+                handler = router.answering(error)
+                keepAlive = false
+            }
             let response = await run(handler, request, context)
             await send(response, requestID: context.requestID, isHead: isHead, keepAlive: keepAlive, bound: bound)
         }
@@ -366,7 +414,8 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         streaming = false
         let closing: Bool
         if case .discarding = state { closing = true } else { closing = !keepAlive }
-        if !closing { state = .idle }
+        // Anything read after a closing answer (a request pipelined behind it) is dropped.
+        state = closing ? .discarding : .idle
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
             if closing { channel.close(promise: nil) }
