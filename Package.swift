@@ -67,6 +67,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            // Links to config/models.yaml and openapi.yaml: the defaults every binary carries.
+            resources: [.embedInCode("Resources/models.yaml"), .embedInCode("Resources/openapi.yaml")],
             swiftSettings: strict
         ),
         .executableTarget(name: "MuseInternal", dependencies: ["MuseCore", "MuseHTTP", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "HTTPTypes", package: "swift-http-types")], swiftSettings: strict),

@@ -16,7 +16,7 @@ struct CloudAssembly {
             dataDir: runtime.config.dataDir, pool: runtime.blockingPool, settings: runtime.config.storage, notifier: taskEvents, metrics: SQLiteMetrics(factory: runtime.metricsFactory)
         )
         let catalog = CatalogService(store: stores.models)
-        try await catalog.importIfEmpty(runtime.config.catalogFile)
+        try await catalog.importIfEmpty(runtime.config.catalogFile, builtIn: BundledFiles.catalog)
         let keys = APIKeyService(store: stores.apiKeys)
         let images = try FileBlobStore(directory: runtime.config.dataDir + "/images", pool: runtime.blockingPool)
         let workerToken = try WorkerToken.resolve(configured: runtime.config.workerToken, dataDir: runtime.config.dataDir)

@@ -42,11 +42,15 @@ public final class ServerProcess: @unchecked Sendable {
             .deletingLastPathComponent().appendingPathComponent(".build/debug")
     }
 
-    public init(_ binary: String, arguments: [String], environment: [String: String] = [:], port: Int = freePort()) throws {
+    /// `workingDirectory`: the repository root unless given, so relative config paths resolve as in scripts/run.sh.
+    public init(
+        _ binary: String, arguments: [String], environment: [String: String] = [:], port: Int = freePort(), workingDirectory: String? = nil
+    ) throws {
         self.port = port
         process.executableURL = Self.binDirectory.appendingPathComponent(binary)
-        // The repository root, so relative config paths (config/models.yaml) resolve as in scripts/run.sh.
-        process.currentDirectoryURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        process.currentDirectoryURL =
+            workingDirectory.map { URL(fileURLWithPath: $0) }
+            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("MUSE_") }
         env.merge(environment) { $1 }
@@ -60,11 +64,13 @@ public final class ServerProcess: @unchecked Sendable {
 
     /// Starts `binary serve` on a free port with `dataDir`, or a fresh data directory.
     public static func serve(
-        _ binary: String, extra: [String] = [], environment: [String: String] = [:], dataDir: String? = nil
+        _ binary: String, extra: [String] = [], environment: [String: String] = [:], dataDir: String? = nil, workingDirectory: String? = nil
     ) throws -> ServerProcess {
         let port = freePort()
         let dataDir = dataDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("muse-data-\(UUID().uuidString)").path
-        let server = try ServerProcess(binary, arguments: ["serve", "--port", String(port), "--data-dir", dataDir] + extra, environment: environment, port: port)
+        let server = try ServerProcess(binary, arguments: ["serve", "--port", String(port), "--data-dir", dataDir] + extra, environment: environment, port: port,
+            workingDirectory: workingDirectory
+        )
         server.dataDir = dataDir
         return server
     }

@@ -85,4 +85,30 @@ import Glibc
         #expect(try mode(dir + "/worker-token") == 0o600)
         #expect(try mode(dir + "/images") == 0o700)
     }
+
+    @Test func startedFromAnotherDirectoryItHasTheCatalogueAndTheOpenAPIDocument() async throws {
+        let server = try ServerProcess.serve("muse-cloud", workingDirectory: "/")
+        defer { server.stop() }
+        try await server.waitUntilHealthy()
+        let key = try await GenerationsAPITests.createKey(tenant: "acme", dataDir: server.dataDir!)
+        let client = try await RawHTTPClient(port: server.port)
+        let submitted = try await client.request(
+            "POST", "/v1/generations", headers: ["Authorization": "Bearer \(key)", "Content-Type": "application/json"],
+            body: #"{"model":"sd15-base","prompt":"from /","width":512,"height":512}"#
+        )
+        #expect(submitted.status == 202, "\(submitted.text)")
+        let models = try await client.request("GET", "/v1/models", headers: ["Authorization": "Bearer \(key)"])
+        #expect((models.json["data"] as? [Any])?.count ?? 0 >= 6, "the built-in catalogue: \(models.text)")
+        let document = try await client.request("GET", "/v1/openapi.yaml")
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("openapi.yaml")
+        #expect(document.status == 200)
+        #expect(document.text == (try String(contentsOf: repository, encoding: .utf8)), "the document built in is the repository's")
+    }
+
+    @Test func aNamedCatalogueFileThatIsMissingStopsStartUp() async throws {
+        let server = try ServerProcess.serve("muse-cloud", environment: ["MUSE_CATALOG_FILE": "/nonexistent/models.yaml"])
+        #expect(await server.waitForExit() != 0)
+        #expect(server.readStderr().contains("/nonexistent/models.yaml"))
+    }
 }

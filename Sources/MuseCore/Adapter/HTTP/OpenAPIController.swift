@@ -7,9 +7,12 @@ import NIOCore
 public struct OpenAPIController: Sendable {
     let document: ByteBuffer?
 
-    /// Reads `path`; a missing file is logged and the route answers 404 (a packaging mistake, not a reason to stop serving).
+    /// Reads `path`, or with no path serves the document built into the binary; a missing file is
+    /// logged and the route answers 404 (a packaging mistake, not a reason to stop serving).
     public init(path: String, logger: Logger) {
-        if let data = FileManager.default.contents(atPath: path) {
+        if path.isEmpty {
+            document = ByteBuffer(bytes: BundledFiles.openAPI)
+        } else if let data = FileManager.default.contents(atPath: path) {
             document = ByteBuffer(bytes: data)
         } else {
             logger.warning("the OpenAPI document is missing; GET /v1/openapi.yaml answers 404", metadata: ["file": "\(path)"])

@@ -30,10 +30,16 @@ public struct CatalogService: Sendable {
         return models.count
     }
 
-    /// Imports the file on first start only, when the catalogue is empty; a missing file is fine.
+    /// On first start only (an empty catalogue): imports the file at `path`, or with no path the
+    /// catalogue built into the binary. A named file that is missing is an error: the operator meant it.
     @discardableResult
-    public func importIfEmpty(_ path: String) async throws -> Int {
-        guard try await store.count() == 0, FileManager.default.fileExists(atPath: path) else { return 0 }
+    public func importIfEmpty(_ path: String, builtIn: @autoclosure () -> String) async throws -> Int {
+        guard try await store.count() == 0 else { return 0 }
+        guard !path.isEmpty else {
+            let models = try CatalogFile.parse(builtIn(), source: "the built-in catalogue")
+            try await store.upsert(models)
+            return models.count
+        }
         return try await importFile(path)
     }
 }

@@ -11,9 +11,9 @@ public struct MuseConfig: Sendable {
     public var logLevel: Logger.Level
     public var accessLog: Bool
     public var dataDir: String
-    /// The catalogue file imported at first start (relative to the working directory).
+    /// The catalogue file imported at first start (relative to the working directory); empty: the built-in one.
     public var catalogFile: String
-    /// The OpenAPI document served at `GET /v1/openapi.yaml` (relative to the working directory).
+    /// The OpenAPI document served at `GET /v1/openapi.yaml` (relative to the working directory); empty: the built-in one.
     public var openAPIFile: String
     /// The part an operator may change without a restart (reloaded from the `--config` file).
     public var dynamic: DynamicSettings
