@@ -41,7 +41,7 @@ enum PNGEncoder {
     }
 }
 
-/// The simulated image: a pure function of the inputs API.md names, so the same seed gives the same bytes.
+/// The simulated image: a pure function of the inputs docs/API.md names, so the same seed gives the same bytes.
 enum SimulatedImage {
     static func png(model: String, prompt: String, negativePrompt: String, seed: Int64, width: Int, height: Int, steps: Int) -> [UInt8] {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325

@@ -3,7 +3,7 @@ import MuseCore
 import MuseHTTP
 import NIOCore
 
-/// The worker's own routes (WORKER-PROTOCOL.md, Jobs): take jobs, report on them, cancel, health.
+/// The worker's own routes (docs/WORKER-PROTOCOL.md, Jobs): take jobs, report on them, cancel, health.
 struct WorkerRoutes: Sendable {
     let gpu: SimulatedGPU
     let abilities: [String]

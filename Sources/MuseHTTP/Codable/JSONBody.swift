@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import NIOCore
 
-/// Request-body decoding and response-body encoding in the wire format of API.md.
+/// Request-body decoding and response-body encoding in the wire format of docs/API.md.
 public enum JSONBody {
     private static let decoder = StrictJSONDecoder()
 

@@ -48,7 +48,7 @@ public struct StrictJSONDecoder: Sendable {
     }
 }
 
-/// Formats a coding path the way API.md names fields: `loras[0].key`.
+/// Formats a coding path the way docs/API.md names fields: `loras[0].key`.
 enum JSONPath {
     static func format(_ path: [any CodingKey]) -> String {
         var result = ""

@@ -1,6 +1,6 @@
 import HTTPTypes
 
-/// The `code` values of API.md (a closed list), each with the HTTP status it answers with by default.
+/// The `code` values of docs/API.md (a closed list), each with the HTTP status it answers with by default.
 /// A 405 is `invalid_argument` with status 405; oversized headers are `payload_too_large` with 431.
 public enum ErrorCode: String, Sendable, Codable {
     case invalidArgument = "invalid_argument"

@@ -12,7 +12,7 @@ public struct FieldError: Sendable, Equatable, Codable {
     }
 }
 
-/// An error that knows its HTTP answer: an RFC 9457 problem with one of API.md's codes.
+/// An error that knows its HTTP answer: an RFC 9457 problem with one of docs/API.md's codes.
 public struct HTTPError: Error, Sendable, Equatable {
     public var status: HTTPResponse.Status
     public var code: ErrorCode

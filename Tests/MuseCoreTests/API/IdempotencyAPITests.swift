@@ -2,7 +2,7 @@ import Foundation
 import MuseTestSupport
 import Testing
 
-/// `Idempotency-Key` on `POST /v1/generations` over a real socket (API.md).
+/// `Idempotency-Key` on `POST /v1/generations` over a real socket (docs/API.md).
 @Suite(.serialized) struct IdempotencyAPITests {
     let pipeline: PipelineFixture
 

@@ -3,7 +3,7 @@ import Testing
 
 @testable import MuseCore
 
-/// API.md's merge rule: preset params ⊕ overrides, overrides limited to `overridable`.
+/// docs/API.md's merge rule: preset params ⊕ overrides, overrides limited to `overridable`.
 @Suite struct PresetMergeTests {
     let params = try! JSONBody.parse(Array(#"{"model":"sd15-base","prompt":"a fox","steps":20,"loras":[{"key":"lora-fox","weight":0.8}]}"#.utf8))
 

@@ -2,7 +2,7 @@ import ArgumentParser
 import Configuration
 import Foundation
 
-/// `--config` and `--data-dir`, which every command that touches the stores takes (API.md, Command line).
+/// `--config` and `--data-dir`, which every command that touches the stores takes (docs/API.md, Command line).
 public struct ConfigOptions: ParsableArguments {
     @Option(help: "YAML config file; without it the embedded default runs.")
     public var config: String?

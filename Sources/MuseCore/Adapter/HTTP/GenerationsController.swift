@@ -15,7 +15,7 @@ public struct GenerationsController: Sendable {
 
     public func register(on routes: RouteGroup) {
         routes.post("/v1/generations") { request, context in
-            // Full parameters, or a preset with overrides (API.md): the `preset` member tells them apart.
+            // Full parameters, or a preset with overrides (docs/API.md): the `preset` member tells them apart.
             let body = try JSONBody.value(from: request)
             let submission: Submission = body[member: "preset"] != nil
                 ? .preset(try JSONBody.decode(PresetRun.self, from: body))

@@ -40,7 +40,7 @@ public struct PresetsController: Sendable {
     }
 }
 
-/// The preset object of API.md.
+/// The preset object of docs/API.md.
 struct PresetResource: Encodable {
     var id: String
     var name: String

@@ -34,7 +34,7 @@ enum Cursor {
     }
 }
 
-/// The task object of API.md.
+/// The task object of docs/API.md.
 struct TaskResource: Encodable {
     struct Image: Encodable {
         var id: String

@@ -111,7 +111,7 @@ public struct GenerationService: Sendable {
         case .params(let given):
             request = given
         case .preset(let run):
-            // The API.md merge rule: the preset version's params ⊕ overrides, validated like a full request.
+            // The docs/API.md merge rule: the preset version's params ⊕ overrides, validated like a full request.
             guard let saved = try await presets.preset(id: run.preset, tenant: tenant, version: run.presetVersion) else {
                 throw HTTPError.notFound(run.presetVersion.map { "no version \($0) of preset \"\(run.preset)\"" } ?? "no preset \"\(run.preset)\"")
             }

@@ -12,7 +12,7 @@ public enum IdempotencyClaim: Sendable, Equatable {
     case mismatch
 }
 
-/// Idempotency keys per tenant (ARCHITECTURE.md): claimed atomically, so of many concurrent
+/// Idempotency keys per tenant (docs/ARCHITECTURE.md): claimed atomically, so of many concurrent
 /// requests with one key exactly one creates the task; the task's insert completes the claim
 /// in the same transaction (see `TaskStore.insert(_:idempotencyKey:)`).
 public protocol IdempotencyStore: Sendable {

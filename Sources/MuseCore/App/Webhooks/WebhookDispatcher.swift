@@ -28,7 +28,7 @@ public final class WebhookDispatcher: Service, Sendable, CustomStringConvertible
     let sender: any WebhookSender
     let targets: WebhookTargets
     let settings: Settings
-    /// The body of a delivery: the task object of API.md.
+    /// The body of a delivery: the task object of docs/API.md.
     let render: @Sendable (GenerationTask) throws -> [UInt8]
     let logger: Logger
     let metrics: WebhookMetrics

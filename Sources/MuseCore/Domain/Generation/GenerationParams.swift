@@ -119,7 +119,7 @@ public struct GenerationRequest: Sendable, Decodable, Equatable {
 
 extension GenerationParams {
     /// Jobs with the same key may run as one batch on a worker: same model, size, step count
-    /// and LoRAs (WORKER-PROTOCOL.md). img2img jobs never batch (nil).
+    /// and LoRAs (docs/WORKER-PROTOCOL.md). img2img jobs never batch (nil).
     public var batchKey: String? {
         guard initImage == nil else { return nil }
         let loraPart = loras.map { "\($0.key)@\($0.weight)" }.sorted().joined(separator: ",")

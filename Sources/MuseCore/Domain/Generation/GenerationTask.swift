@@ -7,7 +7,7 @@ public enum TaskStatus: String, Sendable, Codable, CaseIterable {
 
     public var isFinal: Bool { self == .succeeded || self == .failed || self == .canceled }
 
-    /// The transitions ARCHITECTURE.md allows; stores apply them compare-and-set.
+    /// The transitions docs/ARCHITECTURE.md allows; stores apply them compare-and-set.
     public func canMove(to next: TaskStatus) -> Bool {
         switch (self, next) {
         case (.scheduled, .queued), (.queued, .dispatched), (.dispatched, .running): true
@@ -31,7 +31,7 @@ public struct TaskError: Sendable, Codable, Equatable {
         self.message = message
     }
 
-    /// The codes WORKER-PROTOCOL.md names and the server's own; any other becomes `other` in metrics.
+    /// The codes docs/WORKER-PROTOCOL.md names and the server's own; any other becomes `other` in metrics.
     public static let knownCodes: Set<String> = ["out_of_memory", "bad_params", "model_not_found", "internal", "worker_lost", "canceled"]
 
     /// A worker's report is bounded: the code is a metric label and both are kept with the task.

@@ -1,6 +1,6 @@
 import Foundation
 
-/// One change of a task, as its event stream shows it (API.md, `/events`): `status` for a move
+/// One change of a task, as its event stream shows it (docs/API.md, `/events`): `status` for a move
 /// between unfinished states, `progress`, and the final `succeeded`, `failed` or `canceled`.
 /// `seq` orders all events and is the SSE `id:`; `task` is the task right after the change.
 public struct TaskEvent: Sendable, Equatable {

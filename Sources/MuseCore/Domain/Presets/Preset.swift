@@ -1,7 +1,7 @@
 import Foundation
 import MuseHTTP
 
-/// A saved, versioned set of generation parameters (API.md, Presets). Each update makes a new
+/// A saved, versioned set of generation parameters (docs/API.md, Presets). Each update makes a new
 /// version; earlier versions stay usable.
 public struct Preset: Sendable, Equatable {
     public var id: String

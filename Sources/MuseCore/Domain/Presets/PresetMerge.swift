@@ -1,6 +1,6 @@
 import MuseHTTP
 
-/// The merge rule of API.md: result = preset params ⊕ overrides. An override replaces the
+/// The merge rule of docs/API.md: result = preset params ⊕ overrides. An override replaces the
 /// preset's field whole (a `loras` override replaces the list). Overriding a field outside
 /// `overridable` (when that list is not empty) is a 400 naming it; the result is then
 /// validated exactly like a full request, by `ParamsResolver`.

@@ -21,7 +21,7 @@ public struct WebhookAttempt: Sendable, Equatable {
     }
 }
 
-/// The POST of a task's final state to its `webhook_url` (WORKER-PROTOCOL.md, Webhooks).
+/// The POST of a task's final state to its `webhook_url` (docs/WORKER-PROTOCOL.md, Webhooks).
 /// Its id is the `webhook-id` header, the same on every try so receivers can de-duplicate.
 public struct WebhookDelivery: Sendable, Equatable {
     public var id: String

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Which webhook targets may be called (API.md): never link-local or metadata addresses, nor
+/// Which webhook targets may be called (docs/API.md): never link-local or metadata addresses, nor
 /// private or loopback ones, unless config allows loopback (the embedded default, for local
 /// development) or lists the host.
 public struct WebhookTargetPolicy: Sendable, Equatable {

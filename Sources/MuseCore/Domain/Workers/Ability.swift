@@ -1,4 +1,4 @@
-/// What a worker can do (WORKER-PROTOCOL.md `abilities`); a job goes only to a worker that has its ability.
+/// What a worker can do (docs/WORKER-PROTOCOL.md `abilities`); a job goes only to a worker that has its ability.
 public enum Ability: String, Sendable, CaseIterable {
     case txt2img, img2img, crop, tag, train
 

@@ -1,6 +1,6 @@
 import MuseHTTP
 
-/// The bodies of WORKER-PROTOCOL.md that both sides write and read: the server sends jobs and
+/// The bodies of docs/WORKER-PROTOCOL.md that both sides write and read: the server sends jobs and
 /// reads progress and results; a worker (the simulator) does the reverse.
 public struct WorkerJob: Sendable, Codable {
     public var attemptID: String

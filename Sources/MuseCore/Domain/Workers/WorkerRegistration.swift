@@ -1,7 +1,7 @@
 import Foundation
 import MuseHTTP
 
-/// What a worker says about itself when it registers (WORKER-PROTOCOL.md).
+/// What a worker says about itself when it registers (docs/WORKER-PROTOCOL.md).
 public struct WorkerRegistration: Sendable, Codable, Equatable {
     public var workerID: String
     public var url: String

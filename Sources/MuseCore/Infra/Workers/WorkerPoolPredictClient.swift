@@ -1,7 +1,7 @@
 import Foundation
 import MuseHTTP
 
-/// `PredictClient` over registered Muse workers (WORKER-PROTOCOL.md): jobs are POSTed to the
+/// `PredictClient` over registered Muse workers (docs/WORKER-PROTOCOL.md): jobs are POSTed to the
 /// worker through libcurl on the blocking pool, so no event loop waits on a worker.
 public struct WorkerPoolPredictClient: PredictClient {
     let http = CurlHTTPClient()

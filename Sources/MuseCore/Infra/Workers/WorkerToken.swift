@@ -1,7 +1,7 @@
 import Foundation
 
 /// The shared worker token: `worker.token` from config, else the one in `DATA_DIR/worker-token`,
-/// made at first start (WORKER-PROTOCOL.md).
+/// made at first start (docs/WORKER-PROTOCOL.md).
 public enum WorkerToken {
     public static func resolve(configured: String, dataDir: String) throws -> String {
         if !configured.isEmpty { return configured }
