@@ -37,9 +37,12 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // zlib: the simulated worker deflates the PNGs it returns (PNG's IDAT is a zlib stream).
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // Strict JSON: parser, decoder that names the bad field, compact encoder. No dependencies.
+        .target(name: "MuseJSON", swiftSettings: strict),
         .target(
             name: "MuseHTTP",
             dependencies: [
+                "MuseJSON",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -55,7 +58,7 @@ let package = Package(
         .target(
             name: "MuseCore",
             dependencies: [
-                "MuseHTTP", "CLibPQ", "CHiredis", "CCurl", "COpenSSL", "CSQLite",
+                "MuseHTTP", "MuseJSON", "CLibPQ", "CHiredis", "CCurl", "COpenSSL", "CSQLite",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -74,7 +77,7 @@ let package = Package(
         .executableTarget(name: "MuseInternal", dependencies: ["MuseCore", "MuseHTTP", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "HTTPTypes", package: "swift-http-types")], swiftSettings: strict),
         .executableTarget(
             name: "MuseWorkerSim",
-            dependencies: ["MuseCore", "MuseHTTP", "CZlib", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["MuseCore", "MuseHTTP", "MuseJSON", "CZlib", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
         // The load client of scripts/bench/generation.sh.
@@ -92,7 +95,7 @@ let package = Package(
         // The fuzzers' entry points (JSON, path + router, worker results), shared by muse-fuzz and the replay tests.
         .target(
             name: "MuseFuzzTargets",
-            dependencies: ["MuseCore", "MuseHTTP", .product(name: "HTTPTypes", package: "swift-http-types")],
+            dependencies: ["MuseCore", "MuseHTTP", "MuseJSON", .product(name: "HTTPTypes", package: "swift-http-types")],
             swiftSettings: strict
         ),
         .executableTarget(name: "MuseFuzz", dependencies: ["MuseFuzzTargets"], swiftSettings: strict),
@@ -107,9 +110,10 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "MuseHTTPTests", dependencies: ["MuseHTTP", "MuseTestSupport", .product(name: "Prometheus", package: "swift-prometheus")], swiftSettings: strict),
+        .testTarget(name: "MuseJSONTests", dependencies: ["MuseJSON"], swiftSettings: strict),
+        .testTarget(name: "MuseHTTPTests", dependencies: ["MuseHTTP", "MuseJSON", "MuseTestSupport", .product(name: "Prometheus", package: "swift-prometheus")], swiftSettings: strict),
         .testTarget(
-            name: "MuseCoreTests", dependencies: ["MuseCore", "MuseHTTP", "MuseTestSupport", "MuseFuzzTargets", "CZlib"], swiftSettings: strict
+            name: "MuseCoreTests", dependencies: ["MuseCore", "MuseHTTP", "MuseJSON", "MuseTestSupport", "MuseFuzzTargets", "CZlib"], swiftSettings: strict
         ),
     ]
 )

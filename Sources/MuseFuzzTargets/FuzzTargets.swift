@@ -1,6 +1,7 @@
 import Foundation
 import MuseCore
 import MuseHTTP
+import MuseJSON
 
 /// What the fuzzers feed with arbitrary bytes: each entry point must return (or throw a
 /// client error) for every input, never crash, hang or grow without bound. The libFuzzer
@@ -22,8 +23,8 @@ public enum FuzzTargets {
     static func json(_ bytes: [UInt8]) {
         let decoder = StrictJSONDecoder()
         _ = try? decoder.decode(GenerationRequest.self, from: bytes)
-        if let value = try? JSONBody.parse(bytes) {
-            _ = try? JSONBody.encode(value)
+        if let value = try? JSON.parse(bytes) {
+            _ = try? JSON.encode(value)
             _ = try? decoder.decode(WorkerRegistration.self, from: value)
         }
     }

@@ -43,16 +43,6 @@ public struct HTTPError: Error, Sendable, Equatable {
         HTTPError(.notFound, detail: detail)
     }
 
-    /// The same error with its fields named under `parent` (`steps` → `params.steps`), for a
-    /// body checked as part of a larger one.
-    public func nested(under parent: String) -> HTTPError {
-        guard !errors.isEmpty else { return self }
-        var copy = self
-        copy.errors = errors.map { FieldError(field: $0.field.hasPrefix("[") ? parent + $0.field : "\(parent).\($0.field)", message: $0.message) }
-        if copy.errors.count == 1 { copy.detail = "\(copy.errors[0].field): \(copy.errors[0].message)" }
-        return copy
-    }
-
     /// The problem+json response for this error.
     public var response: Response {
         var fields = headers

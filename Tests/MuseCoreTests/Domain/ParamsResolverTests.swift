@@ -1,4 +1,4 @@
-import MuseHTTP
+import MuseJSON
 import Testing
 
 @testable import MuseCore
@@ -11,7 +11,7 @@ import Testing
     let foxLoRA = Model(key: "lora-fox", name: "Fox", kind: .lora, base: .sd15)
     let neonXL = Model(key: "lora-xl-neon", name: "Neon", kind: .lora, base: .sdxl)
 
-    func resolve(_ configure: (inout GenerationRequest) -> Void) throws(HTTPError) -> GenerationParams {
+    func resolve(_ configure: (inout GenerationRequest) -> Void) throws(InvalidInput) -> GenerationParams {
         var request = GenerationRequest(model: "sd15-base", prompt: "a red fox")
         configure(&request)
         return try resolver.resolve(request, checkpoint: sd15, loras: ["lora-fox": foxLoRA, "lora-xl-neon": neonXL], randomSeed: 1234)
@@ -22,7 +22,7 @@ import Testing
             _ = try resolve(configure)
             return []
         } catch {
-            return error.errors.map(\.field)
+            return error.problems.map(\.field)
         }
     }
 
@@ -64,12 +64,12 @@ import Testing
 
     @Test func unknownModelOrALoRAAsModelIsNamed() {
         let request = GenerationRequest(model: "nope", prompt: "x")
-        #expect(throws: HTTPError.self) { try resolver.resolve(request, checkpoint: nil, loras: [:], randomSeed: 1) }
+        #expect(throws: InvalidInput.self) { try resolver.resolve(request, checkpoint: nil, loras: [:], randomSeed: 1) }
         do {
             _ = try resolver.resolve(GenerationRequest(model: "lora-fox", prompt: "x"), checkpoint: foxLoRA, loras: [:], randomSeed: 1)
             Issue.record("a LoRA was accepted as the model")
         } catch {
-            #expect(error.errors.first?.field == "model")
+            #expect(error.problems.first?.field == "model")
         }
     }
 

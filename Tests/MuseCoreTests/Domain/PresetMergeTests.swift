@@ -1,14 +1,14 @@
-import MuseHTTP
+import MuseJSON
 import Testing
 
 @testable import MuseCore
 
 /// docs/API.md's merge rule: preset params ⊕ overrides, overrides limited to `overridable`.
 @Suite struct PresetMergeTests {
-    let params = try! JSONBody.parse(Array(#"{"model":"sd15-base","prompt":"a fox","steps":20,"loras":[{"key":"lora-fox","weight":0.8}]}"#.utf8))
+    let params = try! JSON.parse(Array(#"{"model":"sd15-base","prompt":"a fox","steps":20,"loras":[{"key":"lora-fox","weight":0.8}]}"#.utf8))
 
-    func merge(_ overrides: String?, overridable: [String] = []) throws(HTTPError) -> JSONValue {
-        try PresetMerge.merge(params, overrides: overrides.map { try! JSONBody.parse(Array($0.utf8)) }, overridable: overridable)
+    func merge(_ overrides: String?, overridable: [String] = []) throws(InvalidInput) -> JSONValue {
+        try PresetMerge.merge(params, overrides: overrides.map { try! JSON.parse(Array($0.utf8)) }, overridable: overridable)
     }
 
     @Test func anOverrideReplacesTheFieldAndAddsMissingOnes() throws {
@@ -29,7 +29,7 @@ import Testing
     }
 
     @Test func overridingAFieldOutsideOverridableNamesIt() {
-        #expect(throws: HTTPError.invalidField("overrides.steps", "this preset does not let steps be overridden; overridable: prompt, seed")) {
+        #expect(throws: InvalidInput("overrides.steps", "this preset does not let steps be overridden; overridable: prompt, seed")) {
             try merge(#"{"steps":50}"#, overridable: ["prompt", "seed"])
         }
         #expect(throws: Never.self) { try merge(#"{"seed":1}"#, overridable: ["prompt", "seed"]) }
@@ -37,12 +37,12 @@ import Testing
 
     @Test func anUnknownOverrideOrANonObjectIsRefused() {
         #expect((try? merge(#"{"stpes":50}"#)) == nil)
-        #expect(throws: HTTPError.invalidField("overrides", "must be an object")) { try merge("[1]") }
+        #expect(throws: InvalidInput("overrides", "must be an object")) { try merge("[1]") }
     }
 
     @Test func overridableMustNameRequestFields() {
         #expect(throws: Never.self) { try PresetMerge.checkOverridable(["prompt", "negative_prompt", "seed", "loras"]) }
-        #expect(throws: HTTPError.invalidField("overridable[1]", "\"colour\" is not a generation parameter")) {
+        #expect(throws: InvalidInput("overridable[1]", "\"colour\" is not a generation parameter")) {
             try PresetMerge.checkOverridable(["prompt", "colour"])
         }
     }

@@ -1,3 +1,4 @@
+import MuseJSON
 import HTTPTypes
 import MuseHTTP
 
@@ -18,8 +19,8 @@ public struct GenerationsController: Sendable {
             // Full parameters, or a preset with overrides (docs/API.md): the `preset` member tells them apart.
             let body = try JSONBody.value(from: request)
             let submission: Submission = body[member: "preset"] != nil
-                ? .preset(try JSONBody.decode(PresetRun.self, from: body))
-                : .params(try JSONBody.decode(GenerationRequest.self, from: body))
+                ? .preset(try JSON.decode(PresetRun.self, from: body))
+                : .params(try JSON.decode(GenerationRequest.self, from: body))
             let (view, replayed) = try await service.submit(submission, tenant: try context.tenant(), idempotency: try Self.idempotencyKey(request))
             var response = try Response.json(TaskResource(view), status: replayed ? .ok : .accepted)
             response.headerFields[.location] = "/v1/generations/\(view.task.id)"

@@ -1,3 +1,4 @@
+import MuseJSON
 import HTTPTypes
 import MuseHTTP
 

@@ -1,5 +1,5 @@
 import Foundation
-import MuseHTTP
+import MuseJSON
 
 /// What workers report about attempts, by callback or by the polling fallback. At-least-once
 /// safe: news of an attempt that is no longer current changes nothing.
@@ -46,7 +46,7 @@ extension Scheduler {
             let error = body.error ?? TaskError(code: "internal", message: "the worker reported \(body.status)")
             if try await store.fail(attemptID: attemptID, error: error, timings: body.timings) != nil { metrics.failed(code: error.code) }
         default:
-            throw HTTPError.invalidField("status", "must be succeeded, failed or canceled")
+            throw InvalidInput("status", "must be succeeded, failed or canceled")
         }
         // The attempt is over (or was not current): its slot is free.
         _ = registry.forget(attemptID: attemptID)

@@ -1,5 +1,5 @@
 import Foundation
-import MuseHTTP
+import MuseJSON
 import Yams
 
 /// The model catalogue: what tenants may see, and imports from a YAML file.
@@ -17,7 +17,7 @@ public struct CatalogService: Sendable {
     /// The model, or a 404 when it does not exist or the tenant may not see it.
     public func model(key: String, for tenant: String) async throws -> Model {
         guard let model = try await store.model(key: key), model.isVisible(to: tenant) else {
-            throw HTTPError.notFound("no model \"\(key)\"")
+            throw ServiceError.notFound("no model \"\(key)\"")
         }
         return model
     }

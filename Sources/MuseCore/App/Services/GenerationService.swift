@@ -1,5 +1,5 @@
 import Foundation
-import MuseHTTP
+import MuseJSON
 
 /// What `POST /v1/generations` carries: full parameters, or a preset with overrides.
 public enum Submission: Sendable {
@@ -87,9 +87,9 @@ public struct GenerationService: Sendable {
         case .done(let taskID):
             return (try await task(id: taskID, tenant: tenant), true)
         case .inProgress:
-            throw HTTPError(.conflict, detail: "a request with this Idempotency-Key is still being processed; retry shortly")
+            throw ServiceError.conflict("a request with this Idempotency-Key is still being processed; retry shortly")
         case .mismatch:
-            throw HTTPError(.invalidArgument, status: .unprocessableContent, detail: "this Idempotency-Key was used with another request body")
+            throw ServiceError.mismatch("this Idempotency-Key was used with another request body")
         case .claimed:
             do {
                 return (try await create(submission, tenant: tenant, idempotencyKey: idempotency.key), false)
@@ -113,10 +113,10 @@ public struct GenerationService: Sendable {
         case .preset(let run):
             // The docs/API.md merge rule: the preset version's params ⊕ overrides, validated like a full request.
             guard let saved = try await presets.preset(id: run.preset, tenant: tenant, version: run.presetVersion) else {
-                throw HTTPError.notFound(run.presetVersion.map { "no version \($0) of preset \"\(run.preset)\"" } ?? "no preset \"\(run.preset)\"")
+                throw ServiceError.notFound(run.presetVersion.map { "no version \($0) of preset \"\(run.preset)\"" } ?? "no preset \"\(run.preset)\"")
             }
             let merged = try PresetMerge.merge(saved.params, overrides: run.overrides, overridable: saved.overridable)
-            request = try JSONBody.decode(GenerationRequest.self, from: merged)
+            request = try JSON.decode(GenerationRequest.self, from: merged)
             preset = PresetRef(id: saved.id, version: saved.version)
         }
         let params = try await resolve(request, tenant: tenant)
@@ -136,13 +136,13 @@ public struct GenerationService: Sendable {
 
     /// The client error a request would get, if any (other failures count as none here: they
     /// will surface when it runs).
-    public func validationProblem(_ request: GenerationRequest, tenant: String) async -> HTTPError? {
-        let outcome: HTTPError?
+    public func validationProblem(_ request: GenerationRequest, tenant: String) async -> InvalidInput? {
+        let outcome: InvalidInput?
         do {
             _ = try await resolve(request, tenant: tenant)
             outcome = nil
         } catch {
-            outcome = error as? HTTPError
+            outcome = error as? InvalidInput
         }
         return outcome
     }
@@ -151,7 +151,7 @@ public struct GenerationService: Sendable {
     public func resolve(_ request: GenerationRequest, tenant: String) async throws -> GenerationParams {
         // Bounded before any catalogue lookup: each LoRA key is one.
         let maxLoRAs = settings.current.limits.maxLoRAs
-        if let count = request.loras?.count, count > maxLoRAs { throw HTTPError.invalidField("loras", "at most \(maxLoRAs) LoRAs") }
+        if let count = request.loras?.count, count > maxLoRAs { throw InvalidInput("loras", "at most \(maxLoRAs) LoRAs") }
         let checkpoint = try await catalog.model(request.model).flatMap { $0.isVisible(to: tenant) ? $0 : nil }
         var loras: [String: Model] = [:]
         for reference in request.loras ?? [] where loras[reference.key] == nil {
@@ -162,17 +162,17 @@ public struct GenerationService: Sendable {
         )
         // Only the caller's own images: an id of another tenant's is as unknown as one that never existed.
         if let initImage = params.initImage, initImage.hasPrefix("img_"), try await tasks.imageTenant(initImage) != tenant {
-            throw HTTPError.invalidField("init_image", "no such image")
+            throw InvalidInput("init_image", "no such image")
         }
         if let url = params.webhookURL {
-            guard let webhookTargets else { throw HTTPError.invalidField("webhook_url", "webhooks are not enabled") }
+            guard let webhookTargets else { throw InvalidInput("webhook_url", "webhooks are not enabled") }
             _ = try await webhookTargets.check(url)
         }
         return params
     }
 
     public func task(id: String, tenant: String) async throws -> TaskView {
-        guard let task = try await tasks.task(id: id, tenant: tenant) else { throw HTTPError.notFound("no generation \"\(id)\"") }
+        guard let task = try await tasks.task(id: id, tenant: tenant) else { throw ServiceError.notFound("no generation \"\(id)\"") }
         return try await views([task])[0]
     }
 
@@ -191,7 +191,7 @@ public struct GenerationService: Sendable {
             return try await views([canceled])[0]
         }
         let current = try await task(id: id, tenant: tenant)
-        throw HTTPError(.conflict, detail: "generation \(id) is already \(current.task.status.rawValue)")
+        throw ServiceError.conflict("generation \(id) is already \(current.task.status.rawValue)")
     }
 
     /// The tasks with their queue positions and start estimates (one store call for all).

@@ -1,5 +1,5 @@
 import Foundation
-import MuseHTTP
+import MuseJSON
 
 /// What a client sends to create or update a preset: parameters, or a generation to copy them from.
 public struct PresetInput: Sendable, Decodable {
@@ -49,13 +49,13 @@ public struct PresetService: Sendable {
         next.params = params
         next.overridable = overridable
         next.updatedAt = Date()
-        guard let saved = try await presets.update(next) else { throw HTTPError.notFound("no preset \"\(id)\"") }
+        guard let saved = try await presets.update(next) else { throw ServiceError.notFound("no preset \"\(id)\"") }
         return saved
     }
 
     public func preset(id: String, version: Int?, tenant: String) async throws -> Preset {
         guard let preset = try await presets.preset(id: id, tenant: tenant, version: version) else {
-            throw HTTPError.notFound(version.map { "no version \($0) of preset \"\(id)\"" } ?? "no preset \"\(id)\"")
+            throw ServiceError.notFound(version.map { "no version \($0) of preset \"\(id)\"" } ?? "no preset \"\(id)\"")
         }
         return preset
     }
@@ -68,7 +68,7 @@ public struct PresetService: Sendable {
     }
 
     public func delete(id: String, tenant: String) async throws {
-        guard try await presets.delete(id: id, tenant: tenant) else { throw HTTPError.notFound("no preset \"\(id)\"") }
+        guard try await presets.delete(id: id, tenant: tenant) else { throw ServiceError.notFound("no preset \"\(id)\"") }
     }
 
     /// The parameters to save (given, or a generation's resolved ones) once they pass validation.
@@ -90,17 +90,17 @@ public struct PresetService: Sendable {
     }
 
     private static func params(of task: GenerationTask?, id: String) throws -> JSONValue {
-        guard let task else { throw HTTPError.invalidField("from_generation", "no generation \"\(id)\"") }
-        return try JSONBody.value(of: task.params)
+        guard let task else { throw InvalidInput("from_generation", "no generation \"\(id)\"") }
+        return try JSON.value(of: task.params)
     }
 
-    private static func raise(_ problem: HTTPError?) throws {
+    private static func raise(_ problem: InvalidInput?) throws {
         if let problem { throw problem.nested(under: "params") }
     }
 
     private static func checkedNameAndOverridable(_ input: PresetInput) throws -> [String] {
         let name = input.name.trimmingCharacters(in: .whitespaces)
-        guard !name.isEmpty, name.count <= 200 else { throw HTTPError.invalidField("name", "must be 1 to 200 characters") }
+        guard !name.isEmpty, name.count <= 200 else { throw InvalidInput("name", "must be 1 to 200 characters") }
         let overridable = input.overridable ?? []
         try PresetMerge.checkOverridable(overridable)
         return overridable
@@ -108,16 +108,16 @@ public struct PresetService: Sendable {
 
     private static func givenParams(_ input: PresetInput) throws -> JSONValue {
         guard let params = input.params, input.fromGeneration == nil else {
-            throw HTTPError.invalidField("params", "give either params or from_generation")
+            throw InvalidInput("params", "give either params or from_generation")
         }
-        guard case .object = params else { throw HTTPError.invalidField("params", "must be an object") }
+        guard case .object = params else { throw InvalidInput("params", "must be an object") }
         return params
     }
 
     /// What is wrong with `params` as a generation request, if anything.
-    private func problem(with params: JSONValue, tenant: String) async -> HTTPError? {
+    private func problem(with params: JSONValue, tenant: String) async -> InvalidInput? {
         let request: GenerationRequest
-        switch Result(catching: { () throws(HTTPError) -> GenerationRequest in try JSONBody.decode(GenerationRequest.self, from: params) }) {
+        switch Result(catching: { () throws(InvalidInput) -> GenerationRequest in try JSON.decode(GenerationRequest.self, from: params) }) {
         case .success(let decoded): request = decoded
         case .failure(let error): return error
         }

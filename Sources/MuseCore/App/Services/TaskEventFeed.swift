@@ -1,5 +1,5 @@
 import Foundation
-import MuseHTTP
+import MuseJSON
 import Synchronization
 
 /// Follows one task's event log for `/events`: what was missed since `Last-Event-ID` first,
@@ -49,7 +49,7 @@ public struct TaskEventFeed: Sendable {
     public func follow(id: String, tenant: String, after seq: Int64) async throws -> AsyncThrowingStream<Item, any Error> {
         let view = try await generations.task(id: id, tenant: tenant)
         guard open.take(tenant, max: settings.maxPerTenant) else {
-            throw HTTPError(.rateLimited, detail: "at most \(settings.maxPerTenant) event streams at once per tenant", headers: [.retryAfter: "5"])
+            throw ServiceError.rateLimited("at most \(settings.maxPerTenant) event streams at once per tenant", retryAfterSeconds: 5)
         }
         // Subscribed before the first read, so no event falls between the read and the wait.
         let announced = notifier.subscribe(taskID: id)

@@ -1,5 +1,5 @@
 import Foundation
-import MuseHTTP
+import MuseJSON
 
 /// Where presets and their versions live. Every call is scoped to one tenant; a deleted preset
 /// is gone for reads and runs, while tasks made from it keep their `PresetRef`.

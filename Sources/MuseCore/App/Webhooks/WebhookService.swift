@@ -1,6 +1,6 @@
 import Foundation
 import Synchronization
-import MuseHTTP
+import MuseJSON
 
 /// The tenant's side of webhooks: the signing secret, deliveries and their tries, redelivery.
 public struct WebhookService: Sendable {
@@ -27,7 +27,7 @@ public struct WebhookService: Sendable {
 
     /// One page of deliveries (of one task when given; another tenant's task is 404), newest first.
     public func deliveries(tenant: String, taskID: String?, limit: Int, before: String?) async throws -> (deliveries: [WebhookDelivery], next: String?) {
-        if let taskID, try await tasks.task(id: taskID, tenant: tenant) == nil { throw HTTPError.notFound("no generation \"\(taskID)\"") }
+        if let taskID, try await tasks.task(id: taskID, tenant: tenant) == nil { throw ServiceError.notFound("no generation \"\(taskID)\"") }
         let page = try await store.deliveries(tenant: tenant, taskID: taskID, limit: limit + 1, before: before)
         let split = Page.split(page, limit: limit, id: \.id)
         return (split.items, split.next)
@@ -36,7 +36,7 @@ public struct WebhookService: Sendable {
     /// One page of a delivery's tries, newest first; the cursor is the last one's position.
     public func attempts(deliveryID: String, tenant: String, limit: Int, before: Int64?) async throws -> (attempts: [WebhookAttempt], next: Int64?) {
         guard let page = try await store.attempts(deliveryID: deliveryID, tenant: tenant, limit: limit + 1, before: before) else {
-            throw HTTPError.notFound("no webhook delivery \"\(deliveryID)\"")
+            throw ServiceError.notFound("no webhook delivery \"\(deliveryID)\"")
         }
         let shown = page.prefix(limit)
         return (shown.map(\.attempt), page.count > limit ? shown.last?.position : nil)
@@ -46,16 +46,16 @@ public struct WebhookService: Sendable {
     /// (waiting for its next try, or trying) is 409: a delivery has one try at a time. A tenant
     /// may redeliver `redeliveries.perMinute` times a minute (429 beyond).
     public func redeliver(id: String, tenant: String) async throws -> WebhookDelivery {
-        guard let current = try await store.delivery(id: id, tenant: tenant) else { throw HTTPError.notFound("no webhook delivery \"\(id)\"") }
+        guard let current = try await store.delivery(id: id, tenant: tenant) else { throw ServiceError.notFound("no webhook delivery \"\(id)\"") }
         guard current.status != .pending else {
-            throw HTTPError(.conflict, detail: "the delivery is pending: its next try is already scheduled")
+            throw ServiceError.conflict("the delivery is pending: its next try is already scheduled")
         }
         if let wait = redeliveries.take(tenant) {
-            throw HTTPError(.rateLimited, detail: "at most \(redeliveries.perMinute) redeliveries a minute", headers: [.retryAfter: String(wait)])
+            throw ServiceError.rateLimited("at most \(redeliveries.perMinute) redeliveries a minute", retryAfterSeconds: wait)
         }
         // Another redelivery of it won the race: it is pending now.
         guard let delivery = try await store.redeliver(id: id, tenant: tenant, now: Date()) else {
-            throw HTTPError(.conflict, detail: "the delivery is pending: its next try is already scheduled")
+            throw ServiceError.conflict("the delivery is pending: its next try is already scheduled")
         }
         return delivery
     }

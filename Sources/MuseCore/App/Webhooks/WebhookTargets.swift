@@ -1,5 +1,5 @@
 import Foundation
-import MuseHTTP
+import MuseJSON
 
 /// Checks webhook URLs against the target policy, on submit and again before each try (a
 /// name may resolve elsewhere later); the address checked is the one the sender then calls.
@@ -19,26 +19,26 @@ public struct WebhookTargets: Sendable {
     }
 
     /// The target to call; a 400 naming `webhook_url` when the URL is not allowed.
-    public func check(_ url: String) async throws(HTTPError) -> Target {
+    public func check(_ url: String) async throws(InvalidInput) -> Target {
         guard url.utf8.count <= 2048, let (host, port) = HTTPTarget.parse(url) else {
-            throw HTTPError.invalidField("webhook_url", "must be an absolute http or https URL")
+            throw InvalidInput("webhook_url", "must be an absolute http or https URL")
         }
 
         let addresses: [[UInt8]]
         do {
             addresses = try await resolver.addresses(of: host)
         } catch {
-            throw HTTPError.invalidField("webhook_url", "the host \"\(host)\" does not resolve")
+            throw InvalidInput("webhook_url", "the host \"\(host)\" does not resolve")
         }
-        guard !addresses.isEmpty else { throw HTTPError.invalidField("webhook_url", "the host \"\(host)\" does not resolve") }
+        guard !addresses.isEmpty else { throw InvalidInput("webhook_url", "the host \"\(host)\" does not resolve") }
         // Every address must pass: a name with one public and one private address is refused.
         for address in addresses {
             if let reason = policy.refusal(host: host, address: address) {
-                throw HTTPError.invalidField("webhook_url", "\"\(host)\" resolves to \(reason); list it in webhooks.allowed_hosts to allow it")
+                throw InvalidInput("webhook_url", "\"\(host)\" resolves to \(reason); list it in webhooks.allowed_hosts to allow it")
             }
         }
         if let reason = policy.refusal(host: host, port: port, addresses: addresses) {
-            throw HTTPError.invalidField("webhook_url", "\(reason) is not allowed")
+            throw InvalidInput("webhook_url", "\(reason) is not allowed")
         }
         return Target(host: host, port: port, address: addresses[0])
     }

@@ -1,5 +1,5 @@
 import Foundation
-import MuseHTTP
+import MuseJSON
 
 /// Which diffusion family a model belongs to; a LoRA only applies to checkpoints of its base.
 public enum BaseModel: String, Sendable, Codable, CaseIterable {

@@ -1,4 +1,4 @@
-import MuseHTTP
+import MuseJSON
 
 /// A LoRA applied to a generation, by catalogue key.
 public struct LoRAReference: Sendable, Codable, Equatable {

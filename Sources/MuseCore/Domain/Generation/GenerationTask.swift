@@ -1,5 +1,5 @@
 import Foundation
-import MuseHTTP
+import MuseJSON
 
 /// Where a task is in its life. `scheduled` is off-peak work before its window opens.
 public enum TaskStatus: String, Sendable, Codable, CaseIterable {

@@ -1,5 +1,5 @@
 import Foundation
-import MuseHTTP
+import MuseJSON
 
 /// Fills a request's missing fields (model defaults, then global defaults) and checks every
 /// field against the model's and the config's limits. All problems are reported at once.
@@ -16,13 +16,13 @@ public struct ParamsResolver: Sendable {
     ///   - randomSeed: the seed to use when the request names none.
     public func resolve(
         _ request: GenerationRequest, checkpoint: Model?, loras: [String: Model], randomSeed: Int64
-    ) throws(HTTPError) -> GenerationParams {
-        var errors: [FieldError] = []
-        func fail(_ field: String, _ message: String) { errors.append(FieldError(field: field, message: message)) }
+    ) throws(InvalidInput) -> GenerationParams {
+        var errors: [InvalidInput.Problem] = []
+        func fail(_ field: String, _ message: String) { errors.append(InvalidInput.Problem(field: field, message: message)) }
 
         guard let checkpoint, checkpoint.kind == .checkpoint else {
             let message = checkpoint == nil ? "unknown model \"\(request.model)\"" : "\"\(request.model)\" is a LoRA, not a checkpoint"
-            throw HTTPError(.invalidArgument, detail: "model: \(message)", errors: [FieldError(field: "model", message: message)])
+            throw InvalidInput("model", message)
         }
         let defaults = checkpoint.defaultParams
 
@@ -101,8 +101,7 @@ public struct ParamsResolver: Sendable {
         }
 
         guard errors.isEmpty, let sampler, let priority, let schedule else {
-            let first = errors.first ?? FieldError(field: "body", message: "invalid")
-            throw HTTPError(.invalidArgument, detail: "\(first.field): \(first.message)", errors: errors)
+            throw InvalidInput(problems: errors)
         }
         return GenerationParams(
             model: checkpoint.key, prompt: prompt, negativePrompt: negativePrompt, width: width, height: height,

@@ -1,5 +1,5 @@
 import Foundation
-import MuseHTTP
+import MuseJSON
 
 /// A saved, versioned set of generation parameters (docs/API.md, Presets). Each update makes a new
 /// version; earlier versions stay usable.

@@ -1,4 +1,4 @@
-import MuseHTTP
+import MuseJSON
 
 /// The merge rule of docs/API.md: result = preset params ⊕ overrides. An override replaces the
 /// preset's field whole (a `loras` override replaces the list). Overriding a field outside
@@ -8,14 +8,14 @@ public enum PresetMerge {
     /// The fields of a generation request, as spelled on the wire.
     public static let requestFields: [String] = GenerationParams.CodingKeys.allCases.map(\.stringValue)
 
-    public static func merge(_ params: JSONValue, overrides: JSONValue?, overridable: [String]) throws(HTTPError) -> JSONValue {
-        guard case .object(var members) = params else { throw HTTPError.invalidField("params", "must be an object") }
+    public static func merge(_ params: JSONValue, overrides: JSONValue?, overridable: [String]) throws(InvalidInput) -> JSONValue {
+        guard case .object(var members) = params else { throw InvalidInput("params", "must be an object") }
         guard let overrides, overrides != .null else { return params }
-        guard case .object(let changes) = overrides else { throw HTTPError.invalidField("overrides", "must be an object") }
+        guard case .object(let changes) = overrides else { throw InvalidInput("overrides", "must be an object") }
         for change in changes {
-            guard requestFields.contains(change.key) else { throw HTTPError.invalidField("overrides.\(change.key)", "unknown field") }
+            guard requestFields.contains(change.key) else { throw InvalidInput("overrides.\(change.key)", "unknown field") }
             guard overridable.isEmpty || overridable.contains(change.key) else {
-                throw HTTPError.invalidField("overrides.\(change.key)", "this preset does not let \(change.key) be overridden; overridable: \(overridable.joined(separator: ", "))")
+                throw InvalidInput("overrides.\(change.key)", "this preset does not let \(change.key) be overridden; overridable: \(overridable.joined(separator: ", "))")
             }
             if let index = members.firstIndex(where: { $0.key == change.key }) {
                 members[index].value = change.value
@@ -27,9 +27,9 @@ public enum PresetMerge {
     }
 
     /// Checks an `overridable` list: each entry must be a request field.
-    public static func checkOverridable(_ fields: [String]) throws(HTTPError) {
+    public static func checkOverridable(_ fields: [String]) throws(InvalidInput) {
         for (i, field) in fields.enumerated() where !requestFields.contains(field) {
-            throw HTTPError.invalidField("overridable[\(i)]", "\"\(field)\" is not a generation parameter")
+            throw InvalidInput("overridable[\(i)]", "\"\(field)\" is not a generation parameter")
         }
     }
 }

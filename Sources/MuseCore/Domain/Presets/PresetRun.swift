@@ -1,4 +1,4 @@
-import MuseHTTP
+import MuseJSON
 
 /// `POST /v1/generations` from a preset: `{"preset": "pre_…", "preset_version": 3, "overrides": {...}}`.
 public struct PresetRun: Sendable, Decodable {

@@ -1,5 +1,5 @@
 import Foundation
-import MuseHTTP
+import MuseJSON
 
 /// The images of a worker's `succeeded` result, decoded and checked against the job they answer.
 /// A worker is a peer, not trusted: what it sends is bounded and verified before it is kept.
@@ -18,19 +18,19 @@ public struct ResultImages: Sendable {
 
     /// Decodes each image and checks it is a PNG whose header states the size the worker
     /// declared. CPU-heavy for large results: call it off the event loops.
-    public init(_ result: WorkerResult) throws(HTTPError) {
+    public init(_ result: WorkerResult) throws(InvalidInput) {
         var images: [Image] = []
         for (i, image) in (result.images ?? []).enumerated() {
             let field = "images[\(i)].png_base64"
             // Base64 is 4 bytes per 3: refuse an oversized image before decoding it.
             guard image.pngBase64.utf8.count / 4 * 3 <= Self.maxImageBytes + 2 else {
-                throw HTTPError.invalidField(field, "an image may have at most \(Self.maxImageBytes) bytes")
+                throw InvalidInput(field, "an image may have at most \(Self.maxImageBytes) bytes")
             }
-            guard let data = Data(base64Encoded: image.pngBase64) else { throw HTTPError.invalidField(field, "not base64") }
+            guard let data = Data(base64Encoded: image.pngBase64) else { throw InvalidInput(field, "not base64") }
             let png = [UInt8](data)
-            guard let size = PNGHeader.size(of: png) else { throw HTTPError.invalidField(field, "not a PNG (signature and IHDR expected)") }
+            guard let size = PNGHeader.size(of: png) else { throw InvalidInput(field, "not a PNG (signature and IHDR expected)") }
             guard size == (image.width, image.height) else {
-                throw HTTPError.invalidField(field, "the PNG is \(size.width)×\(size.height), not the declared \(image.width)×\(image.height)")
+                throw InvalidInput(field, "the PNG is \(size.width)×\(size.height), not the declared \(image.width)×\(image.height)")
             }
             images.append(Image(png: png, seed: image.seed, width: image.width, height: image.height))
         }
@@ -38,12 +38,12 @@ public struct ResultImages: Sendable {
     }
 
     /// The job's rule: exactly `num_images` images of the asked width and height.
-    public func check(against params: GenerationParams) throws(HTTPError) {
+    public func check(against params: GenerationParams) throws(InvalidInput) {
         guard images.count == params.numImages else {
-            throw HTTPError.invalidField("images", "the job asked for \(params.numImages) images, the result has \(images.count)")
+            throw InvalidInput("images", "the job asked for \(params.numImages) images, the result has \(images.count)")
         }
         for (i, image) in images.enumerated() where (image.width, image.height) != (params.width, params.height) {
-            throw HTTPError.invalidField("images[\(i)]", "the job asked for \(params.width)×\(params.height), the image is \(image.width)×\(image.height)")
+            throw InvalidInput("images[\(i)]", "the job asked for \(params.width)×\(params.height), the image is \(image.width)×\(image.height)")
         }
     }
 }

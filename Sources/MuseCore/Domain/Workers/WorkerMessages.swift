@@ -1,4 +1,4 @@
-import MuseHTTP
+import MuseJSON
 
 /// The bodies of docs/WORKER-PROTOCOL.md that both sides write and read: the server sends jobs and
 /// reads progress and results; a worker (the simulator) does the reverse.
@@ -133,40 +133,40 @@ public struct WorkerBatch: Sendable, Codable {
 
 /// The bounds openapi.yaml states for the worker protocol's bodies, checked on receipt.
 extension WorkerProgress {
-    public func check() throws(HTTPError) {
-        guard (0...1).contains(progress) else { throw HTTPError.invalidField("progress", "must be from 0 to 1") }
+    public func check() throws(InvalidInput) {
+        guard (0...1).contains(progress) else { throw InvalidInput("progress", "must be from 0 to 1") }
         for (name, value) in [("step", step), ("total_steps", totalSteps)] {
-            if let value, !(0...1_000_000).contains(value) { throw HTTPError.invalidField(name, "must be from 0 to 1000000") }
+            if let value, !(0...1_000_000).contains(value) { throw InvalidInput(name, "must be from 0 to 1000000") }
         }
     }
 }
 
 extension WorkerResult {
-    public func check() throws(HTTPError) {
+    public func check() throws(InvalidInput) {
         guard ["succeeded", "failed", "canceled"].contains(status) else {
-            throw HTTPError.invalidField("status", "must be succeeded, failed or canceled")
+            throw InvalidInput("status", "must be succeeded, failed or canceled")
         }
         if let error {
-            guard TaskError.isValidCode(error.code) else { throw HTTPError.invalidField("error.code", "1 to 64 characters of a-z, 0-9, '_'") }
+            guard TaskError.isValidCode(error.code) else { throw InvalidInput("error.code", "1 to 64 characters of a-z, 0-9, '_'") }
             guard error.message.unicodeScalars.count <= TaskError.maxMessageScalars else {
-                throw HTTPError.invalidField("error.message", "at most \(TaskError.maxMessageScalars) characters")
+                throw InvalidInput("error.message", "at most \(TaskError.maxMessageScalars) characters")
             }
         }
         for (i, image) in (images ?? []).enumerated() {
-            guard Self.isPaddedBase64(image.pngBase64) else { throw HTTPError.invalidField("images[\(i)].png_base64", "not base64") }
-            guard (0...Int64(UInt32.max)).contains(image.seed) else { throw HTTPError.invalidField("images[\(i)].seed", "must be from 0 to \(UInt32.max)") }
+            guard Self.isPaddedBase64(image.pngBase64) else { throw InvalidInput("images[\(i)].png_base64", "not base64") }
+            guard (0...Int64(UInt32.max)).contains(image.seed) else { throw InvalidInput("images[\(i)].seed", "must be from 0 to \(UInt32.max)") }
             guard (1...16384).contains(image.width), (1...16384).contains(image.height) else {
-                throw HTTPError.invalidField("images[\(i)]", "width and height must be from 1 to 16384")
+                throw InvalidInput("images[\(i)]", "width and height must be from 1 to 16384")
             }
         }
         if let t = timings {
             for (name, value) in [("queue_ms", t.queueMs), ("load_ms", t.loadMs), ("infer_ms", t.inferMs), ("encode_ms", t.encodeMs ?? 0)]
             where !(0...Int(Int32.max)).contains(value) {
-                throw HTTPError.invalidField("timings.\(name)", "must be from 0 to \(Int32.max)")
+                throw InvalidInput("timings.\(name)", "must be from 0 to \(Int32.max)")
             }
             for (name, value) in [("accepted_at_ms", t.acceptedAtMs ?? 0), ("reported_at_ms", t.reportedAtMs ?? 0)]
             where !(0...9_007_199_254_740_991).contains(value) {
-                throw HTTPError.invalidField("timings.\(name)", "must be Unix milliseconds")
+                throw InvalidInput("timings.\(name)", "must be Unix milliseconds")
             }
         }
     }

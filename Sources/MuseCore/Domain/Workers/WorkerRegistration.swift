@@ -1,5 +1,5 @@
 import Foundation
-import MuseHTTP
+import MuseJSON
 
 /// What a worker says about itself when it registers (docs/WORKER-PROTOCOL.md).
 public struct WorkerRegistration: Sendable, Codable, Equatable {
@@ -45,23 +45,23 @@ public struct WorkerRegistration: Sendable, Codable, Equatable {
     }
 
     /// The checks a registration must pass: a usable id and a URL the server can call.
-    public func check() throws(HTTPError) {
-        guard Self.isWorkerID(workerID) else { throw HTTPError.invalidField("worker_id", Self.workerIDRule) }
-        guard url.unicodeScalars.count <= 2048 else { throw HTTPError.invalidField("url", "at most 2048 characters") }
+    public func check() throws(InvalidInput) {
+        guard Self.isWorkerID(workerID) else { throw InvalidInput("worker_id", Self.workerIDRule) }
+        guard url.unicodeScalars.count <= 2048 else { throw InvalidInput("url", "at most 2048 characters") }
         guard abilities.count <= 16, abilities.allSatisfy({ (1...32).contains($0.utf8.count) && $0.utf8.allSatisfy(Self.abilityBytes.contains) }) else {
-            throw HTTPError.invalidField("abilities", "at most 16, each 1 to 32 characters of a-z, 0-9, '_'")
+            throw InvalidInput("abilities", "at most 16, each 1 to 32 characters of a-z, 0-9, '_'")
         }
         try Self.checkModels(modelsLoaded)
-        guard (version?.unicodeScalars.count ?? 0) <= 64 else { throw HTTPError.invalidField("version", "at most 64 characters") }
+        guard (version?.unicodeScalars.count ?? 0) <= 64 else { throw InvalidInput("version", "at most 64 characters") }
         // The same rule as openapi.yaml states: scheme, host name or address, optional port and plain path.
         let pattern = #"^https?://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$"#
         guard (try? Regex(pattern).wholeMatch(in: url)) != nil else {
-            throw HTTPError.invalidField("url", "must be an absolute http or https URL: host or [IPv6], optional port, plain path")
+            throw InvalidInput("url", "must be an absolute http or https URL: host or [IPv6], optional port, plain path")
         }
-        guard (1...64).contains(maxBatch) else { throw HTTPError.invalidField("max_batch", "must be from 1 to 64") }
-        guard (1...64).contains(slots) else { throw HTTPError.invalidField("slots", "must be from 1 to 64") }
+        guard (1...64).contains(maxBatch) else { throw InvalidInput("max_batch", "must be from 1 to 64") }
+        guard (1...64).contains(slots) else { throw InvalidInput("slots", "must be from 1 to 64") }
         if let memory = gpuMemoryMB, !(0...Int(Int32.max)).contains(memory) {
-            throw HTTPError.invalidField("gpu.memory_mb", "must be from 0 to \(Int32.max)")
+            throw InvalidInput("gpu.memory_mb", "must be from 0 to \(Int32.max)")
         }
     }
 
@@ -73,9 +73,9 @@ public struct WorkerRegistration: Sendable, Codable, Equatable {
     }
 
     /// A worker's loaded models: bounded, since each becomes a scheduling key and a metric label.
-    static func checkModels(_ models: [String]) throws(HTTPError) {
+    static func checkModels(_ models: [String]) throws(InvalidInput) {
         guard models.count <= 256, models.allSatisfy({ (1...128).contains($0.unicodeScalars.count) }) else {
-            throw HTTPError.invalidField("models_loaded", "at most 256 models, each 1 to 128 characters")
+            throw InvalidInput("models_loaded", "at most 256 models, each 1 to 128 characters")
         }
     }
 
@@ -129,11 +129,11 @@ public struct WorkerHeartbeat: Sendable, Codable, Equatable {
 
 extension WorkerHeartbeat {
     /// The bounds openapi.yaml states.
-    public func check() throws(HTTPError) {
-        guard (0...1).contains(busy) else { throw HTTPError.invalidField("busy", "must be from 0 to 1") }
-        guard (0...1_000_000).contains(queue) else { throw HTTPError.invalidField("queue", "must be from 0 to 1000000") }
+    public func check() throws(InvalidInput) {
+        guard (0...1).contains(busy) else { throw InvalidInput("busy", "must be from 0 to 1") }
+        guard (0...1_000_000).contains(queue) else { throw InvalidInput("queue", "must be from 0 to 1000000") }
         guard running.count <= 4096, running.allSatisfy({ $0.unicodeScalars.count <= 64 }) else {
-            throw HTTPError.invalidField("running", "at most 4096 attempt ids of at most 64 characters")
+            throw InvalidInput("running", "at most 4096 attempt ids of at most 64 characters")
         }
         try WorkerRegistration.checkModels(modelsLoaded)
     }

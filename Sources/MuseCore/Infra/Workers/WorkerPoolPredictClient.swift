@@ -1,3 +1,4 @@
+import MuseJSON
 import Foundation
 import MuseHTTP
 

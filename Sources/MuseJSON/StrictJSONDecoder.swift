@@ -3,47 +3,41 @@
 public struct StrictJSONDecoder: Sendable {
     public init() {}
 
-    /// Parses and decodes; every failure is an `HTTPError` 400 naming the field.
-    public func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws(HTTPError) -> T {
-        let value: JSONValue
-        do {
-            value = try JSONParser.parse(bytes)
-        } catch {
-            throw HTTPError(.invalidArgument, detail: "malformed JSON at byte \(error.offset): \(error.message)")
-        }
-        return try decode(type, from: value)
+    /// Parses and decodes; every failure is `InvalidInput`, naming the field where there is one.
+    public func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws(InvalidInput) -> T {
+        try decode(type, from: JSON.parse(bytes))
     }
 
-    public func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws(HTTPError) -> T {
+    public func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws(InvalidInput) -> T {
         let tracker = AccessTracker()
         let decoded: T
         do {
             decoded = try T(from: JSONValueDecoder(value: value, codingPath: [], tracker: tracker))
-        } catch let error as HTTPError {
+        } catch let error as InvalidInput {
             throw error
         } catch let error as DecodingError {
             throw Self.fieldError(error)
         } catch {
-            throw HTTPError(.invalidArgument, detail: "invalid request body")
+            throw InvalidInput(detail: "invalid request body")
         }
         if let unknown = tracker.firstUnknownField() {
-            throw HTTPError.invalidField(unknown, "unknown field")
+            throw InvalidInput(unknown, "unknown field")
         }
         return decoded
     }
 
-    static func fieldError(_ error: DecodingError) -> HTTPError {
+    static func fieldError(_ error: DecodingError) -> InvalidInput {
         switch error {
         case .typeMismatch(_, let context):
-            return .invalidField(JSONPath.format(context.codingPath), context.debugDescription)
+            return InvalidInput(JSONPath.format(context.codingPath), context.debugDescription)
         case .valueNotFound(_, let context):
-            return .invalidField(JSONPath.format(context.codingPath), "must not be null")
+            return InvalidInput(JSONPath.format(context.codingPath), "must not be null")
         case .keyNotFound(let key, let context):
-            return .invalidField(JSONPath.format(context.codingPath + [key]), "is required")
+            return InvalidInput(JSONPath.format(context.codingPath + [key]), "is required")
         case .dataCorrupted(let context):
-            return .invalidField(JSONPath.format(context.codingPath), context.debugDescription)
+            return InvalidInput(JSONPath.format(context.codingPath), context.debugDescription)
         @unknown default:
-            return HTTPError(.invalidArgument, detail: "invalid request body")
+            return InvalidInput(detail: "invalid request body")
         }
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import MuseHTTP
+@testable import MuseJSON
 
 /// The compact encoder writes what Foundation's JSONEncoder writes (as JSON, key order aside).
 @Suite struct CompactJSONEncoderTests {

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import MuseHTTP
+@testable import MuseJSON
 
 @Suite struct StrictJSONDecoderTests {
     struct LoRA: Decodable, Equatable {
@@ -21,7 +21,7 @@ import Testing
         }
     }
 
-    func decode(_ json: String) throws(HTTPError) -> Params {
+    func decode(_ json: String) throws(InvalidInput) -> Params {
         try StrictJSONDecoder().decode(Params.self, from: Array(json.utf8))
     }
 
@@ -30,7 +30,7 @@ import Testing
             _ = try decode(json)
             return nil
         } catch {
-            return error.errors.first?.field ?? "(no field: \(error.detail))"
+            return error.problems.first?.field ?? "(no field: \(error.detail))"
         }
     }
 
@@ -75,8 +75,8 @@ import Testing
             _ = try decode(json)
             Issue.record("accepted \(json)")
         } catch {
-            #expect(error.code == .invalidArgument)
-            #expect(error.status == .badRequest)
+            #expect(error.problems.isEmpty, "malformed JSON names no field")
+            #expect(error.detail.hasPrefix("malformed JSON at byte"))
         }
     }
 
@@ -93,7 +93,7 @@ import Testing
     @Test func invalidUTF8IsRejectedWithOrWithoutEscapes() {
         for bytes: [UInt8] in [[0xC3, 0x28], [0x5C, 0x6E, 0xC3], [0xE2, 0x82, 0x5C, 0x6E, 0xAC]] {
             let json = Array(#"{"model":""#.utf8) + bytes + Array(#""}"#.utf8)
-            #expect(throws: HTTPError.self) { try StrictJSONDecoder().decode(Params.self, from: json) }
+            #expect(throws: InvalidInput.self) { try StrictJSONDecoder().decode(Params.self, from: json) }
         }
     }
 }
