@@ -55,14 +55,42 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Domain and App: entities, rules, services, the scheduler, and the ports they declare.
+        // No HTTP, no C library, no NIO: the compiler keeps those out.
         .target(
             name: "MuseCore",
             dependencies: [
-                "MuseHTTP", "MuseJSON", "CLibPQ", "CHiredis", "CCurl", "COpenSSL", "CSQLite",
+                "MuseJSON",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // MuseCore's ports implemented: SQLite stores, libcurl clients, files, OpenSSL, logging.
+        .target(
+            name: "MuseInfra",
+            dependencies: [
+                "MuseCore", "MuseJSON", "CLibPQ", "CHiredis", "CCurl", "COpenSSL", "CSQLite",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // The shared HTTP adapter and process: controllers, error mapping, config, CLI, runtime.
+        .target(
+            name: "MuseServer",
+            dependencies: [
+                "MuseCore", "MuseInfra", "MuseHTTP", "MuseJSON",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -74,10 +102,10 @@ let package = Package(
             resources: [.embedInCode("Resources/models.yaml"), .embedInCode("Resources/openapi.yaml")],
             swiftSettings: strict
         ),
-        .executableTarget(name: "MuseInternal", dependencies: ["MuseCore", "MuseHTTP", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "HTTPTypes", package: "swift-http-types")], swiftSettings: strict),
+        .executableTarget(name: "MuseInternal", dependencies: ["MuseCore", "MuseInfra", "MuseServer", "MuseHTTP", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "HTTPTypes", package: "swift-http-types")], swiftSettings: strict),
         .executableTarget(
             name: "MuseWorkerSim",
-            dependencies: ["MuseCore", "MuseHTTP", "MuseJSON", "CZlib", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["MuseCore", "MuseInfra", "MuseServer", "MuseHTTP", "MuseJSON", "CZlib", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
         // The load client of scripts/bench/generation.sh.
@@ -91,11 +119,11 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .executableTarget(name: "MuseCloud", dependencies: ["MuseCore", "MuseHTTP", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "HTTPTypes", package: "swift-http-types")], swiftSettings: strict),
+        .executableTarget(name: "MuseCloud", dependencies: ["MuseCore", "MuseInfra", "MuseServer", "MuseHTTP", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "HTTPTypes", package: "swift-http-types")], swiftSettings: strict),
         // The fuzzers' entry points (JSON, path + router, worker results), shared by muse-fuzz and the replay tests.
         .target(
             name: "MuseFuzzTargets",
-            dependencies: ["MuseCore", "MuseHTTP", "MuseJSON", .product(name: "HTTPTypes", package: "swift-http-types")],
+            dependencies: ["MuseCore", "MuseServer", "MuseHTTP", "MuseJSON", .product(name: "HTTPTypes", package: "swift-http-types")],
             swiftSettings: strict
         ),
         .executableTarget(name: "MuseFuzz", dependencies: ["MuseFuzzTargets"], swiftSettings: strict),
@@ -113,7 +141,7 @@ let package = Package(
         .testTarget(name: "MuseJSONTests", dependencies: ["MuseJSON"], swiftSettings: strict),
         .testTarget(name: "MuseHTTPTests", dependencies: ["MuseHTTP", "MuseJSON", "MuseTestSupport", .product(name: "Prometheus", package: "swift-prometheus")], swiftSettings: strict),
         .testTarget(
-            name: "MuseCoreTests", dependencies: ["MuseCore", "MuseHTTP", "MuseJSON", "MuseTestSupport", "MuseFuzzTargets", "CZlib"], swiftSettings: strict
+            name: "MuseCoreTests", dependencies: ["MuseCore", "MuseInfra", "MuseServer", "MuseHTTP", "MuseJSON", "MuseTestSupport", "MuseFuzzTargets", "CZlib"], swiftSettings: strict
         ),
     ]
 )

@@ -1,6 +1,8 @@
 import ArgumentParser
 import MuseCore
 import MuseHTTP
+import MuseInfra
+import MuseServer
 
 /// `muse-cloud`: the Muse server for public users and partner platforms.
 struct MuseCloud: AsyncParsableCommand {
@@ -20,9 +22,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let runtime = Runtime(config: try await options.loadConfig(), label: "muse-cloud")
-        let cloud = try await CloudAssembly(runtime: runtime)
-        // Listed last, the server stops first on SIGTERM: /readyz turns 503 while the rest still runs.
-        try await runtime.run(services: cloud.services + [runtime.httpServer(router: cloud.router)])
+        try await ServerAssembly(runtime: runtime, apiFilters: cloudAPIFilters).run(runtime)
     }
 }
 
@@ -34,8 +34,13 @@ struct RoutesCommand: AsyncParsableCommand {
 
     func run() async throws {
         let runtime = Runtime(config: try await options.loadConfig(), label: "muse-cloud")
-        print(try await CloudAssembly(runtime: runtime).router.table, terminator: "")
+        print(try await ServerAssembly(runtime: runtime, apiFilters: cloudAPIFilters).router.table, terminator: "")
     }
+}
+
+/// What muse-cloud adds to the shared stack: `/v1` callers are API keys, kept in its database.
+func cloudAPIFilters(_ stores: EmbeddedStores) -> [any HeadFilter] {
+    [CloudSecurityFilter(keys: APIKeyService(store: SQLiteAPIKeyStore(database: stores.database)))]
 }
 
 await CommandEntry.run(MuseCloud.self)

@@ -2,6 +2,8 @@ import Foundation
 import MuseCore
 import MuseHTTP
 import MuseJSON
+import MuseInfra
+import MuseServer
 
 /// What the fuzzers feed with arbitrary bytes: each entry point must return (or throw a
 /// client error) for every input, never crash, hang or grow without bound. The libFuzzer

@@ -47,7 +47,8 @@ public final class ServerProcess: @unchecked Sendable {
         _ binary: String, arguments: [String], environment: [String: String] = [:], port: Int = freePort(), workingDirectory: String? = nil
     ) throws {
         self.port = port
-        process.executableURL = Self.binDirectory.appendingPathComponent(binary)
+        // One of ours by name, or any program by absolute path.
+        process.executableURL = binary.hasPrefix("/") ? URL(fileURLWithPath: binary) : Self.binDirectory.appendingPathComponent(binary)
         process.currentDirectoryURL =
             workingDirectory.map { URL(fileURLWithPath: $0) }
             ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -2,6 +2,8 @@ import Foundation
 import Logging
 import MuseCore
 import MuseHTTP
+import MuseInfra
+import MuseServer
 
 /// The worker's calls to the server: registration, heartbeats, progress and results, through
 /// libcurl on the blocking pool. Results are retried (the server treats repeats as no-ops).

@@ -2,6 +2,8 @@ import Foundation
 import Logging
 import MuseCore
 import ServiceLifecycle
+import MuseInfra
+import MuseServer
 
 /// Registers with the server, heart-beats every 2 s (registering again when the server answers
 /// 404), runs the GPU, and deregisters on graceful shutdown.

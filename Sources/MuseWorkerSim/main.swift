@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import MuseCore
 import MuseHTTP
+import MuseInfra
+import MuseServer
 
 /// `muse-worker-sim`: a simulated GPU worker that speaks the worker protocol for real.
 struct MuseWorkerSim: AsyncParsableCommand {

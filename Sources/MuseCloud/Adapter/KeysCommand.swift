@@ -1,5 +1,7 @@
 import ArgumentParser
 import MuseCore
+import MuseInfra
+import MuseServer
 
 /// `muse-cloud keys create --tenant NAME`: a new API key, its secret alone on the last line.
 struct KeysCommand: AsyncParsableCommand {
@@ -21,7 +23,7 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (record, secret) = try await withStores(options) { _, stores in
-                try await APIKeyService(store: stores.apiKeys).create(tenant: tenant)
+                try await APIKeyService(store: SQLiteAPIKeyStore(database: stores.database)).create(tenant: tenant)
             }
             print("created \(record.id) for tenant \(record.tenant); the secret is shown only now:")
             print(secret)

@@ -1,6 +1,8 @@
 import HTTPTypes
 import MuseCore
 import MuseHTTP
+import MuseInfra
+import MuseServer
 
 /// The cloud binary's `/v1` group check: `Authorization: Bearer mk_…`, an API key whose tenant
 /// becomes the request's principal. Runs on the head, before any body byte is read.

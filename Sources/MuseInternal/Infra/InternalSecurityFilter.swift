@@ -1,6 +1,8 @@
 import HTTPTypes
 import MuseCore
 import MuseHTTP
+import MuseInfra
+import MuseServer
 
 /// The internal binary's `/v1` group check: `Authorization: Bearer <JWT from the IdP>` or a team
 /// key `msk_…`. Token verification (JWKS, RS256/ES256) comes with the SSO work, so until then

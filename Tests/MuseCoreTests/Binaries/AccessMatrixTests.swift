@@ -64,13 +64,21 @@ import Testing
         #expect(forgedByTokenHolder.status == 404, "the token opens the route; an unknown worker is then 404")
     }
 
-    @Test func everyV1RouteInTheRouteTableRefusesARequestWithoutCredentials() async throws {
-        let pipeline = try await PipelineFixture.start()
-        defer { pipeline.stop() }
-        let (status, table) = try await ServerProcess.command("muse-cloud", ["routes", "--data-dir", pipeline.server.dataDir!])
+    /// Both binaries serve the one shared stack; muse-internal's filter refuses every caller until
+    /// its identity lands, so its routes exist and none answers.
+    @Test(arguments: ["muse-cloud", "muse-internal"])
+    func everyV1RouteInTheRouteTableRefusesARequestWithoutCredentials(_ binary: String) async throws {
+        let server = try ServerProcess.serve(binary)
+        defer { server.stop() }
+        try await server.waitUntilHealthy()
+        let (status, table) = try await ServerProcess.command(binary, ["routes", "--data-dir", server.dataDir!])
         #expect(status == 0)
         let routes = table.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
         #expect(routes.count >= 25, "\(table)")
+        let listed = Set(routes.filter { $0.count == 3 }.map { "\($0[0]) \($0[1])" })
+        for expected in ["POST /v1/generations", "GET /v1/presets", "GET /v1/models", "POST /internal/v1/workers"] {
+            #expect(listed.contains(expected), "\(binary) lacks \(expected)")
+        }
         // The documented public routes; everything else under /v1 or /internal must be guarded.
         let publicRoutes: Set<String> = ["GET /healthz", "GET /readyz", "GET /metrics", "GET /v1/openapi.yaml"]
         var checked = 0
@@ -84,7 +92,7 @@ import Testing
             #expect(group == (pattern.hasPrefix("/v1/") ? "api" : "workers"), "\(method) \(pattern) is in group \(group)")
             let path = pattern.replacing(/\{[a-z_]+\}/, with: "x1")
             for headers in [[:], ["Authorization": "Bearer mk_not_a_key"], ["Authorization": "Bearer wrong"]] {
-                let response = try await RawHTTPClient(port: pipeline.server.port)
+                let response = try await RawHTTPClient(port: server.port)
                     .request(method, path, headers: headers.merging(["Content-Type": "application/json"]) { a, _ in a }, body: method == "GET" || method == "DELETE" ? nil : "{}")
                 #expect(response.status == 401, "\(method) \(path) \(headers): \(response.status)")
                 #expect(response.json["code"] as? String == "unauthenticated")

@@ -111,4 +111,17 @@ import Glibc
         #expect(await server.waitForExit() != 0)
         #expect(server.readStderr().contains("/nonexistent/models.yaml"))
     }
+
+    @Test func apiKeysAreStoredHashedAndResolveToTheirTenant() async throws {
+        let server = try ServerProcess.serve("muse-cloud")
+        defer { server.stop() }
+        try await server.waitUntilHealthy()
+        let secret = try await GenerationsAPITests.createKey(tenant: "acme", dataDir: server.dataDir!)
+        #expect(secret.hasPrefix("mk_"))
+        let dump = try await ServerProcess.command("/usr/bin/env", ["python3", "-c", "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT * FROM api_keys').fetchall())", server.dataDir! + "/muse.sqlite"])
+        #expect(dump.stdout.contains("acme") && !dump.stdout.contains(secret), "only the secret's hash is stored")
+        let client = try await RawHTTPClient(port: server.port)
+        #expect(try await client.request("GET", "/v1/generations", headers: ["Authorization": "Bearer \(secret)"]).status == 200)
+        #expect(try await client.request("GET", "/v1/generations", headers: ["Authorization": "Bearer mk_nope"]).status == 401)
+    }
 }

@@ -2,6 +2,8 @@ import MuseJSON
 import Testing
 
 @testable import MuseCore
+@testable import MuseInfra
+@testable import MuseServer
 
 @Suite struct ParamsResolverTests {
     let resolver = ParamsResolver(limits: GenerationLimits())

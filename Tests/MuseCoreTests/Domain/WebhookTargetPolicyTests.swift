@@ -1,6 +1,8 @@
 import Testing
 
 @testable import MuseCore
+@testable import MuseInfra
+@testable import MuseServer
 
 /// Which webhook targets may be called: addresses that reach inside, in every spelling, and ports.
 @Suite struct WebhookTargetPolicyTests {

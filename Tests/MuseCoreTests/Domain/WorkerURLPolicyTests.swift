@@ -1,6 +1,8 @@
 import Testing
 
 @testable import MuseCore
+@testable import MuseInfra
+@testable import MuseServer
 
 @Suite struct WorkerURLPolicyTests {
     @Test func loopbackOnlyAsOnTheEmbeddedDefault() throws {

@@ -6,6 +6,8 @@ import NIOPosix
 import Testing
 
 @testable import MuseCore
+@testable import MuseInfra
+@testable import MuseServer
 
 /// Each C library, used for real: PostgreSQL and Redis are the ones scripts/test.sh starts.
 @Suite struct CLibraryTests {

@@ -5,6 +5,8 @@ import Testing
 import Yams
 
 @testable import MuseCore
+@testable import MuseInfra
+@testable import MuseServer
 
 /// Config: the embedded default equals config/local.yaml; profiles load; wrong keys and values fail with the key named.
 @Suite struct ConfigLoaderTests {

@@ -1,6 +1,8 @@
 import Testing
 
 @testable import MuseCore
+@testable import MuseInfra
+@testable import MuseServer
 
 /// A value from a request or a worker cannot forge a log line or drive a terminal.
 @Suite struct LineLogHandlerTests {

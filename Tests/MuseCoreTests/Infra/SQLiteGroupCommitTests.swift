@@ -3,6 +3,8 @@ import NIOPosix
 import Testing
 
 @testable import MuseCore
+@testable import MuseInfra
+@testable import MuseServer
 
 /// Transactions committed in groups: each one all or nothing, whatever its neighbours do.
 @Suite struct SQLiteGroupCommitTests {

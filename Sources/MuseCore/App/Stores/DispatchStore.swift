@@ -5,6 +5,12 @@ public struct Attempt: Sendable, Equatable {
     public var id: String
     public var task: GenerationTask
     public var workerID: String
+
+    public init(id: String, task: GenerationTask, workerID: String) {
+        self.id = id
+        self.task = task
+        self.workerID = workerID
+    }
 }
 
 /// The scheduler's side of the task store: claims, leases, results. Every change is

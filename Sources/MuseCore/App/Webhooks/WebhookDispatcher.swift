@@ -26,6 +26,7 @@ public final class WebhookDispatcher: Service, Sendable, CustomStringConvertible
     let store: any WebhookStore
     let tasks: any TaskStore
     let sender: any WebhookSender
+    let signature: WebhookSignature
     let targets: WebhookTargets
     let settings: Settings
     /// The body of a delivery: the task object of docs/API.md.
@@ -41,12 +42,13 @@ public final class WebhookDispatcher: Service, Sendable, CustomStringConvertible
     private let trying = Mutex<Set<String>>([])
 
     public init(
-        store: any WebhookStore, tasks: any TaskStore, sender: any WebhookSender, targets: WebhookTargets, settings: Settings,
-        render: @escaping @Sendable (GenerationTask) throws -> [UInt8], metrics: WebhookMetrics, logger: Logger
+        store: any WebhookStore, tasks: any TaskStore, sender: any WebhookSender, signature: WebhookSignature, targets: WebhookTargets,
+        settings: Settings, render: @escaping @Sendable (GenerationTask) throws -> [UInt8], metrics: WebhookMetrics, logger: Logger
     ) {
         self.store = store
         self.tasks = tasks
         self.sender = sender
+        self.signature = signature
         self.targets = targets
         self.settings = settings
         self.render = render
@@ -133,11 +135,11 @@ public final class WebhookDispatcher: Service, Sendable, CustomStringConvertible
                 return
             }
             let body = try render(task)
-            let secret = try await store.secret(tenant: delivery.tenant, orCreate: WebhookSignature.newSecret())
+            let secret = try await store.secret(tenant: delivery.tenant, orCreate: signature.newSecret())
             let timestamp = Int(started.timeIntervalSince1970)
             let headers = [
                 "webhook-id: \(delivery.id)", "webhook-timestamp: \(timestamp)",
-                "webhook-signature: \(WebhookSignature.sign(secret: secret, id: delivery.id, timestamp: timestamp, body: body))",
+                "webhook-signature: \(signature.sign(secret: secret, id: delivery.id, timestamp: timestamp, body: body))",
                 "User-Agent: Muse-Webhooks/1",
             ]
             let target = try await targets.check(delivery.url)

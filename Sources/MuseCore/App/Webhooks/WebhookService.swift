@@ -6,21 +6,25 @@ import MuseJSON
 public struct WebhookService: Sendable {
     let store: any WebhookStore
     let tasks: any TaskStore
+    let signature: WebhookSignature
     let redeliveries: RedeliveryLimit
 
-    public init(store: any WebhookStore, tasks: any TaskStore, redeliveries: RedeliveryLimit = RedeliveryLimit(perMinute: 20)) {
+    public init(
+        store: any WebhookStore, tasks: any TaskStore, signature: WebhookSignature, redeliveries: RedeliveryLimit = RedeliveryLimit(perMinute: 20)
+    ) {
         self.store = store
         self.tasks = tasks
+        self.signature = signature
         self.redeliveries = redeliveries
     }
 
     public func secret(tenant: String) async throws -> String {
-        try await store.secret(tenant: tenant, orCreate: WebhookSignature.newSecret())
+        try await store.secret(tenant: tenant, orCreate: signature.newSecret())
     }
 
     /// A new secret; deliveries from now on are signed with it.
     public func rotate(tenant: String) async throws -> String {
-        let secret = WebhookSignature.newSecret()
+        let secret = signature.newSecret()
         try await store.replaceSecret(tenant: tenant, with: secret)
         return secret
     }

@@ -1,8 +1,0 @@
-/// The default model catalogue and the OpenAPI document, compiled into the binary (from
-/// config/models.yaml and openapi.yaml), so a binary started from any directory has both.
-public enum BundledFiles {
-    /// config/models.yaml as built.
-    public static var catalog: String { String(decoding: PackageResources.models_yaml, as: UTF8.self) }
-    /// openapi.yaml as built.
-    public static var openAPI: [UInt8] { PackageResources.openapi_yaml }
-}

@@ -1,0 +1,87 @@
+import Foundation
+import MuseCore
+
+/// Blobs as files under one directory, written to a temporary name and renamed, so a crash
+/// never leaves half an image under a real key. File I/O runs on the blocking pool.
+public struct FileBlobStore: BlobStore {
+    let directory: String
+    let pool: BlockingPool
+
+    public init(directory: String, pool: BlockingPool) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        self.directory = directory
+        self.pool = pool
+    }
+
+    private func path(_ key: String) throws -> String {
+        guard !key.isEmpty, key.allSatisfy({ $0.isLetter || $0.isNumber || "_-.".contains($0) }), !key.hasPrefix(".") else {
+            throw CocoaError(.fileNoSuchFile)
+        }
+        return (directory as NSString).appendingPathComponent(key)
+    }
+
+    /// Returns once the file and its name are on disk (fsync of the file, then of the directory):
+    /// the transaction that names it commits after, so a durable task never names a lost file.
+    public func put(_ key: String, _ bytes: [UInt8]) async throws {
+        let target = try path(key)
+        let directory = directory
+        try await pool.run {
+            let temporary = target + ".tmp-\(UUID().uuidString)"
+            let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw Self.failure("create", errno) }
+            defer { close(fd) }
+            var offset = 0
+            while offset < bytes.count {
+                let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    let code = errno
+                    unlink(temporary)
+                    throw Self.failure("write", code)
+                }
+                offset += n
+            }
+            guard fsync(fd) == 0 else {
+                let code = errno
+                unlink(temporary)
+                throw Self.failure("fsync", code)
+            }
+            guard rename(temporary, target) == 0 else { throw Self.failure("rename", errno) }
+            let dir = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if dir >= 0 {
+                defer { close(dir) }
+                guard fsync(dir) == 0 else { throw Self.failure("fsync the directory", errno) }
+            }
+        }
+    }
+
+    /// A write that failed: a full disk or an I/O error is the storage's fault (503), not the request's.
+    static func failure(_ step: String, _ code: Int32) -> BlobStoreError {
+        BlobStoreError(step: step, errno: code)
+    }
+
+    public func get(_ key: String) async throws -> [UInt8]? {
+        guard let target = try? path(key) else { return nil }
+        return try await pool.run { FileManager.default.contents(atPath: target).map { [UInt8]($0) } }
+    }
+
+    public func delete(_ key: String) async throws {
+        let target = try path(key)
+        try await pool.run {
+            if unlink(target) != 0, errno != ENOENT { throw CocoaError(.fileWriteUnknown) }
+        }
+    }
+}
+
+/// A blob write that failed; a full disk or an I/O error answers 503 with Retry-After.
+public struct BlobStoreError: Error, CustomStringConvertible {
+    public let step: String
+    public let errno: Int32
+
+    public var description: String { "blob store: \(step) failed: \(String(cString: strerror(errno)))" }
+
+    /// A fault of the storage (full, failing, read-only), not of the request.
+    public var isStorageFault: Bool {
+        [ENOSPC, EDQUOT, EIO, EROFS].contains(errno)
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import MuseCore
+import Yams
+
+/// A catalogue file in the format of `config/models.yaml`, read into models (the checks a file
+/// must pass included: unique keys, sizes multiples of 8).
+public enum CatalogFile {
+    /// Reads and parses the file at `path`.
+    public static func read(_ path: String) throws -> [Model] {
+        try parse(String(contentsOfFile: path, encoding: .utf8), source: path)
+    }
+
+    struct Entry: Decodable {
+        var key: String
+        var name: String
+        var type: ModelKind
+        var baseModel: BaseModel
+        var source: ModelSource?
+        var version: String?
+        var triggerWords: [String]?
+        var defaultParams: ModelDefaults?
+        var minSize: Int?
+        var maxSize: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case key, name, type, source, version
+            case baseModel = "base_model"
+            case triggerWords = "trigger_words"
+            case defaultParams = "default_params"
+            case minSize = "min_size"
+            case maxSize = "max_size"
+        }
+    }
+
+    struct File: Decodable {
+        var models: [Entry]
+    }
+
+    public struct ParseError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public static func parse(_ text: String, source: String) throws -> [Model] {
+        let file: File
+        do {
+            file = try YAMLDecoder().decode(File.self, from: text)
+        } catch let DecodingError.keyNotFound(key, context) {
+            throw ParseError(description: "\(source): \(path(context.codingPath + [key])) is required")
+        } catch let DecodingError.dataCorrupted(context) {
+            throw ParseError(description: "\(source): \(path(context.codingPath)): \(context.debugDescription)")
+        } catch let DecodingError.typeMismatch(_, context) {
+            throw ParseError(description: "\(source): \(path(context.codingPath)): wrong type")
+        }
+        var seen = Set<String>()
+        return try file.models.map { entry in
+            guard seen.insert(entry.key).inserted else { throw ParseError(description: "\(source): model \"\(entry.key)\" listed twice") }
+            let model = Model(
+                key: entry.key, name: entry.name, kind: entry.type, base: entry.baseModel, source: entry.source ?? .public,
+                version: entry.version ?? "1", triggerWords: entry.triggerWords ?? [], defaultParams: entry.defaultParams ?? ModelDefaults(),
+                minSize: entry.minSize, maxSize: entry.maxSize
+            )
+            guard model.minSize % 8 == 0, model.maxSize % 8 == 0, model.minSize <= model.maxSize else {
+                throw ParseError(description: "\(source): model \"\(entry.key)\": min_size and max_size must be multiples of 8, min ≤ max")
+            }
+            return model
+        }
+    }
+
+    private static func path(_ keys: [any CodingKey]) -> String {
+        keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: CharacterSet(charactersIn: "."))
+    }
+}

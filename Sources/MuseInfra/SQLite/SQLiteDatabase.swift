@@ -1,0 +1,69 @@
+import Foundation
+import MuseCore
+
+/// The embedded default's database file: one connection, migrations, and transactions,
+/// committed in groups on the blocking pool (never on an event loop).
+public final class SQLiteDatabase: Sendable {
+    private let writer: SQLiteGroupCommit
+    private let lane: SQLiteGroupCommit.Lane
+
+    public init(path: String, pool: BlockingPool, settings: SQLiteSettings = SQLiteSettings(), metrics: SQLiteMetrics? = nil) throws {
+        try PrivateFiles.directory((path as NSString).deletingLastPathComponent)
+        let connection = try SQLiteConnection(path: path, settings: settings)
+        // SQLite gives the -wal and -shm files the database file's permissions.
+        for file in [path, path + "-wal", path + "-shm"] { try PrivateFiles.restrict(file) }
+        writer = SQLiteGroupCommit(connection: connection, pool: pool, metrics: metrics)
+        lane = .client
+    }
+
+    private init(writer: SQLiteGroupCommit, lane: SQLiteGroupCommit.Lane) {
+        self.writer = writer
+        self.lane = lane
+    }
+
+    /// The same file, whose transactions go at the head of every group: for the scheduler and
+    /// the workers' callbacks, so that claims and results never wait behind a burst of submits.
+    public var dispatchLane: SQLiteDatabase {
+        SQLiteDatabase(writer: writer, lane: .dispatch)
+    }
+
+    /// Runs `body` as one transaction; a throw undoes its work. Returns once its group has committed.
+    @discardableResult
+    public func transaction<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let outcome = Outcome<T>()
+            let job = SQLiteGroupCommit.Job(
+                lane: lane,
+                run: { outcome.value = try body($0) },
+                finish: { error in
+                    if let error {
+                        continuation.resume(throwing: error)
+                    } else {
+                        continuation.resume(returning: outcome.value!)
+                    }
+                }
+            )
+            writer.enqueue(job)
+        }
+    }
+
+    /// A transaction's result, from `run` to `finish` (both on the group's thread, one after the other).
+    private final class Outcome<T: Sendable>: @unchecked Sendable {
+        var value: T?
+    }
+
+    /// Brings the schema to the newest version; returns the versions applied.
+    @discardableResult
+    public func migrate() async throws -> [Int] {
+        try await transaction { connection in
+            guard case .integer(let current)? = try connection.query("PRAGMA user_version").first?.first else { return [] }
+            var applied: [Int] = []
+            for (index, sql) in SQLiteMigrations.all.enumerated() where index + 1 > current {
+                try connection.executeScript(sql)
+                applied.append(index + 1)
+            }
+            try connection.execute("PRAGMA user_version = \(SQLiteMigrations.all.count)")
+            return applied
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import MuseJSON
+import Foundation
+import MuseCore
+
+/// `PresetStore` on the embedded default's SQLite file: one row per preset, one per version.
+public struct SQLitePresetStore: PresetStore {
+    let database: SQLiteDatabase
+
+    public init(database: SQLiteDatabase) {
+        self.database = database
+    }
+
+    private static let select = """
+        SELECT p.id, p.tenant, v.name, v.description, v.version, v.params, v.overridable, p.created_at, v.created_at
+        FROM presets p JOIN preset_versions v ON v.preset_id = p.id
+        """
+
+    public func create(_ preset: Preset) async throws {
+        let version = try Self.versionValues(preset)
+        try await database.transaction { db in
+            try db.execute(
+                "INSERT INTO presets (id, tenant, latest_version, created_at) VALUES (?, ?, 1, ?)",
+                [.text(preset.id), .text(preset.tenant), preset.createdAt.sqliteMillis]
+            )
+            try Self.insertVersion(db, version)
+        }
+    }
+
+    public func update(_ preset: Preset) async throws -> Preset? {
+        try await database.transaction { db in
+            guard let row = try db.query(
+                "SELECT latest_version FROM presets WHERE id = ? AND tenant = ? AND deleted_at IS NULL", [.text(preset.id), .text(preset.tenant)]
+            ).first else { return nil }
+            var next = preset
+            next.version = row.int(0) + 1
+            try db.execute("UPDATE presets SET latest_version = ? WHERE id = ?", [.integer(Int64(next.version)), .text(preset.id)])
+            try Self.insertVersion(db, try Self.versionValues(next))
+            return try Self.read(db, id: preset.id, tenant: preset.tenant, version: next.version)
+        }
+    }
+
+    public func preset(id: String, tenant: String, version: Int?) async throws -> Preset? {
+        try await database.transaction { db in try Self.read(db, id: id, tenant: tenant, version: version) }
+    }
+
+    public func list(tenant: String, limit: Int, before: String?) async throws -> [Preset] {
+        var sql = Self.select + " WHERE p.tenant = ? AND p.deleted_at IS NULL AND v.version = p.latest_version"
+        var values: [SQLiteValue] = [.text(tenant)]
+        if let before {
+            sql += " AND p.id < ?"
+            values.append(.text(before))
+        }
+        sql += " ORDER BY p.id DESC LIMIT ?"
+        values.append(.integer(Int64(limit)))
+        return try await database.transaction { [sql, values] db in try db.query(sql, values).map(Self.decode) }
+    }
+
+    public func delete(id: String, tenant: String) async throws -> Bool {
+        try await database.transaction { db in
+            try db.execute(
+                "UPDATE presets SET deleted_at = ? WHERE id = ? AND tenant = ? AND deleted_at IS NULL", [Date().sqliteMillis, .text(id), .text(tenant)]
+            ) > 0
+        }
+    }
+
+    private static func read(_ db: SQLiteConnection, id: String, tenant: String, version: Int?) throws -> Preset? {
+        let versionClause = version == nil ? "v.version = p.latest_version" : "v.version = ?"
+        let values: [SQLiteValue] = [.text(id), .text(tenant)] + (version.map { [.integer(Int64($0))] } ?? [])
+        return try db.query(select + " WHERE p.id = ? AND p.tenant = ? AND p.deleted_at IS NULL AND \(versionClause)", values).first.map(decode)
+    }
+
+    private static func versionValues(_ preset: Preset) throws -> [SQLiteValue] {
+        [
+            .text(preset.id), .integer(Int64(preset.version)), .text(preset.name), .text(preset.description),
+            try SQLiteJSON.encode(preset.params), try SQLiteJSON.encode(preset.overridable), preset.updatedAt.sqliteMillis,
+        ]
+    }
+
+    private static func insertVersion(_ db: SQLiteConnection, _ values: [SQLiteValue]) throws {
+        try db.execute(
+            "INSERT INTO preset_versions (preset_id, version, name, description, params, overridable, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)", values
+        )
+    }
+
+    private static func decode(_ row: [SQLiteValue]) throws -> Preset {
+        Preset(
+            id: row.text(0), tenant: row.text(1), name: row.text(2), description: row.text(3), version: row.int(4),
+            params: try SQLiteJSON.decode(JSONValue.self, row.text(5)), overridable: try SQLiteJSON.decode([String].self, row.text(6)),
+            createdAt: row.date(7) ?? Date(timeIntervalSince1970: 0), updatedAt: row.date(8) ?? Date(timeIntervalSince1970: 0)
+        )
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import MuseCore
+
+/// The task event log on the tasks' SQLite file. Each event keeps the fields that change over a
+/// task's life; the rest (params, owner, creation) is read from the task itself.
+extension SQLiteTaskStore: TaskEventStore {
+    struct EventState: Codable {
+        var status: TaskStatus
+        var progress: Double
+        var attempts: Int
+        var images: [TaskImage]
+        var error: TaskError?
+        var startedAt: Int64?
+        var finishedAt: Int64?
+
+        enum CodingKeys: String, CodingKey {
+            case status, progress, attempts, images, error
+            case startedAt = "started_at"
+            case finishedAt = "finished_at"
+        }
+    }
+
+    /// The task's columns, qualified for the join with its events.
+    private static let taskColumns = columns.split(separator: ",").map { "t." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
+
+    public func events(taskID: String, after seq: Int64, limit: Int) async throws -> [TaskEvent] {
+        try await database.transaction { db in
+            try db.query(
+                """
+                SELECT e.seq, e.type, e.state, \(Self.taskColumns)
+                FROM task_events e JOIN tasks t ON t.id = e.task_id WHERE e.task_id = ? AND e.seq > ? ORDER BY e.seq LIMIT ?
+                """,
+                [.text(taskID), .integer(seq), .integer(Int64(limit))]
+            ).map { row in
+                var task = try Self.decode(Array(row.dropFirst(3)))
+                let state = try SQLiteJSON.decode(EventState.self, row.text(2))
+                task.status = state.status
+                task.progress = state.progress
+                task.attempts = state.attempts
+                task.images = state.images
+                task.error = state.error
+                task.startedAt = state.startedAt.map { Date(timeIntervalSince1970: Double($0) / 1000) }
+                task.finishedAt = state.finishedAt.map { Date(timeIntervalSince1970: Double($0) / 1000) }
+                return TaskEvent(seq: Int64(row.int(0)), type: row.text(1), task: task)
+            }
+        }
+    }
+
+    /// Appends the event for a change from (`status`, `progress`) to `task` (none if nothing a
+    /// client sees changed) and wakes the task's streams. Runs inside the change's transaction;
+    /// a woken stream's read waits for the commit on the one connection.
+    func appendEvent(_ db: SQLiteConnection, from status: TaskStatus?, progress: Double?, to task: GenerationTask) throws {
+        guard let type = TaskEvent.type(from: status, progress: progress, to: task) else { return }
+        let state = EventState(
+            status: task.status, progress: task.progress, attempts: task.attempts, images: task.images, error: task.error,
+            startedAt: task.startedAt.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) },
+            finishedAt: task.finishedAt.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }
+        )
+        try db.execute(
+            "INSERT INTO task_events (task_id, type, state, created_at) VALUES (?, ?, ?, ?)",
+            [.text(task.id), .text(type), try SQLiteJSON.encode(state), Date().sqliteMillis]
+        )
+        notifier?.notify(taskID: task.id)
+        // The final state goes to the webhook in the same transaction: a crash cannot lose it.
+        if task.status.isFinal, type == task.status.rawValue, let url = task.params.webhookURL {
+            let now = Date()
+            try db.execute(
+                "INSERT INTO webhook_deliveries (id, tenant, task_id, url, status, next_attempt_at, created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+                [.text(IDGenerator.make("whd", at: now)), .text(task.tenant), .text(task.id), .text(url), now.sqliteMillis, now.sqliteMillis]
+            )
+        }
+    }
+}

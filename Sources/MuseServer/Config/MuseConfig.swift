@@ -1,0 +1,49 @@
+import Foundation
+import Logging
+import MuseHTTP
+import NIOCore
+import MuseCore
+import MuseInfra
+
+/// The checked configuration a binary runs with.
+public struct MuseConfig: Sendable {
+    public var server: HTTPServerConfiguration
+    /// 0 means one event loop per core.
+    public var eventLoopThreads: Int
+    public var logLevel: Logger.Level
+    public var accessLog: Bool
+    public var dataDir: String
+    /// The catalogue file imported at first start (relative to the working directory); empty: the built-in one.
+    public var catalogFile: String
+    /// The OpenAPI document served at `GET /v1/openapi.yaml` (relative to the working directory); empty: the built-in one.
+    public var openAPIFile: String
+    /// The part an operator may change without a restart (reloaded from the `--config` file).
+    public var dynamic: DynamicSettings
+    /// The shared worker token; empty: `DATA_DIR/worker-token`.
+    public var workerToken: String
+    /// The base URL workers call back on; empty: `http://server.host:server.port`.
+    public var workerCallbackURL: String
+    public var maxAttempts: Int
+    /// How long a dispatched attempt may take before its lease ends and it is queued again.
+    public var lease: TimeInterval
+    /// Poll a worker about an attempt after this long without news (the polling fallback).
+    public var pollAfter: TimeInterval
+    /// The embedded database's busy timeout and durability.
+    public var storage: SQLiteSettings
+    /// Where workers may register (their URL's host).
+    public var workerURLs: WorkerURLPolicy
+    /// Webhook retries, timeouts and limits.
+    public var webhooks: WebhookDispatcher.Settings
+    /// Redeliveries a tenant may ask for per minute.
+    public var redeliveriesPerMinute: Int
+    /// Which webhook URLs may be called.
+    public var webhookTargets: WebhookTargetPolicy
+    /// A keep-alive comment on a quiet `/events` stream after this long.
+    public var events: TaskEventFeed.Settings
+    /// How long an `Idempotency-Key` is remembered.
+    public var idempotencyTTL: TimeInterval
+    /// How often the `--config` file is checked for changes; 0: never.
+    public var reloadInterval: TimeInterval
+    /// Where this config came from, so that a reload reads the same sources.
+    public var source: ConfigLoader? = nil
+}

@@ -1,0 +1,33 @@
+import HTTPTypes
+import MuseHTTP
+import NIOCore
+import MuseCore
+import MuseInfra
+
+/// `GET /v1/images/{id}`: the PNG bytes, to the tenant whose task made them.
+public struct ImagesController: Sendable {
+    let store: any TaskStore
+    let images: any BlobStore
+
+    public init(store: any TaskStore, images: any BlobStore) {
+        self.store = store
+        self.images = images
+    }
+
+    private static let noSniff = HTTPField.Name("X-Content-Type-Options")!
+
+    public func register(on routes: RouteGroup) {
+        routes.get("/v1/images/{id}") { request, context in
+            let id = try request.parameters.require("id")
+            guard try await store.imageTenant(id) == context.tenant(), let png = try await images.get(id + ".png") else {
+                throw HTTPError.notFound("no image \"\(id)\"")
+            }
+            var response = Response.bytes(ByteBuffer(bytes: png), contentType: "image/png")
+            response.headerFields[.cacheControl] = "private, max-age=31536000, immutable"
+            // The bytes came from a worker: a browser must never read them as anything but an image.
+            response.headerFields[Self.noSniff] = "nosniff"
+            response.headerFields[.contentSecurityPolicy] = "default-src 'none'"
+            return response
+        }
+    }
+}

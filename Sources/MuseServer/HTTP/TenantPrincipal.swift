@@ -1,0 +1,20 @@
+import MuseHTTP
+import MuseCore
+import MuseInfra
+
+/// The caller as a tenant: every object it creates belongs to it, and only it sees them.
+public struct TenantPrincipal: Principal {
+    public let id: String
+
+    public init(tenant: String) {
+        self.id = tenant
+    }
+}
+
+extension RequestContext {
+    /// The authenticated tenant; 401 if the security filter let an anonymous request through.
+    func tenant() throws(HTTPError) -> String {
+        guard let principal else { throw HTTPError(.unauthenticated, detail: "authentication required") }
+        return principal.id
+    }
+}
