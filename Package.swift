@@ -55,12 +55,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The worker protocol's bodies (the unified params among them), shared by the server and
+        // any worker written in Swift (muse-worker-sim).
+        .target(name: "MuseWorkerProtocol", dependencies: ["MuseJSON"], swiftSettings: strict),
+        // Blocking HTTP calls through libcurl (run them off the event loops).
+        .target(name: "MuseCurl", dependencies: ["CCurl"], swiftSettings: strict),
         // Domain and App: entities, rules, services, the scheduler, and the ports they declare.
         // No HTTP, no C library, no NIO: the compiler keeps those out.
         .target(
             name: "MuseCore",
             dependencies: [
-                "MuseJSON",
+                "MuseJSON", "MuseWorkerProtocol",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -71,7 +76,7 @@ let package = Package(
         .target(
             name: "MuseInfra",
             dependencies: [
-                "MuseCore", "MuseJSON", "CLibPQ", "CHiredis", "CCurl", "COpenSSL", "CSQLite",
+                "MuseCore", "MuseJSON", "MuseWorkerProtocol", "MuseCurl", "CLibPQ", "CHiredis", "COpenSSL", "CSQLite",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -85,7 +90,7 @@ let package = Package(
         .target(
             name: "MuseServer",
             dependencies: [
-                "MuseCore", "MuseInfra", "MuseHTTP", "MuseJSON",
+                "MuseCore", "MuseInfra", "MuseHTTP", "MuseJSON", "MuseWorkerProtocol",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -103,9 +108,16 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(name: "MuseInternal", dependencies: ["MuseCore", "MuseInfra", "MuseServer", "MuseHTTP", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "HTTPTypes", package: "swift-http-types")], swiftSettings: strict),
+        // A simulated GPU worker: the worker protocol and an HTTP server, none of the server's core.
         .executableTarget(
             name: "MuseWorkerSim",
-            dependencies: ["MuseCore", "MuseInfra", "MuseServer", "MuseHTTP", "MuseJSON", "CZlib", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "MuseWorkerProtocol", "MuseHTTP", "MuseJSON", "MuseCurl", "CZlib",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strict
         ),
         // The load client of scripts/bench/generation.sh.
@@ -123,7 +135,7 @@ let package = Package(
         // The fuzzers' entry points (JSON, path + router, worker results), shared by muse-fuzz and the replay tests.
         .target(
             name: "MuseFuzzTargets",
-            dependencies: ["MuseCore", "MuseServer", "MuseHTTP", "MuseJSON", .product(name: "HTTPTypes", package: "swift-http-types")],
+            dependencies: ["MuseCore", "MuseServer", "MuseHTTP", "MuseJSON", "MuseWorkerProtocol", .product(name: "HTTPTypes", package: "swift-http-types")],
             swiftSettings: strict
         ),
         .executableTarget(name: "MuseFuzz", dependencies: ["MuseFuzzTargets"], swiftSettings: strict),
@@ -141,7 +153,7 @@ let package = Package(
         .testTarget(name: "MuseJSONTests", dependencies: ["MuseJSON"], swiftSettings: strict),
         .testTarget(name: "MuseHTTPTests", dependencies: ["MuseHTTP", "MuseJSON", "MuseTestSupport", .product(name: "Prometheus", package: "swift-prometheus")], swiftSettings: strict),
         .testTarget(
-            name: "MuseCoreTests", dependencies: ["MuseCore", "MuseInfra", "MuseServer", "MuseHTTP", "MuseJSON", "MuseTestSupport", "MuseFuzzTargets", "CZlib"], swiftSettings: strict
+            name: "MuseCoreTests", dependencies: ["MuseCore", "MuseInfra", "MuseServer", "MuseHTTP", "MuseJSON", "MuseWorkerProtocol", "MuseTestSupport", "MuseFuzzTargets", "CZlib"], swiftSettings: strict
         ),
     ]
 )

@@ -4,6 +4,7 @@ import MuseHTTP
 import MuseJSON
 import MuseInfra
 import MuseServer
+import MuseWorkerProtocol
 
 /// What the fuzzers feed with arbitrary bytes: each entry point must return (or throw a
 /// client error) for every input, never crash, hang or grow without bound. The libFuzzer

@@ -55,7 +55,7 @@ public struct ServerAssembly {
         let router = Router()
         let operations = router.group("", name: "public")
         let api = router.group("/v1", name: "api", filters: apiFilters(stores))
-        let workerRoutes = router.group("/internal/v1", name: "workers", filters: [WorkerTokenFilter(token: workerToken)])
+        let workerRoutes = router.group("/internal/v1", name: "workers", filters: [BearerTokenFilter(token: workerToken, detail: "worker token required")])
         OperationsController(readiness: runtime.readiness, checks: [SQLiteReadiness(database: stores.database)], registry: runtime.metricsRegistry)
             .register(on: operations)
         OpenAPIController(path: runtime.config.openAPIFile, logger: runtime.logger).register(on: operations)

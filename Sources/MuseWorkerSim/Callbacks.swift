@@ -1,36 +1,36 @@
 import Foundation
 import Logging
-import MuseCore
-import MuseHTTP
-import MuseInfra
-import MuseServer
+import MuseCurl
+import MuseJSON
+import MuseWorkerProtocol
+import NIOPosix
 
 /// The worker's calls to the server: registration, heartbeats, progress and results, through
-/// libcurl on the blocking pool. Results are retried (the server treats repeats as no-ops).
+/// libcurl on threads of their own. Results are retried (the server treats repeats as no-ops).
 struct Callbacks: Sendable {
     let server: String
     let token: String
-    let pool: BlockingPool
+    let threads: NIOThreadPool
     let logger: Logger
     private let http = CurlHTTPClient()
 
-    init(server: String, token: String, pool: BlockingPool, logger: Logger) {
+    init(server: String, token: String, threads: NIOThreadPool, logger: Logger) {
         self.server = server
         self.token = token
-        self.pool = pool
+        self.threads = threads
         self.logger = logger
     }
 
     func post<T: Encodable>(_ url: String, _ body: T, method: String = "POST") async -> Int? {
-        guard let bytes = try? Array(buffer: JSONBody.encode(body)) else { return nil }
-        return try? await pool.run { [http, token] in
+        guard let bytes = try? JSON.encode(body) else { return nil }
+        return try? await threads.runIfActive { [http, token] in
             try http.send(url, method: method, json: bytes, headers: ["Authorization: Bearer \(token)"], timeoutMilliseconds: 10_000).status
         }
     }
 
     /// `DELETE /internal/v1/workers/{id}`, without a body.
     func leave(_ workerID: String) async {
-        _ = try? await pool.run { [http, token, server] in
+        _ = try? await threads.runIfActive { [http, token, server] in
             try http.send(server + "/internal/v1/workers/\(workerID)", method: "DELETE", json: nil, headers: ["Authorization: Bearer \(token)"], timeoutMilliseconds: 10_000)
         }
     }

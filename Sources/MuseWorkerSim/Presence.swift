@@ -1,9 +1,7 @@
 import Foundation
 import Logging
-import MuseCore
+import MuseWorkerProtocol
 import ServiceLifecycle
-import MuseInfra
-import MuseServer
 
 /// Registers with the server, heart-beats every 2 s (registering again when the server answers
 /// 404), runs the GPU, and deregisters on graceful shutdown.
@@ -30,7 +28,7 @@ struct Presence: Service {
     private func register() async {
         var current = registration
         current.modelsLoaded = gpu.loadedModels
-        while !Task.isCancelled {
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
             if await callbacks.register(current) {
                 logger.info("registered", metadata: ["server": "\(callbacks.server)", "worker_id": "\(registration.workerID)"])
                 return

@@ -1,8 +1,6 @@
 import Foundation
-import MuseCore
+import MuseWorkerProtocol
 import Synchronization
-import MuseInfra
-import MuseServer
 
 /// The simulated GPU: a queue of units (one job, or a batch of same-shaped jobs) run `slots`
 /// at a time, with a model-switch cost, per-step progress, a failure rate, deadlines, and real

@@ -1,9 +1,8 @@
 import Foundation
-import MuseCore
+import MuseWorkerProtocol
 import MuseHTTP
+import MuseJSON
 import NIOCore
-import MuseInfra
-import MuseServer
 
 /// The worker's own routes (docs/WORKER-PROTOCOL.md, Jobs): take jobs, report on them, cancel, health.
 struct WorkerRoutes: Sendable {

@@ -1,9 +1,10 @@
 import ArgumentParser
 import Foundation
-import MuseCore
+import Logging
 import MuseHTTP
-import MuseInfra
-import MuseServer
+import MuseWorkerProtocol
+import NIOPosix
+import ServiceLifecycle
 
 /// `muse-worker-sim`: a simulated GPU worker that speaks the worker protocol for real.
 struct MuseWorkerSim: AsyncParsableCommand {
@@ -27,10 +28,14 @@ struct MuseWorkerSim: AsyncParsableCommand {
         guard let token = try token ?? tokenFile.map({ try String(contentsOfFile: $0, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) }) else {
             throw ValidationError("give --token or --token-file")
         }
-        // The embedded default's server settings, on this worker's port.
-        let config = try await ConfigLoader(file: nil, flags: ["server.port": .int(port), "log.access": .bool(false)]).load()
-        let runtime = Runtime(config: config, label: "muse-worker-sim")
-        let callbacks = Callbacks(server: server, token: token, pool: runtime.outboundHTTPPool, logger: runtime.logger)
+        LoggingSystem.bootstrap(StreamLogHandler.standardOutput)
+        let logger = Logger(label: "muse-worker-sim")
+        let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        // Callbacks block in libcurl: on threads of their own, never on the event loop.
+        let callbackThreads = NIOThreadPool(numberOfThreads: 8)
+        callbackThreads.start()
+
+        let callbacks = Callbacks(server: server, token: token, threads: callbackThreads, logger: logger)
         let gpu = SimulatedGPU(
             settings: .init(
                 latencyPerImage: .milliseconds(latencyMs), modelLoad: .milliseconds(modelLoadMs), failRate: failRate,
@@ -41,20 +46,46 @@ struct MuseWorkerSim: AsyncParsableCommand {
         let abilityList = abilities.split(separator: ",").map(String.init)
 
         let router = Router()
-        WorkerRoutes(gpu: gpu, abilities: abilityList, maxBatch: maxBatch).register(on: router.group("/v1", name: "server", filters: [WorkerTokenFilter(token: token)]))
-        let server = runtime.httpServer(router: router)
+        WorkerRoutes(gpu: gpu, abilities: abilityList, maxBatch: maxBatch)
+            .register(on: router.group("/v1", name: "server", filters: [BearerTokenFilter(token: token, detail: "worker token required")]))
+        var configuration = HTTPServerConfiguration()
+        configuration.port = port
+        // Jobs carry init images (data URLs of up to 8 MiB).
+        configuration.maxBodyBytes = 16 << 20
+        configuration.drainDelay = .zero
+        configuration.shutdownDeadline = .seconds(5)
+        let server = HTTPServer(
+            configuration: configuration, router: router, filters: FilterChain([ErrorResponseFilter()]), group: eventLoops,
+            readiness: Readiness(), logger: logger
+        )
         let presence = Presence(
             registration: WorkerRegistration(
                 workerID: workerID ?? "w-\(port)", url: "http://127.0.0.1:\(port)", abilities: abilityList, maxBatch: maxBatch,
                 slots: slots, modelsLoaded: gpu.loadedModels, version: "sim-1"
             ),
-            gpu: gpu, callbacks: callbacks, logger: runtime.logger
+            gpu: gpu, callbacks: callbacks, logger: logger
         )
 
         // Listen before registering: the server pushes a job the moment it knows the worker.
         try await server.start()
-        try await runtime.run(services: [server, presence])
+        let group = ServiceGroup(
+            configuration: .init(services: [.init(service: server), .init(service: presence)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
+        try await group.run()
+        try await callbackThreads.shutdownGracefully()
+        try await eventLoops.shutdownGracefully()
     }
 }
 
-await CommandEntry.run(MuseWorkerSim.self)
+/// Parses and runs the command. Top-level code would pick ArgumentParser's synchronous `main()`
+/// (and `run()`), so the async `run()` is called from an async function, through the protocol.
+func runCommand() async {
+    do {
+        var command: any AsyncParsableCommand = try MuseWorkerSim.parse()
+        try await command.run()
+    } catch {
+        MuseWorkerSim.exit(withError: error)
+    }
+}
+
+await runCommand()

@@ -1,5 +1,6 @@
 import Foundation
 import MuseCore
+import MuseWorkerProtocol
 
 /// `DispatchStore` on the same SQLite tasks table.
 extension SQLiteTaskStore: DispatchStore {

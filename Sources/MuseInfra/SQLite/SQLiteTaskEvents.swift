@@ -1,5 +1,6 @@
 import Foundation
 import MuseCore
+import MuseWorkerProtocol
 
 /// The task event log on the tasks' SQLite file. Each event keeps the fields that change over a
 /// task's life; the rest (params, owner, creation) is read from the task itself.

@@ -1,5 +1,6 @@
 import Foundation
 import MuseCore
+import MuseWorkerProtocol
 
 /// `TaskStore` on the embedded default's SQLite file.
 public struct SQLiteTaskStore: TaskStore {

@@ -1,5 +1,6 @@
 import Foundation
 import MuseCore
+import MuseCurl
 
 /// `WebhookSender` through libcurl on its own thread pool (a hanging receiver holds one of
 /// its threads, never a worker push or an event loop), pinned to the checked address and

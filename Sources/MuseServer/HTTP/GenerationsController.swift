@@ -3,6 +3,7 @@ import HTTPTypes
 import MuseHTTP
 import MuseCore
 import MuseInfra
+import MuseWorkerProtocol
 
 /// `/v1/generations`: HTTP work only — decode, call the service, encode.
 public struct GenerationsController: Sendable {

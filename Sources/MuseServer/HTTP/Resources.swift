@@ -2,6 +2,7 @@ import Foundation
 import MuseHTTP
 import MuseCore
 import MuseInfra
+import MuseWorkerProtocol
 
 /// `{"data": [...], "next_cursor": "…"|null}`.
 struct ListResource<Item: Encodable>: Encodable {

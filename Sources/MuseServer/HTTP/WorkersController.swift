@@ -4,9 +4,10 @@ import MuseHTTP
 import NIOCore
 import MuseCore
 import MuseInfra
+import MuseWorkerProtocol
 
 /// `/internal/v1/…`: the server's side of the worker protocol (registration, heartbeats,
-/// progress and result callbacks). Guarded by `WorkerTokenFilter`.
+/// progress and result callbacks). Guarded by the worker token (`BearerTokenFilter`).
 public struct WorkersController: Sendable {
     let registry: WorkerRegistry
     let scheduler: Scheduler

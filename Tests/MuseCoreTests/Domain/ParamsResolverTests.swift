@@ -1,5 +1,6 @@
 import MuseJSON
 import Testing
+import MuseWorkerProtocol
 
 @testable import MuseCore
 @testable import MuseInfra

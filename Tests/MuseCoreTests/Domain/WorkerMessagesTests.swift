@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import MuseWorkerProtocol
 
 @testable import MuseCore
 @testable import MuseInfra

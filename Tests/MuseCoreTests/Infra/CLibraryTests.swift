@@ -4,6 +4,7 @@ import MuseTestSupport
 import NIOCore
 import NIOPosix
 import Testing
+import MuseCurl
 
 @testable import MuseCore
 @testable import MuseInfra

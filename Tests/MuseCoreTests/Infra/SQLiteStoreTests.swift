@@ -2,6 +2,7 @@ import Foundation
 import MuseHTTP
 import NIOPosix
 import Testing
+import MuseWorkerProtocol
 
 @testable import MuseCore
 @testable import MuseInfra

@@ -1,4 +1,5 @@
 import Foundation
+import MuseWorkerProtocol
 
 /// A generation job as a backend receives it: the attempt, the unified params, where to call back.
 public struct PredictJob: Sendable {

@@ -1,5 +1,6 @@
 import Foundation
 import MuseJSON
+import MuseWorkerProtocol
 
 /// What workers report about attempts, by callback or by the polling fallback. At-least-once
 /// safe: news of an attempt that is no longer current changes nothing.

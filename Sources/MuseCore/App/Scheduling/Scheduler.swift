@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import MuseWorkerProtocol
 
 /// Dispatches queued tasks to free workers. Event-driven: a submit, a registration or a freed
 /// slot wakes it at once; a one-second sweep is only the safety net (and finds lost workers,

@@ -1,5 +1,6 @@
 import Foundation
 import MuseJSON
+import MuseWorkerProtocol
 
 /// What `POST /v1/generations` carries: full parameters, or a preset with overrides.
 public enum Submission: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import MuseWorkerProtocol
 
 /// One try of a task on one worker.
 public struct Attempt: Sendable, Equatable {

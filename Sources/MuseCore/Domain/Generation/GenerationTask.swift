@@ -1,5 +1,6 @@
 import Foundation
 import MuseJSON
+import MuseWorkerProtocol
 
 /// Where a task is in its life. `scheduled` is off-peak work before its window opens.
 public enum TaskStatus: String, Sendable, Codable, CaseIterable {
@@ -21,26 +22,6 @@ public enum TaskStatus: String, Sendable, Codable, CaseIterable {
     }
 }
 
-/// Why a task failed, as the API shows it.
-public struct TaskError: Sendable, Codable, Equatable {
-    public var code: String
-    public var message: String
-
-    public init(code: String, message: String) {
-        self.code = code
-        self.message = message
-    }
-
-    /// The codes docs/WORKER-PROTOCOL.md names and the server's own; any other becomes `other` in metrics.
-    public static let knownCodes: Set<String> = ["out_of_memory", "bad_params", "model_not_found", "internal", "worker_lost", "canceled"]
-
-    /// A worker's report is bounded: the code is a metric label and both are kept with the task.
-    public static func isValidCode(_ code: String) -> Bool {
-        (1...64).contains(code.utf8.count) && code.utf8.allSatisfy { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "_") }
-    }
-
-    public static let maxMessageScalars = 2000
-}
 
 /// One generated image of a task.
 public struct TaskImage: Sendable, Codable, Equatable {

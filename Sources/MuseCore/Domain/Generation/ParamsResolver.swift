@@ -1,5 +1,6 @@
 import Foundation
 import MuseJSON
+import MuseWorkerProtocol
 
 /// Fills a request's missing fields (model defaults, then global defaults) and checks every
 /// field against the model's and the config's limits. All problems are reported at once.

@@ -1,4 +1,5 @@
 import MuseJSON
+import MuseWorkerProtocol
 
 /// The merge rule of docs/API.md: result = preset params ⊕ overrides. An override replaces the
 /// preset's field whole (a `loras` override replaces the list). Overriding a field outside

@@ -1,5 +1,6 @@
 import Foundation
 import MuseJSON
+import MuseWorkerProtocol
 
 /// The images of a worker's `succeeded` result, decoded and checked against the job they answer.
 /// A worker is a peer, not trusted: what it sends is bounded and verified before it is kept.

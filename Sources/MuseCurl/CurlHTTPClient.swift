@@ -1,7 +1,7 @@
 import CCurl
 import Foundation
 import Synchronization
-import MuseCore
+
 
 /// A response read by libcurl.
 public struct CurlResponse: Sendable {
@@ -12,6 +12,10 @@ public struct CurlResponse: Sendable {
 public struct CurlError: Error, CustomStringConvertible {
     public let message: String
     public var description: String { "curl: \(message)" }
+
+    public init(message: String) {
+        self.message = message
+    }
 }
 
 /// Blocking HTTP calls through libcurl's easy interface; callers run it on the `BlockingPool`.

@@ -173,7 +173,7 @@ extension WorkerResult {
 
     /// Padded base64 without line breaks (RFC 4648; openapi.yaml's pattern), told by one scan
     /// without decoding: an image is decoded once, when it is stored.
-    static func isPaddedBase64(_ text: String) -> Bool {
+    public static func isPaddedBase64(_ text: String) -> Bool {
         let utf8 = text.utf8
         guard utf8.count % 4 == 0 else { return false }
         var padding = false
