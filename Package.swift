@@ -107,7 +107,12 @@ let package = Package(
             resources: [.embedInCode("Resources/models.yaml"), .embedInCode("Resources/openapi.yaml")],
             swiftSettings: strict
         ),
-        .executableTarget(name: "MuseInternal", dependencies: ["MuseCore", "MuseInfra", "MuseServer", "MuseHTTP", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "HTTPTypes", package: "swift-http-types")], swiftSettings: strict),
+        .executableTarget(
+            name: "MuseInternal",
+            dependencies: [
+                "MuseCore", "MuseInfra", "MuseServer", "MuseHTTP", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ], swiftSettings: strict),
         // A simulated GPU worker: the worker protocol and an HTTP server, none of the server's core.
         .executableTarget(
             name: "MuseWorkerSim",
@@ -131,7 +136,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .executableTarget(name: "MuseCloud", dependencies: ["MuseCore", "MuseInfra", "MuseServer", "MuseHTTP", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "HTTPTypes", package: "swift-http-types")], swiftSettings: strict),
+        .executableTarget(
+            name: "MuseCloud",
+            dependencies: [
+                "MuseCore", "MuseInfra", "MuseServer", "MuseHTTP", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ], swiftSettings: strict),
         // The fuzzers' entry points (JSON, path + router, worker results), shared by muse-fuzz and the replay tests.
         .target(
             name: "MuseFuzzTargets",
@@ -151,9 +161,13 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "MuseJSONTests", dependencies: ["MuseJSON"], swiftSettings: strict),
-        .testTarget(name: "MuseHTTPTests", dependencies: ["MuseHTTP", "MuseJSON", "MuseTestSupport", .product(name: "Prometheus", package: "swift-prometheus")], swiftSettings: strict),
         .testTarget(
-            name: "MuseCoreTests", dependencies: ["MuseCore", "MuseInfra", "MuseServer", "MuseHTTP", "MuseJSON", "MuseWorkerProtocol", "MuseTestSupport", "MuseFuzzTargets", "CZlib"], swiftSettings: strict
+            name: "MuseHTTPTests", dependencies: ["MuseHTTP", "MuseJSON", "MuseTestSupport", .product(name: "Prometheus", package: "swift-prometheus")],
+            swiftSettings: strict),
+        .testTarget(
+            name: "MuseCoreTests",
+            dependencies: ["MuseCore", "MuseInfra", "MuseServer", "MuseHTTP", "MuseJSON", "MuseWorkerProtocol", "MuseTestSupport", "MuseFuzzTargets", "CZlib"],
+            swiftSettings: strict
         ),
     ]
 )

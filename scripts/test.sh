@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the whole test suite on a fresh Debian 12 machine: installs what is missing, starts
-# PostgreSQL and Redis on loopback in a temporary directory, builds, runs `swift test`, then
+# Runs the whole test suite on a fresh Debian 12 machine: installs what is missing, checks the
+# formatting (swift format lint --strict, .swift-format), starts PostgreSQL and Redis on loopback
+# in a temporary directory, builds, runs `swift test`, then
 # schemathesis against muse-cloud (scripts/api-fuzz.sh), a chaos run (scripts/chaos.sh) and the
 # fuzzers (scripts/fuzz.sh, 30 s a target), and stops the services again even when the tests fail.
 set -euo pipefail
@@ -9,6 +10,9 @@ cd "$MUSE_ROOT"
 
 ensure_apt_packages "${MUSE_BUILD_PACKAGES[@]}" "${MUSE_TEST_PACKAGES[@]}"
 ensure_swift
+
+# The tree is formatted as .swift-format says (`swift format format --in-place -r Sources Tests Package.swift`).
+swift format lint --strict -r Sources Tests Package.swift
 
 work="$(mktemp -d /tmp/muse-test.XXXXXX)"
 chmod 755 "$work"

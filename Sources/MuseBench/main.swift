@@ -14,7 +14,8 @@ struct MuseBench: ParsableArguments {
     @Option(help: "API key.") var key: String
     @Option(help: "Tasks to submit.") var tasks = 5000
     @Option(help: "Concurrent connections.") var concurrency = 32
-    @Option(help: "model:size pairs, most popular first.") var models = "sd15-base:256,sd15-anime:256,sdxl-base:512,sd15-photo:256,sdxl-illustration:512,sdxl-product:512"
+    @Option(help: "model:size pairs, most popular first.") var models =
+        "sd15-base:256,sd15-anime:256,sdxl-base:512,sd15-photo:256,sdxl-illustration:512,sdxl-product:512"
     @Option(help: "Zipf exponent.") var zipf = 1.0
     @Option(help: "Random seed for the model draw.") var seed: UInt64 = 42
     @Option(help: "Denoising steps per task.") var steps = 20
@@ -54,8 +55,10 @@ struct MuseBench: ParsableArguments {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let sorted = results.0.sorted()
         func pct(_ p: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
-        print(String(format: #"{"submitted": %d, "errors": %d, "seconds": %.3f, "tasks_per_s": %.1f, "p50_ms": %.2f, "p99_ms": %.2f}"#,
-                     sorted.count, results.1, seconds, Double(sorted.count) / seconds, pct(0.5), pct(0.99)))
+        print(
+            String(
+                format: #"{"submitted": %d, "errors": %d, "seconds": %.3f, "tasks_per_s": %.1f, "p50_ms": %.2f, "p99_ms": %.2f}"#,
+                sorted.count, results.1, seconds, Double(sorted.count) / seconds, pct(0.5), pct(0.99)))
     }
 
     struct Target: Sendable {

@@ -2,7 +2,6 @@ import CCurl
 import Foundation
 import Synchronization
 
-
 /// A response read by libcurl.
 public struct CurlResponse: Sendable {
     public let status: Int

@@ -17,19 +17,19 @@ private let fuzzTarget: String = {
 }()
 
 #if !FUZZING
-/// Built normally: `muse-fuzz TARGET FILE…` runs each file through the target once. (scripts/fuzz.sh
-/// defines FUZZING: libFuzzer brings its own main.)
-@main
-struct Replay {
-    static func main() throws {
-        let arguments = CommandLine.arguments.dropFirst()
-        guard let target = arguments.first, FuzzTargets.names.contains(target) else {
-            print("usage: muse-fuzz \(FuzzTargets.names.joined(separator: "|")) FILE…")
-            return
-        }
-        for path in arguments.dropFirst() {
-            FuzzTargets.run(target, [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
+    /// Built normally: `muse-fuzz TARGET FILE…` runs each file through the target once. (scripts/fuzz.sh
+    /// defines FUZZING: libFuzzer brings its own main.)
+    @main
+    struct Replay {
+        static func main() throws {
+            let arguments = CommandLine.arguments.dropFirst()
+            guard let target = arguments.first, FuzzTargets.names.contains(target) else {
+                print("usage: muse-fuzz \(FuzzTargets.names.joined(separator: "|")) FILE…")
+                return
+            }
+            for path in arguments.dropFirst() {
+                FuzzTargets.run(target, [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
+            }
         }
     }
-}
 #endif

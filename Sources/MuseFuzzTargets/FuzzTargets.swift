@@ -1,8 +1,9 @@
 import Foundation
+import HTTPTypes
 import MuseCore
 import MuseHTTP
-import MuseJSON
 import MuseInfra
+import MuseJSON
 import MuseServer
 import MuseWorkerProtocol
 
@@ -89,5 +90,3 @@ extension GenerationParams {
                 .utf8)
     )
 }
-
-import HTTPTypes

@@ -36,6 +36,7 @@ public struct InvalidInput: Error, Sendable, Equatable {
     /// a value checked as part of a larger one.
     public func nested(under parent: String) -> InvalidInput {
         guard !problems.isEmpty else { return self }
-        return InvalidInput(problems: problems.map { Problem(field: $0.field.hasPrefix("[") ? parent + $0.field : "\(parent).\($0.field)", message: $0.message) })
+        return InvalidInput(
+            problems: problems.map { Problem(field: $0.field.hasPrefix("[") ? parent + $0.field : "\(parent).\($0.field)", message: $0.message) })
     }
 }

@@ -17,7 +17,8 @@ public struct ServerAssembly {
     public init(runtime: Runtime, apiFilters: (EmbeddedStores) -> [any HeadFilter]) async throws {
         let taskEvents = LocalTaskEventNotifier()
         let stores = try await EmbeddedStores.open(
-            dataDir: runtime.config.dataDir, pool: runtime.blockingPool, settings: runtime.config.storage, notifier: taskEvents, metrics: SQLiteMetrics(factory: runtime.metricsFactory)
+            dataDir: runtime.config.dataDir, pool: runtime.blockingPool, settings: runtime.config.storage, notifier: taskEvents,
+            metrics: SQLiteMetrics(factory: runtime.metricsFactory)
         )
         let catalog = CatalogService(store: stores.models)
         let catalogFile = runtime.config.catalogFile
@@ -63,9 +64,12 @@ public struct ServerAssembly {
         GenerationsController(service: generations, feed: feed).register(on: api)
         PresetsController(service: PresetService(presets: stores.presets, tasks: stores.tasks, generations: generations)).register(on: api)
         ModelsController(catalog: catalog).register(on: api)
-        WebhooksController(service: WebhookService(
-            store: stores.webhooks, tasks: stores.tasks, signature: signature, redeliveries: RedeliveryLimit(perMinute: runtime.config.redeliveriesPerMinute)
-        )).register(on: api)
+        WebhooksController(
+            service: WebhookService(
+                store: stores.webhooks, tasks: stores.tasks, signature: signature,
+                redeliveries: RedeliveryLimit(perMinute: runtime.config.redeliveriesPerMinute)
+            )
+        ).register(on: api)
         ImagesController(store: stores.tasks, images: images).register(on: api)
         WorkersController(registry: workers, scheduler: scheduler, urls: runtime.config.workerURLs).register(on: workerRoutes)
         self.router = router

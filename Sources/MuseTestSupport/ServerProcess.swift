@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A TCP port on loopback that nothing listens on right now.
@@ -69,7 +69,8 @@ public final class ServerProcess: @unchecked Sendable {
     ) throws -> ServerProcess {
         let port = freePort()
         let dataDir = dataDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("muse-data-\(UUID().uuidString)").path
-        let server = try ServerProcess(binary, arguments: ["serve", "--port", String(port), "--data-dir", dataDir] + extra, environment: environment, port: port,
+        let server = try ServerProcess(
+            binary, arguments: ["serve", "--port", String(port), "--data-dir", dataDir] + extra, environment: environment, port: port,
             workingDirectory: workingDirectory
         )
         server.dataDir = dataDir

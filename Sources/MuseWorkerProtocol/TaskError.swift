@@ -13,7 +13,10 @@ public struct TaskError: Sendable, Codable, Equatable {
 
     /// A worker's report is bounded: the code is a metric label and both are kept with the task.
     public static func isValidCode(_ code: String) -> Bool {
-        (1...64).contains(code.utf8.count) && code.utf8.allSatisfy { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "_") }
+        (1...64).contains(code.utf8.count)
+            && code.utf8.allSatisfy {
+                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "_")
+            }
     }
 
     public static let maxMessageScalars = 2000

@@ -31,7 +31,9 @@ struct Callbacks: Sendable {
     /// `DELETE /internal/v1/workers/{id}`, without a body.
     func leave(_ workerID: String) async {
         _ = try? await threads.runIfActive { [http, token, server] in
-            try http.send(server + "/internal/v1/workers/\(workerID)", method: "DELETE", json: nil, headers: ["Authorization: Bearer \(token)"], timeoutMilliseconds: 10_000)
+            try http.send(
+                server + "/internal/v1/workers/\(workerID)", method: "DELETE", json: nil, headers: ["Authorization: Bearer \(token)"],
+                timeoutMilliseconds: 10_000)
         }
     }
 

@@ -166,7 +166,8 @@ final class SimulatedGPU: Sendable {
             }
         }
         for job in live {
-            var timings = WorkerTimings(queueMs: Self.ms(started - job.accepted), loadMs: Self.ms(loaded - started), inferMs: Self.ms(ContinuousClock.now - loaded))
+            var timings = WorkerTimings(
+                queueMs: Self.ms(started - job.accepted), loadMs: Self.ms(loaded - started), inferMs: Self.ms(ContinuousClock.now - loaded))
             timings.acceptedAtMs = Int64(job.acceptedAt.timeIntervalSince1970 * 1000)
             if Double.random(in: 0..<1) < settings.failRate {
                 report(job, WorkerResult(status: "failed", error: TaskError(code: "internal", message: "simulated failure (--fail-rate)"), timings: timings))
@@ -181,7 +182,8 @@ final class SimulatedGPU: Sendable {
     private func report(_ job: Job, _ result: WorkerResult) {
         let status = Status(rawValue: result.status) ?? .failed
         state.withLock { state in
-            state.jobs[job.attemptID] = JobState(status: status, progress: status == .succeeded ? 1 : (state.jobs[job.attemptID]?.progress ?? 0), result: result)
+            state.jobs[job.attemptID] = JobState(
+                status: status, progress: status == .succeeded ? 1 : (state.jobs[job.attemptID]?.progress ?? 0), result: result)
             state.finished.append(job.attemptID)
             if state.finished.count > Self.keptResults {
                 let dropped = state.finished.removeFirst()

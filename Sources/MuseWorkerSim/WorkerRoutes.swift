@@ -1,7 +1,7 @@
 import Foundation
-import MuseWorkerProtocol
 import MuseHTTP
 import MuseJSON
+import MuseWorkerProtocol
 import NIOCore
 
 /// The worker's own routes (docs/WORKER-PROTOCOL.md, Jobs): take jobs, report on them, cancel, health.

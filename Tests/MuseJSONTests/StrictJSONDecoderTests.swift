@@ -35,7 +35,8 @@ import Testing
     }
 
     @Test func decodesSnakeCaseFieldsAndFreeFormMetadata() throws {
-        let params = try decode(#"{"model":"sd15-base","steps":20,"negative_prompt":"blurry","loras":[{"key":"fox","weight":0.8}],"metadata":{"anything":{"goes":[1,"two"]}}}"#)
+        let params = try decode(
+            #"{"model":"sd15-base","steps":20,"negative_prompt":"blurry","loras":[{"key":"fox","weight":0.8}],"metadata":{"anything":{"goes":[1,"two"]}}}"#)
         #expect(params.model == "sd15-base")
         #expect(params.steps == 20)
         #expect(params.negativePrompt == "blurry")

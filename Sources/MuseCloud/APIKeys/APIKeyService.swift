@@ -1,8 +1,8 @@
 import Foundation
 import MuseCore
 import MuseInfra
-import Synchronization
 import MuseServer
+import Synchronization
 
 /// Creates cloud API keys and checks them. The secret is shown once; only its SHA-256 is kept.
 public final class APIKeyService: Sendable {

@@ -37,7 +37,9 @@ public struct RequestPath: Sendable, Equatable {
         while i + 2 < bytes.count {
             if bytes[i] == UInt8(ascii: "%") {
                 let code = (bytes[i + 1], bytes[i + 2] | 0x20)  // the second hex digit, lower-cased
-                if code == (UInt8(ascii: "2"), UInt8(ascii: "f")) || code == (UInt8(ascii: "5"), UInt8(ascii: "c")) || code == (UInt8(ascii: "0"), UInt8(ascii: "0")) {
+                if code == (UInt8(ascii: "2"), UInt8(ascii: "f")) || code == (UInt8(ascii: "5"), UInt8(ascii: "c"))
+                    || code == (UInt8(ascii: "0"), UInt8(ascii: "0"))
+                {
                     return "percent-encoded /, \\ or NUL in the path"
                 }
             }

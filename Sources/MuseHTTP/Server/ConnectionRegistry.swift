@@ -72,6 +72,8 @@ final class ConnectionRegistry: Sendable {
     }
 
     private func resumeWaiters() {
-        for waiter in allClosed.withLock({ w in defer { w = [] }; return w }) { waiter.resume() }
+        for waiter in allClosed.withLock({ w in
+            defer { w = [] }; return w
+        }) { waiter.resume() }
     }
 }

@@ -163,7 +163,9 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .idle, .headed, .checking, .receiving:
             let problem =
                 parserError == .headerOverflow
-                ? HTTPError(.payloadTooLarge, status: .init(code: 431, reasonPhrase: "Request Header Fields Too Large"), detail: "request head exceeds the header size limit")
+                ? HTTPError(
+                    .payloadTooLarge, status: .init(code: 431, reasonPhrase: "Request Header Fields Too Large"),
+                    detail: "request head exceeds the header size limit")
                 : HTTPError(.invalidArgument, detail: "malformed HTTP request: \(parserError)")
             state = .discarding
             logger.info("malformed request refused", metadata: ["error": "\(parserError)"])
@@ -357,7 +359,9 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     ) async {
         let loop = bound.eventLoop
         guard case .stream(let produce) = response.body, !isHead else {
-            loop.execute(inLoop: { bound.value.handler.write(response, requestID: requestID, isHead: isHead, keepAlive: keepAlive, context: bound.value.context) })
+            loop.execute(inLoop: {
+                bound.value.handler.write(response, requestID: requestID, isHead: isHead, keepAlive: keepAlive, context: bound.value.context)
+            })
             return
         }
         loop.execute(inLoop: { bound.value.handler.writeHead(response, requestID: requestID, keepAlive: keepAlive, context: bound.value.context) })
@@ -388,7 +392,8 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         headers.add(name: "x-request-id", value: requestID)
         if let contentLength { headers.add(name: "content-length", value: String(contentLength)) }
         if !keepAlive, response.headerFields[.connection] == nil { headers.add(name: "connection", value: "close") }
-        return HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: response.status.code, reasonPhrase: response.status.reasonPhrase), headers: headers)
+        return HTTPResponseHead(
+            version: .http1_1, status: HTTPResponseStatus(statusCode: response.status.code, reasonPhrase: response.status.reasonPhrase), headers: headers)
     }
 
     private func write(_ response: Response, requestID: String, isHead: Bool, keepAlive: Bool, context: ChannelHandlerContext) {

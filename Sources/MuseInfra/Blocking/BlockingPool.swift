@@ -1,5 +1,5 @@
-import NIOPosix
 import MuseCore
+import NIOPosix
 
 /// The thread pool that runs blocking C calls (libpq, hiredis, libcurl, SQLite) off the event loops.
 public struct BlockingPool: Sendable {

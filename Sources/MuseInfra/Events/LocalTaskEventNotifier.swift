@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import MuseCore
+import Synchronization
 
 /// `TaskEventNotifier` within one process: subscribers per task id.
 public final class LocalTaskEventNotifier: TaskEventNotifier {

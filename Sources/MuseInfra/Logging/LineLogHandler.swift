@@ -2,7 +2,7 @@ import Logging
 import MuseCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One line per event: `2026-11-24T05:19:06.123Z info muse-cloud: GET /healthz 200 0.38ms request_id=… route=/healthz`,

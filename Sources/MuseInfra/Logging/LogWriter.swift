@@ -1,9 +1,9 @@
 import Foundation
-import Synchronization
 import MuseCore
+import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Buffers log lines and writes them to a file descriptor from its own thread, every
@@ -21,7 +21,8 @@ public final class LogWriter: Sendable {
 
     public init(fd: Int32 = STDOUT_FILENO, flushInterval: Duration = .milliseconds(100)) {
         self.fd = fd
-        let interval = DispatchTimeInterval.milliseconds(Int(flushInterval.components.seconds * 1000 + flushInterval.components.attoseconds / 1_000_000_000_000_000))
+        let interval = DispatchTimeInterval.milliseconds(
+            Int(flushInterval.components.seconds * 1000 + flushInterval.components.attoseconds / 1_000_000_000_000_000))
         let wake = wake
         Thread.detachNewThread { [weak self] in
             while self != nil {

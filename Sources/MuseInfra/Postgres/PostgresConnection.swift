@@ -1,7 +1,7 @@
 import CLibPQ
 import Foundation
-import Synchronization
 import MuseCore
+import Synchronization
 
 /// A PostgreSQL error with the server's message.
 public struct PostgresError: Error, CustomStringConvertible {

@@ -1,6 +1,6 @@
 import CHiredis
-import Synchronization
 import MuseCore
+import Synchronization
 
 /// A Redis reply.
 public enum RedisReply: Sendable, Equatable {

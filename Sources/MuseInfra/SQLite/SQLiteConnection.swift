@@ -1,6 +1,6 @@
 import CSQLite
-import Synchronization
 import MuseCore
+import Synchronization
 
 /// A value in or out of SQLite.
 public enum SQLiteValue: Sendable, Equatable {

@@ -10,11 +10,13 @@ extension SQLiteTaskStore: DispatchStore {
     ) async throws -> [Attempt] {
         let now = Date()
         // A worker with every generation ability takes any task: no filter, the plain index seeks.
-        let only = Ability.generation.isSubset(of: abilities)
+        let only =
+            Ability.generation.isSubset(of: abilities)
             ? "" : " AND ability IN (\(abilities.intersection(Ability.generation).map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")))"
         guard !abilities.isDisjoint(with: Ability.generation) else { return [] }
         return try await database.transaction { db in
-            guard let head = try Self.nextQueued(db, only: only, preferredModels: preferredModels, loadedAnywhere: loadedAnywhere, agedBefore: agedBefore) else {
+            guard let head = try Self.nextQueued(db, only: only, preferredModels: preferredModels, loadedAnywhere: loadedAnywhere, agedBefore: agedBefore)
+            else {
                 return []
             }
             var ids = [head]
@@ -67,11 +69,15 @@ extension SQLiteTaskStore: DispatchStore {
     /// offline; within a lane the oldest task if it has waited past `agedBefore` for a model no
     /// worker has loaded (nobody else would ever take it), else the oldest for a preferred model,
     /// else the oldest.
-    private static func nextQueued(_ db: SQLiteConnection, only: String, preferredModels: [String], loadedAnywhere: Set<String>, agedBefore: Date) throws -> String? {
+    private static func nextQueued(
+        _ db: SQLiteConnection, only: String, preferredModels: [String], loadedAnywhere: Set<String>, agedBefore: Date
+    ) throws -> String? {
         for lane in ["online", "offline"] {
-            guard let oldest = try db.query(
-                "SELECT id, created_at, model FROM tasks WHERE status = 'queued' AND lane = ?\(only) ORDER BY id LIMIT 1", [.text(lane)]
-            ).first else { continue }
+            guard
+                let oldest = try db.query(
+                    "SELECT id, created_at, model FROM tasks WHERE status = 'queued' AND lane = ?\(only) ORDER BY id LIMIT 1", [.text(lane)]
+                ).first
+            else { continue }
             if preferredModels.isEmpty { return oldest.text(0) }
             if (oldest.date(1) ?? .distantFuture) < agedBefore, !loadedAnywhere.contains(oldest.text(2)) { return oldest.text(0) }
             var best: String?
@@ -88,10 +94,14 @@ extension SQLiteTaskStore: DispatchStore {
     }
 
     /// Applies `sql` to the task whose current attempt is `attemptID` if it is in one of `from`.
-    private func update(_ attemptID: String, from: [TaskStatus], _ sql: String, _ values: [SQLiteValue], extra: (@Sendable (SQLiteConnection, GenerationTask) throws -> Void)? = nil) async throws -> GenerationTask? {
+    private func update(
+        _ attemptID: String, from: [TaskStatus], _ sql: String, _ values: [SQLiteValue],
+        extra: (@Sendable (SQLiteConnection, GenerationTask) throws -> Void)? = nil
+    ) async throws -> GenerationTask? {
         let states = from.map { "'\($0.rawValue)'" }.joined(separator: ", ")
         return try await database.transaction { db in
-            guard let before = try db.query("SELECT id, status, progress FROM tasks WHERE attempt_id = ? AND status IN (\(states))", [.text(attemptID)]).first else {
+            guard let before = try db.query("SELECT id, status, progress FROM tasks WHERE attempt_id = ? AND status IN (\(states))", [.text(attemptID)]).first
+            else {
                 return nil
             }
             let id = before.text(0)
@@ -121,7 +131,10 @@ extension SQLiteTaskStore: DispatchStore {
             for image in images {
                 try db.execute(
                     "INSERT OR IGNORE INTO images (id, task_id, tenant, width, height, seed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [.text(image.id), .text(task.id), .text(task.tenant), .integer(Int64(image.width)), .integer(Int64(image.height)), .integer(image.seed), now.sqliteMillis]
+                    [
+                        .text(image.id), .text(task.id), .text(task.tenant), .integer(Int64(image.width)), .integer(Int64(image.height)), .integer(image.seed),
+                        now.sqliteMillis,
+                    ]
                 )
             }
         }

@@ -1,6 +1,6 @@
 import Dispatch
-import Synchronization
 import MuseCore
+import Synchronization
 
 /// Transactions on the one connection, committed in groups: while one group runs, the
 /// transactions asked for meanwhile queue, and the next group runs them all between one
@@ -96,7 +96,7 @@ final class SQLiteGroupCommit: Sendable {
                 try job.run(connection)
                 try connection.execute("RELEASE job")
                 done.append(job)
-            } catch where connection.isInTransaction {
+            } catch  where connection.isInTransaction {
                 // The job's own statements are undone; the group goes on.
                 _ = try? connection.execute("ROLLBACK TO job")
                 _ = try? connection.execute("RELEASE job")

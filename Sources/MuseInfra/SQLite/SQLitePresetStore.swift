@@ -1,6 +1,6 @@
-import MuseJSON
 import Foundation
 import MuseCore
+import MuseJSON
 
 /// `PresetStore` on the embedded default's SQLite file: one row per preset, one per version.
 public struct SQLitePresetStore: PresetStore {
@@ -28,9 +28,11 @@ public struct SQLitePresetStore: PresetStore {
 
     public func update(_ preset: Preset) async throws -> Preset? {
         try await database.transaction { db in
-            guard let row = try db.query(
-                "SELECT latest_version FROM presets WHERE id = ? AND tenant = ? AND deleted_at IS NULL", [.text(preset.id), .text(preset.tenant)]
-            ).first else { return nil }
+            guard
+                let row = try db.query(
+                    "SELECT latest_version FROM presets WHERE id = ? AND tenant = ? AND deleted_at IS NULL", [.text(preset.id), .text(preset.tenant)]
+                ).first
+            else { return nil }
             var next = preset
             next.version = row.int(0) + 1
             try db.execute("UPDATE presets SET latest_version = ? WHERE id = ?", [.integer(Int64(next.version)), .text(preset.id)])

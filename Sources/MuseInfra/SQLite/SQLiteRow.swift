@@ -1,6 +1,6 @@
-import MuseJSON
 import Foundation
 import MuseCore
+import MuseJSON
 
 /// Typed reads of a result row, and the JSON columns' encoding.
 extension [SQLiteValue] {

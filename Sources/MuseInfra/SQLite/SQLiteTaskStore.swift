@@ -13,7 +13,8 @@ public struct SQLiteTaskStore: TaskStore {
         self.notifier = notifier
     }
 
-    static let columns = "id, tenant, status, progress, params, images, error, attempts, created_at, started_at, finished_at, attempt_id, worker_id, preset_id, preset_version"
+    static let columns =
+        "id, tenant, status, progress, params, images, error, attempts, created_at, started_at, finished_at, attempt_id, worker_id, preset_id, preset_version"
 
     public func insert(_ task: GenerationTask, idempotencyKey: String?) async throws -> Int? {
         let values: [SQLiteValue] = [

@@ -89,10 +89,12 @@ public struct SQLiteWebhookStore: WebhookStore {
     public func redeliver(id: String, tenant: String, now: Date) async throws -> WebhookDelivery? {
         try await database.transaction { db in
             // A pending delivery (waiting, or a try in flight) keeps its schedule: one try at a time.
-            guard try db.execute(
-                "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ? WHERE id = ? AND tenant = ? AND status != 'pending'",
-                [now.sqliteMillis, .text(id), .text(tenant)]
-            ) == 1 else { return nil }
+            guard
+                try db.execute(
+                    "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ? WHERE id = ? AND tenant = ? AND status != 'pending'",
+                    [now.sqliteMillis, .text(id), .text(tenant)]
+                ) == 1
+            else { return nil }
             return try db.query("SELECT \(Self.columns) FROM webhook_deliveries WHERE id = ? AND tenant = ?", [.text(id), .text(tenant)]).first
                 .map { Self.decode($0, attempts: try Self.attempts(db, id)) }
         }
@@ -101,7 +103,9 @@ public struct SQLiteWebhookStore: WebhookStore {
     /// The latest tries (at most `WebhookDelivery.listedTries`), oldest first; `tries` counts them all.
     public func attempts(deliveryID: String, tenant: String, limit: Int, before: Int64?) async throws -> [(position: Int64, attempt: WebhookAttempt)]? {
         try await database.transaction { db in
-            guard try db.query("SELECT 1 FROM webhook_deliveries WHERE id = ? AND tenant = ?", [.text(deliveryID), .text(tenant)]).first != nil else { return nil }
+            guard try db.query("SELECT 1 FROM webhook_deliveries WHERE id = ? AND tenant = ?", [.text(deliveryID), .text(tenant)]).first != nil else {
+                return nil
+            }
             return try db.query(
                 "SELECT rowid, at, status_code, latency_ms, error FROM webhook_attempts WHERE delivery_id = ? AND rowid < ? ORDER BY rowid DESC LIMIT ?",
                 [.text(deliveryID), .integer(before ?? Int64.max), .integer(Int64(limit))]

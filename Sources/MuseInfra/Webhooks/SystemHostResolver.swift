@@ -1,9 +1,9 @@
 import Foundation
-import Synchronization
 import MuseCore
+import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `HostResolver` through getaddrinfo on a pool of its own, given up after `timeout`: a DNS

@@ -1,8 +1,8 @@
-import MuseJSON
 import Foundation
 import MuseCore
-import MuseWorkerProtocol
 import MuseCurl
+import MuseJSON
+import MuseWorkerProtocol
 
 /// `PredictClient` over registered Muse workers (docs/WORKER-PROTOCOL.md): jobs are POSTed to the
 /// worker through libcurl on the blocking pool, so no event loop waits on a worker.

@@ -3,7 +3,7 @@ import MuseCore
 import MuseInfra
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Runs a root command from top-level code in `main.swift`, where `@main` cannot be used and

@@ -1,12 +1,12 @@
 import Logging
 import Metrics
+import MuseCore
 import MuseHTTP
+import MuseInfra
 import NIOCore
 import NIOPosix
 import Prometheus
 import ServiceLifecycle
-import MuseCore
-import MuseInfra
 
 /// What every binary's `serve` shares: logging, event loops, the blocking pool, metrics,
 /// readiness, and the service group that runs the binary's services until SIGTERM.
@@ -76,11 +76,12 @@ public final class Runtime: Sendable {
 
     /// Runs the services until SIGTERM or SIGINT, then shuts them down in reverse order.
     public func run(services: [any Service]) async throws {
-        let group = ServiceGroup(configuration: .init(
-            services: services.map { .init(service: $0) },
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger
-        ))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services.map { .init(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            ))
         try await group.run()
         try await threadPool.shutdownGracefully()
         try await httpThreads.shutdownGracefully()

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
-import NIOPosix
 import MuseCore
 import MuseInfra
+import NIOPosix
 
 /// Opens the configured stores for a one-shot command, runs `body`, and closes the pool.
 public func withStores<T>(_ options: ConfigOptions, _ body: (MuseConfig, EmbeddedStores) async throws -> T) async throws -> T {

@@ -1,12 +1,12 @@
 import Configuration
 import Foundation
 import Logging
+import MuseCore
 import MuseHTTP
+import MuseInfra
 import NIOCore
 import SystemPackage
 import Yams
-import MuseCore
-import MuseInfra
 
 /// Reads the config in priority order: command-line flags, `MUSE_…` environment variables,
 /// the `--config` YAML file, then the embedded default. Unknown keys and bad values are errors.
@@ -40,7 +40,8 @@ public struct ConfigLoader: Sendable {
     }
 
     private static func memory(_ name: String, _ values: [String: ConfigContent]) -> InMemoryProvider {
-        InMemoryProvider(name: name, values: Dictionary(uniqueKeysWithValues: values.map { (AbsoluteConfigKey(ConfigKey($0.key)), ConfigValue($0.value, isSecret: false)) }))
+        InMemoryProvider(
+            name: name, values: Dictionary(uniqueKeysWithValues: values.map { (AbsoluteConfigKey(ConfigKey($0.key)), ConfigValue($0.value, isSecret: false)) }))
     }
 
     /// `MUSE_SERVER_PORT=9000` becomes `SERVER_PORT=9000`, the name the environment provider looks up.
@@ -138,7 +139,10 @@ public struct ConfigLoader: Sendable {
             redeliveriesPerMinute: try int(reader, "webhooks.redeliveries_per_minute"),
             webhookTargets: WebhookTargetPolicy(
                 allowLoopback: try bool(reader, "webhooks.allow_loopback"),
-                allowedHosts: Set(try string(reader, "webhooks.allowed_hosts").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }),
+                allowedHosts: Set(
+                    try string(reader, "webhooks.allowed_hosts").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter {
+                        !$0.isEmpty
+                    }),
                 allowedPorts: try ports(reader, "webhooks.allowed_ports")
             ),
             events: TaskEventFeed.Settings(

@@ -1,5 +1,5 @@
-import Foundation
 import Configuration
+import Foundation
 import MuseCore
 import MuseInfra
 
@@ -35,7 +35,8 @@ enum ConfigSchema {
         .init(key: "server.request_timeout_ms", kind: .int(100...3_600_000), embeddedDefault: .int(30_000)),
         .init(key: "server.drain_delay_ms", kind: .int(0...600_000), embeddedDefault: .int(0)),
         .init(key: "server.shutdown_deadline_ms", kind: .int(0...600_000), embeddedDefault: .int(10_000)),
-        .init(key: "log.level", kind: .string(allowed: ["trace", "debug", "info", "notice", "warning", "error", "critical"]), embeddedDefault: .string("info")),
+        .init(
+            key: "log.level", kind: .string(allowed: ["trace", "debug", "info", "notice", "warning", "error", "critical"]), embeddedDefault: .string("info")),
         .init(key: "log.access", kind: .bool, embeddedDefault: .bool(true)),
         .init(key: "data_dir", kind: .string(allowed: nil), embeddedDefault: .string("./data")),
         .init(key: "worker.token", kind: .string(allowed: nil), embeddedDefault: .string("")),

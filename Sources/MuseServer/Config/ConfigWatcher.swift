@@ -1,11 +1,11 @@
 import Foundation
 import Logging
-import ServiceLifecycle
 import MuseCore
 import MuseInfra
+import ServiceLifecycle
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Re-reads the `--config` file when it changes and applies its dynamic part (limits, the
@@ -48,11 +48,13 @@ public struct ConfigWatcher: Service, CustomStringConvertible {
                 let settings = try await source.load().dynamic
                 guard settings != live.current else { continue }
                 live.replace(settings)
-                logger.notice("config reloaded", metadata: [
-                    "file": "\(file)", "max_steps": "\(settings.limits.maxSteps)", "max_num_images": "\(settings.limits.maxNumImages)",
-                    "max_prompt_chars": "\(settings.limits.maxPromptChars)",
-                    "offpeak": "\(settings.offPeak.startHour)-\(settings.offPeak.endHour)", "model_affinity": "\(settings.modelAffinity)",
-                ])
+                logger.notice(
+                    "config reloaded",
+                    metadata: [
+                        "file": "\(file)", "max_steps": "\(settings.limits.maxSteps)", "max_num_images": "\(settings.limits.maxNumImages)",
+                        "max_prompt_chars": "\(settings.limits.maxPromptChars)",
+                        "offpeak": "\(settings.offPeak.startHour)-\(settings.offPeak.endHour)", "model_affinity": "\(settings.modelAffinity)",
+                    ])
             } catch {
                 logger.error("config reload failed; the running settings stay", metadata: ["file": "\(file)", "error": "\(error)"])
             }

@@ -1,9 +1,9 @@
 import Foundation
 import Logging
-import MuseHTTP
-import NIOCore
 import MuseCore
+import MuseHTTP
 import MuseInfra
+import NIOCore
 
 /// The checked configuration a binary runs with.
 public struct MuseConfig: Sendable {

@@ -1,8 +1,8 @@
-import MuseJSON
 import HTTPTypes
-import MuseHTTP
 import MuseCore
+import MuseHTTP
 import MuseInfra
+import MuseJSON
 import MuseWorkerProtocol
 
 /// `/v1/generations`: HTTP work only — decode, call the service, encode.
@@ -21,7 +21,8 @@ public struct GenerationsController: Sendable {
         routes.post("/v1/generations") { request, context in
             // Full parameters, or a preset with overrides (docs/API.md): the `preset` member tells them apart.
             let body = try JSONBody.value(from: request)
-            let submission: Submission = body[member: "preset"] != nil
+            let submission: Submission =
+                body[member: "preset"] != nil
                 ? .preset(try JSON.decode(PresetRun.self, from: body))
                 : .params(try JSON.decode(GenerationRequest.self, from: body))
             let (view, replayed) = try await service.submit(submission, tenant: try context.tenant(), idempotency: try Self.idempotencyKey(request))
@@ -50,12 +51,13 @@ public struct GenerationsController: Sendable {
         }
         routes.get("/v1/generations/{id}/events") { request, context in
             guard let feed else { throw HTTPError.notFound() }
-            let after = try request.head.headerFields[Self.lastEventIDHeader].map { raw throws(HTTPError) -> Int64 in
-                guard let seq = Int64(raw.trimmingCharacters(in: .whitespaces)), seq >= 0 else {
-                    throw HTTPError.invalidField("Last-Event-ID", "must be an event id this stream sent")
-                }
-                return seq
-            } ?? 0
+            let after =
+                try request.head.headerFields[Self.lastEventIDHeader].map { raw throws(HTTPError) -> Int64 in
+                    guard let seq = Int64(raw.trimmingCharacters(in: .whitespaces)), seq >= 0 else {
+                        throw HTTPError.invalidField("Last-Event-ID", "must be an event id this stream sent")
+                    }
+                    return seq
+                } ?? 0
             let items = try await feed.follow(id: try request.parameters.require("id"), tenant: try context.tenant(), after: after)
             return .eventStream(writeTimeout: feed.settings.writeTimeout) { writer in
                 for try await item in items {

@@ -1,8 +1,8 @@
 import HTTPTypes
-import MuseHTTP
-import NIOCore
 import MuseCore
+import MuseHTTP
 import MuseInfra
+import NIOCore
 
 /// `GET /v1/images/{id}`: the PNG bytes, to the tenant whose task made them.
 public struct ImagesController: Sendable {

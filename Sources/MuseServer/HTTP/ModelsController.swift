@@ -1,5 +1,5 @@
-import MuseHTTP
 import MuseCore
+import MuseHTTP
 import MuseInfra
 
 /// `/v1/models`: the catalogue a tenant may use.

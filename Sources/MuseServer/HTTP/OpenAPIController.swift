@@ -1,9 +1,9 @@
 import Foundation
 import Logging
-import MuseHTTP
-import NIOCore
 import MuseCore
+import MuseHTTP
 import MuseInfra
+import NIOCore
 
 /// `GET /v1/openapi.yaml`: the API description (`openapi.yaml`), read once at start-up.
 public struct OpenAPIController: Sendable {

@@ -1,9 +1,8 @@
+import MuseCore
 import MuseHTTP
+import MuseInfra
 import NIOCore
 import Prometheus
-import MuseCore
-import MuseInfra
-
 
 /// `GET /healthz`, `GET /readyz`, `GET /metrics`: the unauthenticated operations routes.
 public struct OperationsController: Sendable {

@@ -1,8 +1,8 @@
-import MuseJSON
 import HTTPTypes
-import MuseHTTP
 import MuseCore
+import MuseHTTP
 import MuseInfra
+import MuseJSON
 
 /// `/v1/presets`: HTTP work only — decode, call the service, encode.
 public struct PresetsController: Sendable {

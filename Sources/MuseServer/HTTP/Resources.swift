@@ -1,6 +1,6 @@
 import Foundation
-import MuseHTTP
 import MuseCore
+import MuseHTTP
 import MuseInfra
 import MuseWorkerProtocol
 

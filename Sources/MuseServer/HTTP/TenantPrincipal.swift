@@ -1,5 +1,5 @@
-import MuseHTTP
 import MuseCore
+import MuseHTTP
 import MuseInfra
 
 /// The caller as a tenant: every object it creates belongs to it, and only it sees them.

@@ -1,8 +1,8 @@
-import MuseJSON
 import HTTPTypes
-import MuseHTTP
 import MuseCore
+import MuseHTTP
 import MuseInfra
+import MuseJSON
 
 /// `/v1/webhooks/…` and `/v1/webhook-deliveries…`: HTTP work only.
 public struct WebhooksController: Sendable {
@@ -29,7 +29,9 @@ public struct WebhooksController: Sendable {
         routes.get("/v1/webhook-deliveries/{id}/attempts") { request, context in
             let limit = try GenerationsController.limit(request.query["limit"])
             let before = try request.query["cursor"].map { raw throws(HTTPError) -> Int64 in
-                guard raw.utf8.count <= 18, let position = Int64(raw), position > 0 else { throw HTTPError.invalidField("cursor", "not a cursor this API returned") }
+                guard raw.utf8.count <= 18, let position = Int64(raw), position > 0 else {
+                    throw HTTPError.invalidField("cursor", "not a cursor this API returned")
+                }
                 return position
             }
             let page = try await service.attempts(deliveryID: try request.parameters.require("id"), tenant: try context.tenant(), limit: limit, before: before)

@@ -1,10 +1,10 @@
-import MuseJSON
 import Foundation
-import MuseHTTP
-import NIOCore
 import MuseCore
+import MuseHTTP
 import MuseInfra
+import MuseJSON
 import MuseWorkerProtocol
+import NIOCore
 
 /// `/internal/v1/…`: the server's side of the worker protocol (registration, heartbeats,
 /// progress and result callbacks). Guarded by the worker token (`BearerTokenFilter`).
@@ -42,7 +42,8 @@ public struct WorkersController: Sendable {
             let registration = try JSONBody.decode(WorkerRegistration.self, from: request)
             try registration.check()
             guard urls.allows(registration.url) else {
-                throw HTTPError(.permissionDenied, detail: "url: this host is not in worker.allowed_hosts", errors: [FieldError(field: "url", message: "host not allowed")])
+                throw HTTPError(
+                    .permissionDenied, detail: "url: this host is not in worker.allowed_hosts", errors: [FieldError(field: "url", message: "host not allowed")])
             }
             await scheduler.registered(registration)
             return .bytes(Self.ok, contentType: "application/json")

@@ -16,7 +16,11 @@ import Testing
         #expect(try await pipeline.call("POST", "/v1/generations", body: body).status == 202)
 
         try local.replacingOccurrences(of: "max_steps: 150", with: "max_steps: 50").write(to: file, atomically: true, encoding: .utf8)
-        let refused = try await eventually { try await pipeline.call("POST", "/v1/generations", body: body) } until: { $0.status == 400 }
+        let refused = try await eventually {
+            try await pipeline.call("POST", "/v1/generations", body: body)
+        } until: {
+            $0.status == 400
+        }
         #expect((refused.json["errors"] as? [[String: Any]])?.first?["field"] as? String == "steps")
 
         // A broken edit changes nothing.

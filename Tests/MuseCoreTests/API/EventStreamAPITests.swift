@@ -3,7 +3,7 @@ import MuseTestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `GET /v1/generations/{id}/events` as an EventSource client sees it: every change once and
@@ -69,7 +69,8 @@ import Glibc
         }
         pipeline.server.signal(SIGKILL)
         _ = await pipeline.server.waitForExit()
-        let restarted = try ServerProcess("muse-cloud", arguments: ["--port", String(pipeline.server.port), "--data-dir", pipeline.server.dataDir!], port: pipeline.server.port)
+        let restarted = try ServerProcess(
+            "muse-cloud", arguments: ["--port", String(pipeline.server.port), "--data-dir", pipeline.server.dataDir!], port: pipeline.server.port)
         defer { restarted.stop() }
         try await restarted.waitUntilHealthy()
         seen += try await stream(pipeline, id, lastEventID: seen.last?.id).rest()
@@ -108,7 +109,9 @@ import Glibc
         #expect(third.headers["retry-after"] != nil)
         // Another tenant has its own cap.
         let other = try await GenerationsAPITests.createKey(tenant: "other", dataDir: pipeline.server.dataDir!)
-        let mine = try await pipeline.call("POST", "/v1/generations", body: #"{"model":"sd15-base","prompt":"theirs","steps":2,"width":256,"height":256}"#, key: other).json["id"] as? String ?? ""
+        let mine =
+            try await pipeline.call("POST", "/v1/generations", body: #"{"model":"sd15-base","prompt":"theirs","steps":2,"width":256,"height":256}"#, key: other)
+            .json["id"] as? String ?? ""
         #expect(try await stream(pipeline, mine, key: other).status == 200)
         // A closed stream frees its place.
         first.close()

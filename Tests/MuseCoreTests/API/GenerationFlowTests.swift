@@ -3,7 +3,7 @@ import MuseTestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The whole pipeline with real processes: muse-cloud, simulated workers speaking the worker
@@ -84,7 +84,8 @@ import Glibc
         // A window that never opens: only idle workers release off-peak work.
         let closed = try await PipelineFixture.start(environment: ["MUSE_SCHEDULING_OFFPEAK_START_HOUR": "3", "MUSE_SCHEDULING_OFFPEAK_END_HOUR": "3"])
         defer { closed.stop() }
-        let created = try await closed.call("POST", "/v1/generations", body: #"{"model":"sd15-base","prompt":"night batch","schedule":"offpeak","priority":"offline","steps":5}"#)
+        let created = try await closed.call(
+            "POST", "/v1/generations", body: #"{"model":"sd15-base","prompt":"night batch","schedule":"offpeak","priority":"offline","steps":5}"#)
         #expect(created.json["status"] as? String == "scheduled")
         let id = created.json["id"] as? String ?? ""
         try await Task.sleep(for: .milliseconds(1500))
@@ -116,8 +117,10 @@ import Glibc
     @Test func metricsDescribeThePipeline() async throws {
         let failing = try ServerProcess(
             "muse-worker-sim",
-            arguments: ["--port", String(freePort()), "--server", "http://127.0.0.1:\(server.port)", "--token-file", server.dataDir! + "/worker-token",
-                        "--latency-ms", "20", "--fail-rate", "1", "--worker-id", "w-failing"]
+            arguments: [
+                "--port", String(freePort()), "--server", "http://127.0.0.1:\(server.port)", "--token-file", server.dataDir! + "/worker-token",
+                "--latency-ms", "20", "--fail-rate", "1", "--worker-id", "w-failing",
+            ]
         )
         defer { failing.stop() }
         let id = try await pipeline.submit(#"{"model":"sdxl-base","prompt":"doomed","steps":4,"width":512,"height":512}"#)

@@ -34,7 +34,8 @@ import Testing
     }
 
     @Test func submitReturns202WithTheResolvedTaskAndLocation() async throws {
-        let created = try await call("POST", "/v1/generations", body: #"{"model":"sd15-base","prompt":"a red fox","seed":42,"loras":[{"key":"lora-fox","weight":0.8}]}"#)
+        let created = try await call(
+            "POST", "/v1/generations", body: #"{"model":"sd15-base","prompt":"a red fox","seed":42,"loras":[{"key":"lora-fox","weight":0.8}]}"#)
         #expect(created.status == 202)
         let id = created.json["id"] as? String ?? ""
         #expect(id.hasPrefix("gen_"))

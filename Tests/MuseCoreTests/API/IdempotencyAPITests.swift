@@ -35,7 +35,8 @@ import Testing
         // Keys are per tenant: another tenant's same key is a new task.
         let globex = try await GenerationsAPITests.createKey(tenant: "globex", dataDir: pipeline.server.dataDir!)
         let theirs = try await RawHTTPClient(port: pipeline.server.port).request(
-            "POST", "/v1/generations", headers: ["Authorization": "Bearer \(globex)", "Content-Type": "application/json", "Idempotency-Key": "order-1"], body: body
+            "POST", "/v1/generations", headers: ["Authorization": "Bearer \(globex)", "Content-Type": "application/json", "Idempotency-Key": "order-1"],
+            body: body
         )
         #expect(theirs.status == 202 && theirs.json["id"] as? String != first.json["id"] as? String)
         #expect(try await taskCount() == 1)
@@ -59,7 +60,8 @@ import Testing
             for _ in 0..<100 {
                 group.addTask {
                     let response = try await RawHTTPClient(port: port).request(
-                        "POST", "/v1/generations", headers: ["Authorization": "Bearer \(key)", "Content-Type": "application/json", "Idempotency-Key": "stampede"],
+                        "POST", "/v1/generations",
+                        headers: ["Authorization": "Bearer \(key)", "Content-Type": "application/json", "Idempotency-Key": "stampede"],
                         body: body
                     )
                     return (response.status, response.json["id"] as? String)
@@ -71,6 +73,8 @@ import Testing
         #expect(statuses.allSatisfy { [200, 202, 409].contains($0.0) }, "\(Set(statuses.map(\.0)))")
         #expect(Set(statuses.compactMap(\.1)).count == 1, "every answer with a task names the same one")
         #expect(try await taskCount() == 1)
-        print("idempotency: 100 concurrent requests, one key → \(statuses.filter { $0.0 == 202 }.count) created, \(statuses.filter { $0.0 == 200 }.count) replayed (200), \(statuses.filter { $0.0 == 409 }.count) in progress (409)")
+        print(
+            "idempotency: 100 concurrent requests, one key → \(statuses.filter { $0.0 == 202 }.count) created, \(statuses.filter { $0.0 == 200 }.count) replayed (200), \(statuses.filter { $0.0 == 409 }.count) in progress (409)"
+        )
     }
 }

@@ -22,10 +22,12 @@ import Testing
 
     @Test func versionsStayRunnableAndTasksRecordTheVersion() async throws {
         defer { pipeline.stop() }
-        let v1 = try await create(#"{"name":"fox","description":"foxes","params":{"model":"sd15-base","prompt":"a red fox","steps":12},"overridable":["prompt","seed"]}"#)
+        let v1 = try await create(
+            #"{"name":"fox","description":"foxes","params":{"model":"sd15-base","prompt":"a red fox","steps":12},"overridable":["prompt","seed"]}"#)
         let id = v1["id"] as? String ?? ""
         #expect(id.hasPrefix("pre_") && v1["version"] as? Int == 1)
-        let v2 = try await pipeline.call("PUT", "/v1/presets/\(id)", body: #"{"name":"fox","params":{"model":"sd15-base","prompt":"a blue fox","steps":30},"overridable":["prompt"]}"#)
+        let v2 = try await pipeline.call(
+            "PUT", "/v1/presets/\(id)", body: #"{"name":"fox","params":{"model":"sd15-base","prompt":"a blue fox","steps":30},"overridable":["prompt"]}"#)
         #expect(v2.status == 200 && v2.json["version"] as? Int == 2)
 
         // Latest by default, an older version on request.
@@ -39,12 +41,15 @@ import Testing
         let oldParams = old.json["params"] as? [String: Any]
         #expect(oldParams?["prompt"] as? String == "a red fox" && oldParams?["steps"] as? Int == 12 && oldParams?["seed"] as? Int == 7)
         #expect((old.json["preset"] as? [String: Any])?["id"] as? String == id)
-        #expect(try await pipeline.call("GET", "/v1/presets/\(id)?version=1").json["params"].flatMap { ($0 as? [String: Any])?["prompt"] as? String } == "a red fox")
+        #expect(
+            try await pipeline.call("GET", "/v1/presets/\(id)?version=1").json["params"].flatMap { ($0 as? [String: Any])?["prompt"] as? String } == "a red fox"
+        )
 
         // Version 2 only lets the prompt change; a merged result is validated like a full request.
         let refused = try await pipeline.call("POST", "/v1/generations", body: #"{"preset":"\#(id)","overrides":{"seed":1}}"#)
         #expect(refused.status == 400 && field(refused) == "overrides.seed")
-        let tooLong = try await pipeline.call("POST", "/v1/generations", body: #"{"preset":"\#(id)","overrides":{"prompt":"\#(String(repeating: "x", count: 3000))"}}"#)
+        let tooLong = try await pipeline.call(
+            "POST", "/v1/generations", body: #"{"preset":"\#(id)","overrides":{"prompt":"\#(String(repeating: "x", count: 3000))"}}"#)
         #expect(tooLong.status == 400 && field(tooLong) == "prompt")
 
         // Deleting the preset leaves its tasks readable, with the reference.
@@ -57,7 +62,8 @@ import Testing
 
     @Test func aPresetSavedFromAGenerationRunsItAgain() async throws {
         defer { pipeline.stop() }
-        let gen = try await pipeline.call("POST", "/v1/generations", body: #"{"model":"sd15-base","prompt":"lighthouse","seed":99,"loras":[{"key":"lora-fox","weight":0.5}]}"#)
+        let gen = try await pipeline.call(
+            "POST", "/v1/generations", body: #"{"model":"sd15-base","prompt":"lighthouse","seed":99,"loras":[{"key":"lora-fox","weight":0.5}]}"#)
         let genID = gen.json["id"] as? String ?? ""
         let backfill = try await pipeline.call("GET", "/v1/generations/\(genID)/params")
         #expect(backfill.status == 200)
@@ -90,7 +96,9 @@ import Testing
         let id = mine["id"] as? String ?? ""
         let other = try await GenerationsAPITests.createKey(tenant: "globex", dataDir: pipeline.server.dataDir!)
         #expect(try await pipeline.call("GET", "/v1/presets/\(id)", key: other).status == 404)
-        #expect(try await pipeline.call("PUT", "/v1/presets/\(id)", body: #"{"name":"stolen","params":{"model":"sd15-base","prompt":"p"}}"#, key: other).status == 404)
+        #expect(
+            try await pipeline.call("PUT", "/v1/presets/\(id)", body: #"{"name":"stolen","params":{"model":"sd15-base","prompt":"p"}}"#, key: other).status
+                == 404)
         #expect(try await pipeline.call("DELETE", "/v1/presets/\(id)", key: other).status == 404)
         #expect(try await pipeline.call("POST", "/v1/generations", body: #"{"preset":"\#(id)"}"#, key: other).status == 404)
         #expect((try await pipeline.call("GET", "/v1/presets", key: other).json["data"] as? [Any])?.isEmpty == true)

@@ -3,7 +3,7 @@ import MuseTestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Webhooks end to end: a real receiver (Python, which also checks the signatures with its own
@@ -110,7 +110,9 @@ import Glibc
         let secret = try await pipeline.call("GET", "/v1/webhooks/secret").json["secret"] as? String ?? ""
         #expect(secret.hasPrefix("whsec_"))
         #expect(try receiver.verify(secret: secret) == "verified \(received.count) of \(received.count)")
-        print("webhooks: receiver down for 3 tries, server killed after the first: \(received.count) requests received, \(codes.count) tries recorded \(codes.map { $0.map(String.init) ?? "-" }), final 200, signatures \(try receiver.verify(secret: secret))")
+        print(
+            "webhooks: receiver down for 3 tries, server killed after the first: \(received.count) requests received, \(codes.count) tries recorded \(codes.map { $0.map(String.init) ?? "-" }), final 200, signatures \(try receiver.verify(secret: secret))"
+        )
     }
 
     @Test func aHangingReceiverDelaysNoOtherTaskAnd410StopsRetries() async throws {
@@ -175,13 +177,16 @@ import Glibc
         // One tenant floods a receiver that never answers: its host takes one try at a time.
         var flood: [String] = []
         for i in 0..<40 {
-            flood.append(try await pipeline.submit(#"{"model":"sd15-base","prompt":"flood \#(i)","steps":1,"width":256,"height":256,"webhook_url":"\#(hanging.url)"}"#))
+            flood.append(
+                try await pipeline.submit(#"{"model":"sd15-base","prompt":"flood \#(i)","steps":1,"width":256,"height":256,"webhook_url":"\#(hanging.url)"}"#))
         }
         for id in flood { _ = try await pipeline.poll(id) { $0["status"] as? String == "succeeded" } }
         let other = try await GenerationsAPITests.createKey(tenant: "victim", dataDir: pipeline.server.dataDir!)
-        let victim = try await pipeline.call(
-            "POST", "/v1/generations", body: #"{"model":"sd15-base","prompt":"mine","steps":1,"width":256,"height":256,"webhook_url":"\#(fast.url)"}"#, key: other
-        ).json["id"] as? String ?? ""
+        let victim =
+            try await pipeline.call(
+                "POST", "/v1/generations", body: #"{"model":"sd15-base","prompt":"mine","steps":1,"width":256,"height":256,"webhook_url":"\#(fast.url)"}"#,
+                key: other
+            ).json["id"] as? String ?? ""
         let started = ContinuousClock.now
         while fast.requests.isEmpty, ContinuousClock.now - started < .seconds(15) { try await Task.sleep(for: .milliseconds(100)) }
         #expect(fast.requests.count == 1, "the other host's delivery went out despite \(flood.count) stuck ones ahead of it")
@@ -192,16 +197,20 @@ import Glibc
     @Test func webhookURLsArePolicedAndSecretsAndDeliveriesBelongToTheirTenant() async throws {
         let cloudLike = try await PipelineFixture.start(environment: ["MUSE_WEBHOOKS_ALLOW_LOOPBACK": "false"])
         defer { cloudLike.stop() }
-        for url in ["http://169.254.169.254/latest/meta-data", "http://10.1.2.3/hook", "http://127.0.0.1:9/hook", "ftp://example.com/x", "not a url",
-                    "http://[::1]/hook", "http://localhost/hook"] {
+        for url in [
+            "http://169.254.169.254/latest/meta-data", "http://10.1.2.3/hook", "http://127.0.0.1:9/hook", "ftp://example.com/x", "not a url",
+            "http://[::1]/hook", "http://localhost/hook",
+        ] {
             let response = try await cloudLike.call("POST", "/v1/generations", body: #"{"model":"sd15-base","prompt":"p","webhook_url":"\#(url)"}"#)
             #expect(response.status == 400, "\(url): \(response.status)")
             #expect((response.json["errors"] as? [[String: Any]])?.first?["field"] as? String == "webhook_url", "\(url)")
         }
         let pipeline = try await PipelineFixture.start()
         defer { pipeline.stop() }
-        #expect(try await pipeline.call("POST", "/v1/generations", body: #"{"model":"sd15-base","prompt":"p","webhook_url":"http://127.0.0.1:9/hook"}"#).status == 202,
-                "loopback is allowed on the embedded default")
+        #expect(
+            try await pipeline.call("POST", "/v1/generations", body: #"{"model":"sd15-base","prompt":"p","webhook_url":"http://127.0.0.1:9/hook"}"#).status
+                == 202,
+            "loopback is allowed on the embedded default")
         let first = try await pipeline.call("GET", "/v1/webhooks/secret").json["secret"] as? String
         #expect(try await pipeline.call("GET", "/v1/webhooks/secret").json["secret"] as? String == first)
         let rotated = try await pipeline.call("POST", "/v1/webhooks/secret/rotate").json["secret"] as? String

@@ -10,7 +10,9 @@ import Testing
         defer { pipeline.stop() }
         // Queued before any worker exists: the first claim can take them together.
         var ids: [String] = []
-        for i in 0..<4 { ids.append(try await pipeline.submit(#"{"model":"sd15-base","prompt":"batch \#(i)","seed":\#(i * 10),"steps":4,"width":256,"height":256}"#)) }
+        for i in 0..<4 {
+            ids.append(try await pipeline.submit(#"{"model":"sd15-base","prompt":"batch \#(i)","seed":\#(i * 10),"steps":4,"width":256,"height":256}"#))
+        }
         let odd = try await pipeline.submit(#"{"model":"sd15-base","prompt":"other size","steps":4,"width":320,"height":256}"#)
         let sim = try pipeline.worker(latencyMs: 100, extra: ["--max-batch", "4"])
         defer { sim.stop() }
@@ -62,7 +64,8 @@ import Testing
         _ = try await pipeline.poll(first) { $0["status"] as? String == "succeeded" }
         var last: [String: Any] = [:]
         for i in 0..<5 {
-            last = try await pipeline.call("POST", "/v1/generations", body: #"{"model":"sd15-base","prompt":"wait \#(i)","steps":2,"width":256,"height":256}"#).json
+            last = try await pipeline.call("POST", "/v1/generations", body: #"{"model":"sd15-base","prompt":"wait \#(i)","steps":2,"width":256,"height":256}"#)
+                .json
         }
         #expect(last["status"] as? String == "queued")
         let position = last["queue_position"] as? Int ?? -1
@@ -91,15 +94,20 @@ import Testing
     @Test func aWorkerMayRegisterOnlyFromAnAllowedHostAndWithinBounds() async throws {
         let pipeline = try await PipelineFixture.start()
         defer { pipeline.stop() }
-        let elsewhere = try await Self.asWorker(pipeline, "POST", "/internal/v1/workers", #"{"worker_id":"far","url":"http://10.9.8.7:9000","abilities":["txt2img"]}"#)
+        let elsewhere = try await Self.asWorker(
+            pipeline, "POST", "/internal/v1/workers", #"{"worker_id":"far","url":"http://10.9.8.7:9000","abilities":["txt2img"]}"#)
         #expect(elsewhere.status == 403, "the embedded default allows loopback workers only")
         let manyModels = (0..<300).map { "\"m\($0)\"" }.joined(separator: ",")
-        let bloated = try await Self.asWorker(pipeline, "POST", "/internal/v1/workers", #"{"worker_id":"big","url":"http://127.0.0.1:9","abilities":["txt2img"],"models_loaded":[\#(manyModels)]}"#)
+        let bloated = try await Self.asWorker(
+            pipeline, "POST", "/internal/v1/workers",
+            #"{"worker_id":"big","url":"http://127.0.0.1:9","abilities":["txt2img"],"models_loaded":[\#(manyModels)]}"#)
         #expect(bloated.status == 400)
         #expect((bloated.json["errors"] as? [[String: Any]])?.first?["field"] as? String == "models_loaded")
-        let oddAbility = try await Self.asWorker(pipeline, "POST", "/internal/v1/workers", #"{"worker_id":"odd","url":"http://127.0.0.1:9","abilities":["TXT2IMG\n"]}"#)
+        let oddAbility = try await Self.asWorker(
+            pipeline, "POST", "/internal/v1/workers", #"{"worker_id":"odd","url":"http://127.0.0.1:9","abilities":["TXT2IMG\n"]}"#)
         #expect(oddAbility.status == 400)
-        let dotted = try await Self.asWorker(pipeline, "POST", "/internal/v1/workers", #"{"worker_id":"..","url":"http://127.0.0.1:9","abilities":["txt2img"]}"#)
+        let dotted = try await Self.asWorker(
+            pipeline, "POST", "/internal/v1/workers", #"{"worker_id":"..","url":"http://127.0.0.1:9","abilities":["txt2img"]}"#)
         #expect(dotted.status == 400, "an id must be a canonical path segment")
         #expect(!(try await pipeline.metrics()).contains("worker=\"far\""))
         let v6 = try await Self.asWorker(pipeline, "POST", "/internal/v1/workers", #"{"worker_id":"v6","url":"http://[::1]:9","abilities":["txt2img"]}"#)
@@ -149,7 +157,8 @@ import Testing
         let textOnly = try pipeline.worker(id: "text-only", extra: ["--abilities", "txt2img"])
         defer { textOnly.stop() }
         let png = Data(TinyPNG.make(width: 8, height: 8)).base64EncodedString()
-        let img2img = try await pipeline.submit(#"{"model":"sd15-base","prompt":"from an image","steps":2,"width":256,"height":256,"init_image":"data:image/png;base64,\#(png)"}"#)
+        let img2img = try await pipeline.submit(
+            #"{"model":"sd15-base","prompt":"from an image","steps":2,"width":256,"height":256,"init_image":"data:image/png;base64,\#(png)"}"#)
         let txt2img = try await pipeline.submit(#"{"model":"sd15-base","prompt":"from words","steps":2,"width":256,"height":256}"#)
         // The text-only worker takes the later txt2img task and leaves the img2img one queued, unspent.
         let (made, _) = try await pipeline.poll(txt2img) { $0["status"] as? String == "succeeded" }

@@ -53,7 +53,8 @@ import Testing
                 )
             }
             let registered = try await worker(
-                "POST", "/internal/v1/workers", #"{"worker_id":"peer-1","url":"http://127.0.0.1:\#(workerPort)","abilities":["txt2img"],"models_loaded":["sd15-base"]}"#
+                "POST", "/internal/v1/workers",
+                #"{"worker_id":"peer-1","url":"http://127.0.0.1:\#(workerPort)","abilities":["txt2img"],"models_loaded":["sd15-base"]}"#
             )
             #expect(registered.status == 200)
             // Heart-beats as a worker does, so the slow over-the-cap case does not make it "lost".
@@ -87,12 +88,15 @@ import Testing
             }
             let longCode = String(repeating: "c", count: 65)
             let longMessage = String(repeating: "m", count: 2001)
-            for body in [#"{"status":"failed","error":{"code":"\#(longCode)","message":"x"}}"#, #"{"status":"failed","error":{"code":"Bad Code","message":"x"}}"#,
-                         #"{"status":"failed","error":{"code":"internal","message":"\#(longMessage)"}}"#] {
+            for body in [
+                #"{"status":"failed","error":{"code":"\#(longCode)","message":"x"}}"#, #"{"status":"failed","error":{"code":"Bad Code","message":"x"}}"#,
+                #"{"status":"failed","error":{"code":"internal","message":"\#(longMessage)"}}"#,
+            ] {
                 let response = try await worker("POST", "/internal/v1/attempts/\(attempt)/result", body)
                 #expect(response.status == 400, "\(body.prefix(80))")
             }
-            let accepted = try await worker("POST", "/internal/v1/attempts/\(attempt)/result", #"{"status":"succeeded","images":[\#(Self.image(good)),\#(Self.image(good))]}"#)
+            let accepted = try await worker(
+                "POST", "/internal/v1/attempts/\(attempt)/result", #"{"status":"succeeded","images":[\#(Self.image(good)),\#(Self.image(good))]}"#)
             #expect(accepted.status == 200, "\(accepted.text)")
             let task = try await pipeline.call("GET", "/v1/generations/\(id)").json
             #expect(task["status"] as? String == "succeeded")

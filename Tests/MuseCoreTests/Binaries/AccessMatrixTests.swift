@@ -8,7 +8,10 @@ import Testing
 @Suite(.serialized) struct AccessMatrixTests {
     /// The worker routes with a body each would accept from a worker.
     static let workerRoutes: [(method: String, path: String, body: String)] = [
-        ("POST", "/internal/v1/workers", #"{"worker_id":"evil-1","url":"http://127.0.0.1:1","abilities":["txt2img","img2img"],"slots":4,"models_loaded":["sd15-base"]}"#),
+        (
+            "POST", "/internal/v1/workers",
+            #"{"worker_id":"evil-1","url":"http://127.0.0.1:1","abilities":["txt2img","img2img"],"slots":4,"models_loaded":["sd15-base"]}"#
+        ),
         ("POST", "/internal/v1/workers/evil-1/heartbeat", #"{"busy":0,"running":[],"queue":0,"models_loaded":["sd15-base"]}"#),
         ("DELETE", "/internal/v1/workers/w-1", ""),
         ("POST", "/internal/v1/attempts/att_0123456789abcdefghjkmnpqrs/progress", #"{"step":1,"total_steps":2}"#),
@@ -49,7 +52,9 @@ import Testing
                 }
             }
         }
-        print("access matrix: \(Self.workerRoutes.count) worker routes × \(Self.variants(of: "/internal/v1/workers").count) spellings × \(credentials.count) credentials = \(tried) requests; by status: \(byStatus.sorted { $0.key < $1.key })")
+        print(
+            "access matrix: \(Self.workerRoutes.count) worker routes × \(Self.variants(of: "/internal/v1/workers").count) spellings × \(credentials.count) credentials = \(tried) requests; by status: \(byStatus.sorted { $0.key < $1.key })"
+        )
         // The registry is unchanged: no forged worker, so a task waits for a real one.
         let id = try await pipeline.submit(#"{"model":"sd15-base","prompt":"after the attack","steps":2,"width":256,"height":256}"#)
         try await Task.sleep(for: .seconds(1))
@@ -93,7 +98,9 @@ import Testing
             let path = pattern.replacing(/\{[a-z_]+\}/, with: "x1")
             for headers in [[:], ["Authorization": "Bearer mk_not_a_key"], ["Authorization": "Bearer wrong"]] {
                 let response = try await RawHTTPClient(port: server.port)
-                    .request(method, path, headers: headers.merging(["Content-Type": "application/json"]) { a, _ in a }, body: method == "GET" || method == "DELETE" ? nil : "{}")
+                    .request(
+                        method, path, headers: headers.merging(["Content-Type": "application/json"]) { a, _ in a },
+                        body: method == "GET" || method == "DELETE" ? nil : "{}")
                 #expect(response.status == 401, "\(method) \(path) \(headers): \(response.status)")
                 #expect(response.json["code"] as? String == "unauthenticated")
             }
@@ -144,7 +151,9 @@ import Testing
             for _ in 0..<20 {
                 group.addTask {
                     let client = try await RawHTTPClient(port: server.port)
-                    try await client.send("POST /internal/v1/attempts/att_0123456789abcdefghjkmnpqrs/result HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(100 << 20)\r\n\r\n")
+                    try await client.send(
+                        "POST /internal/v1/attempts/att_0123456789abcdefghjkmnpqrs/result HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(100 << 20)\r\n\r\n"
+                    )
                     var sent = 0
                     // Until the server has answered and closed (a send then fails) or all 100 MiB went.
                     while sent < 100 << 20, (try? await client.send(chunk)) != nil { sent += chunk.count }
@@ -156,7 +165,9 @@ import Testing
         try await Task.sleep(for: .milliseconds(200))
         sampling.cancel()
         let grew = peak.load() - before
-        print("unauthenticated uploads: 20 clients, \(sent >> 20) MiB accepted by the socket before the server closed; RSS \(before / 1024) MiB before, peak \(peak.load() / 1024) MiB (+\(grew / 1024) MiB)")
+        print(
+            "unauthenticated uploads: 20 clients, \(sent >> 20) MiB accepted by the socket before the server closed; RSS \(before / 1024) MiB before, peak \(peak.load() / 1024) MiB (+\(grew / 1024) MiB)"
+        )
         #expect(grew < 64 * 1024, "RSS grew by \(grew / 1024) MiB")
         #expect(try await RawHTTPClient(port: server.port).request("GET", "/healthz").status == 200)
     }

@@ -3,7 +3,7 @@ import MuseTestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Both binaries as an operator runs them: the embedded default, operations routes, their own
@@ -118,7 +118,12 @@ import Glibc
         try await server.waitUntilHealthy()
         let secret = try await GenerationsAPITests.createKey(tenant: "acme", dataDir: server.dataDir!)
         #expect(secret.hasPrefix("mk_"))
-        let dump = try await ServerProcess.command("/usr/bin/env", ["python3", "-c", "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT * FROM api_keys').fetchall())", server.dataDir! + "/muse.sqlite"])
+        let dump = try await ServerProcess.command(
+            "/usr/bin/env",
+            [
+                "python3", "-c", "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT * FROM api_keys').fetchall())",
+                server.dataDir! + "/muse.sqlite",
+            ])
         #expect(dump.stdout.contains("acme") && !dump.stdout.contains(secret), "only the secret's hash is stored")
         let client = try await RawHTTPClient(port: server.port)
         #expect(try await client.request("GET", "/v1/generations", headers: ["Authorization": "Bearer \(secret)"]).status == 200)

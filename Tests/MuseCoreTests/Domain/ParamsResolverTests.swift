@@ -1,6 +1,6 @@
 import MuseJSON
-import Testing
 import MuseWorkerProtocol
+import Testing
 
 @testable import MuseCore
 @testable import MuseInfra
@@ -8,9 +8,10 @@ import MuseWorkerProtocol
 
 @Suite struct ParamsResolverTests {
     let resolver = ParamsResolver(limits: GenerationLimits())
-    let sd15 = Model(key: "sd15-base", name: "SD 1.5", kind: .checkpoint, base: .sd15,
-                     defaultParams: ModelDefaults(width: 512, height: 768, steps: 25, guidanceScale: 6.5, sampler: "dpmpp_2m"),
-                     minSize: 256, maxSize: 1024)
+    let sd15 = Model(
+        key: "sd15-base", name: "SD 1.5", kind: .checkpoint, base: .sd15,
+        defaultParams: ModelDefaults(width: 512, height: 768, steps: 25, guidanceScale: 6.5, sampler: "dpmpp_2m"),
+        minSize: 256, maxSize: 1024)
     let foxLoRA = Model(key: "lora-fox", name: "Fox", kind: .lora, base: .sd15)
     let neonXL = Model(key: "lora-xl-neon", name: "Neon", kind: .lora, base: .sdxl)
 

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import MuseWorkerProtocol
+import Testing
 
 @testable import MuseCore
 @testable import MuseInfra

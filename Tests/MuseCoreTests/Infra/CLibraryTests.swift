@@ -1,10 +1,10 @@
 import Foundation
+import MuseCurl
 import MuseHTTP
 import MuseTestSupport
 import NIOCore
 import NIOPosix
 import Testing
-import MuseCurl
 
 @testable import MuseCore
 @testable import MuseInfra

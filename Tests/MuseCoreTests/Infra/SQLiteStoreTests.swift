@@ -1,8 +1,8 @@
 import Foundation
 import MuseHTTP
+import MuseWorkerProtocol
 import NIOPosix
 import Testing
-import MuseWorkerProtocol
 
 @testable import MuseCore
 @testable import MuseInfra

@@ -43,10 +43,11 @@ import Testing
     }
 
     @Test func theRouteTableListsEveryRouteWithItsGroup() {
-        #expect(router.routes.map { "\($0.method.rawValue) \($0.pattern) \($0.group)" } == [
-            "GET /v1/generations api", "POST /v1/generations api", "GET /v1/generations/{id} api",
-            "POST /v1/generations/{id}/cancel api", "GET /v1/generations/stats api", "GET /healthz public",
-        ])
+        #expect(
+            router.routes.map { "\($0.method.rawValue) \($0.pattern) \($0.group)" } == [
+                "GET /v1/generations api", "POST /v1/generations api", "GET /v1/generations/{id} api",
+                "POST /v1/generations/{id}/cancel api", "GET /v1/generations/stats api", "GET /healthz public",
+            ])
         #expect(router.table.contains("POST    /v1/generations/{id}/cancel  api\n"))
     }
 

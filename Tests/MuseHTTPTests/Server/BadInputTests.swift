@@ -36,7 +36,8 @@ import Testing
     @Test func contentLengthWithTransferEncoding() async throws {
         try await withTestServer(router: fixture.router()) { _, port in
             let client = try await RawHTTPClient(port: port)
-            try await client.send("POST /items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+            try await client.send(
+                "POST /items HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
             expectProblem(try await client.readResponse(), status: 400, code: "invalid_argument")
             #expect(await client.isClosedByPeer())
             try await stillServes(port)
@@ -105,7 +106,8 @@ import Testing
     @Test func unknownJSONField() async throws {
         try await withTestServer(router: fixture.router()) { _, port in
             let client = try await RawHTTPClient(port: port)
-            let response = try await client.request("POST", "/items", headers: ["Content-Type": "application/json"], body: #"{"name":"fox","count":1,"tags":[{"name":"a","colour":"red"}]}"#)
+            let response = try await client.request(
+                "POST", "/items", headers: ["Content-Type": "application/json"], body: #"{"name":"fox","count":1,"tags":[{"name":"a","colour":"red"}]}"#)
             expectProblem(response, status: 400, code: "invalid_argument", field: "tags[0].colour")
         }
     }
@@ -123,7 +125,8 @@ import Testing
             let client = try await RawHTTPClient(port: port)
             let response = try await client.request("POST", "/items", headers: ["Content-Type": "text/plain"], body: #"{"name":"fox","count":1}"#)
             expectProblem(response, status: 415, code: "unsupported_media_type")
-            let ok = try await client.request("POST", "/items", headers: ["Content-Type": "application/json; charset=utf-8"], body: #"{"name":"fox","count":1}"#)
+            let ok = try await client.request(
+                "POST", "/items", headers: ["Content-Type": "application/json; charset=utf-8"], body: #"{"name":"fox","count":1}"#)
             #expect(ok.status == 201)
             #expect(ok.json["name"] as? String == "fox")
         }

@@ -84,7 +84,8 @@ import Testing
     }
 
     @Test(arguments: [
-        ("POST /no/such/route", 404), ("POST /items/a", 405), ("POST //items", 400), ("GET /slow", 413), ("DELETE /private/items/1", 405), ("HEAD /items/a", 413),
+        ("POST /no/such/route", 404), ("POST /items/a", 405), ("POST //items", 400), ("GET /slow", 413), ("DELETE /private/items/1", 405),
+        ("HEAD /items/a", 413),
     ])
     func aRequestNoRouteWillReadIsAnsweredOnItsHead(_ line: String, _ status: Int) async throws {
         try await withTestServer(router: fixture.router()) { _, port in
@@ -123,7 +124,8 @@ import Testing
     @Test func expectContinueIsAnsweredOnceTheChecksPass() async throws {
         try await withTestServer(router: fixture.router()) { _, port in
             let client = try await RawHTTPClient(port: port)
-            try await client.send("POST /private/uploads HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer let-me-in\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+            try await client.send(
+                "POST /private/uploads HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer let-me-in\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
             let interim = String(decoding: try await client.readSome(), as: UTF8.self)
             #expect(interim.hasPrefix("HTTP/1.1 100 Continue"), "\(interim)")
             try await client.send("hello")

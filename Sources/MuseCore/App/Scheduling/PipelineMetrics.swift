@@ -1,7 +1,7 @@
 import CoreMetrics
 import Foundation
-import Synchronization
 import MuseWorkerProtocol
+import Synchronization
 
 /// The pipeline's metrics for operators (exported at /metrics): submits, failures by code,
 /// dispatch latency, model switches, and gauges refreshed each scheduler sweep (queue depth per

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
-import ServiceLifecycle
 import MuseWorkerProtocol
+import ServiceLifecycle
 
 /// Dispatches queued tasks to free workers. Event-driven: a submit, a registration or a freed
 /// slot wakes it at once; a one-second sweep is only the safety net (and finds lost workers,
@@ -145,7 +145,8 @@ public final class Scheduler: Service, Sendable {
     private func push(_ attempts: [Attempt], to worker: WorkerRegistry.Worker) async {
         let deadline = Date().addingTimeInterval(lease)
         let jobs = attempts.map { attempt in
-            PredictJob(attemptID: attempt.id, params: attempt.task.params, callbackURL: "\(callbackBaseURL)/internal/v1/attempts/\(attempt.id)", deadline: deadline)
+            PredictJob(
+                attemptID: attempt.id, params: attempt.task.params, callbackURL: "\(callbackBaseURL)/internal/v1/attempts/\(attempt.id)", deadline: deadline)
         }
         let workerID = worker.registration.workerID
         do {

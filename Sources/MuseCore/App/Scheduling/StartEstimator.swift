@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import MuseWorkerProtocol
+import Synchronization
 
 /// Estimates when a queued task will start: the work ahead of it (queued plus on workers),
 /// spread over the live worker slots, at the recent mean service time per task.

@@ -130,7 +130,8 @@ public final class WebhookDispatcher: Service, Sendable, CustomStringConvertible
         do {
             guard let task = try await tasks.task(id: delivery.taskID, tenant: delivery.tenant) else {
                 try await store.record(
-                    deliveryID: delivery.id, attempt: WebhookAttempt(at: started, statusCode: nil, latencyMs: 0, error: "the task is gone"), status: .failed, next: nil
+                    deliveryID: delivery.id, attempt: WebhookAttempt(at: started, statusCode: nil, latencyMs: 0, error: "the task is gone"), status: .failed,
+                    next: nil
                 )
                 return
             }
@@ -181,13 +182,17 @@ public final class WebhookDispatcher: Service, Sendable, CustomStringConvertible
         }
         metrics.attempted(outcome: statusCode.map { "\($0 / 100)xx" } ?? "error", final: status)
         if status != .succeeded {
-            logger.info("webhook try failed", metadata: [
-                "delivery": "\(delivery.id)", "status_code": "\(statusCode.map(String.init) ?? "-")", "error": "\(failure ?? "")", "next": "\(next.map { "\($0)" } ?? "none")",
-            ])
+            logger.info(
+                "webhook try failed",
+                metadata: [
+                    "delivery": "\(delivery.id)", "status_code": "\(statusCode.map(String.init) ?? "-")", "error": "\(failure ?? "")",
+                    "next": "\(next.map { "\($0)" } ?? "none")",
+                ])
         }
         do {
             try await store.record(
-                deliveryID: delivery.id, attempt: WebhookAttempt(at: started, statusCode: statusCode, latencyMs: latency, error: failure), status: status, next: next
+                deliveryID: delivery.id, attempt: WebhookAttempt(at: started, statusCode: statusCode, latencyMs: latency, error: failure), status: status,
+                next: next
             )
         } catch {
             logger.error("recording a webhook try failed", metadata: ["delivery": "\(delivery.id)", "error": "\(error)"])

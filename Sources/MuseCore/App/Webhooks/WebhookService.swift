@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import MuseJSON
+import Synchronization
 
 /// The tenant's side of webhooks: the signing secret, deliveries and their tries, redelivery.
 public struct WebhookService: Sendable {

@@ -1,6 +1,6 @@
 import Foundation
-import Synchronization
 import MuseWorkerProtocol
+import Synchronization
 
 /// The live workers as the server knows them, with their free slots. Kept in memory: a
 /// restarted server learns its workers again within one heartbeat (a heartbeat it does not

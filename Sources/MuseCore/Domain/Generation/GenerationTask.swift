@@ -22,7 +22,6 @@ public enum TaskStatus: String, Sendable, Codable, CaseIterable {
     }
 }
 
-
 /// One generated image of a task.
 public struct TaskImage: Sendable, Codable, Equatable {
     public var id: String

@@ -16,7 +16,8 @@ public enum PresetMerge {
         for change in changes {
             guard requestFields.contains(change.key) else { throw InvalidInput("overrides.\(change.key)", "unknown field") }
             guard overridable.isEmpty || overridable.contains(change.key) else {
-                throw InvalidInput("overrides.\(change.key)", "this preset does not let \(change.key) be overridden; overridable: \(overridable.joined(separator: ", "))")
+                throw InvalidInput(
+                    "overrides.\(change.key)", "this preset does not let \(change.key) be overridden; overridable: \(overridable.joined(separator: ", "))")
             }
             if let index = members.firstIndex(where: { $0.key == change.key }) {
                 members[index].value = change.value
