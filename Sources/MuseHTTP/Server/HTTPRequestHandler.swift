@@ -177,6 +177,12 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func receiveHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        // No route serves a tunnel. NIO frames any answer to CONNECT without a body, so the
+        // refusal is ended by closing the connection (a kept one would leave the client waiting).
+        guard head.method != .CONNECT else {
+            refuse(.invalidArgument, "CONNECT is not supported", head: head, context: context)
+            return
+        }
         let request: HTTPRequest
         do {
             request = try HTTPRequest(head, secure: false, splitCookie: false)

@@ -33,6 +33,19 @@ import Testing
         }
     }
 
+    /// NIO frames any answer to CONNECT without a body, so the refusal must end the connection.
+    @Test func connectIsRefusedAndTheConnectionCloses() async throws {
+        try await withTestServer(router: fixture.router()) { _, port in
+            let client = try await RawHTTPClient(port: port, receiveTimeout: 3)
+            try await client.send("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n")
+            let response = try await client.readResponse()
+            #expect(response.status == 400)
+            #expect(response.headers["connection"] == "close")
+            #expect(await client.isClosedByPeer())
+            try await stillServes(port)
+        }
+    }
+
     @Test func contentLengthWithTransferEncoding() async throws {
         try await withTestServer(router: fixture.router()) { _, port in
             let client = try await RawHTTPClient(port: port)
