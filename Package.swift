@@ -164,9 +164,20 @@ let package = Package(
         .testTarget(
             name: "MuseHTTPTests", dependencies: ["MuseHTTP", "MuseJSON", "MuseTestSupport", .product(name: "Prometheus", package: "swift-prometheus")],
             swiftSettings: strict),
+        // The core's rules and services, without HTTP or a store of ours.
+        .testTarget(name: "MuseCoreTests", dependencies: ["MuseCore", "MuseJSON", "MuseWorkerProtocol"], swiftSettings: strict),
+        // The stores and clients against real SQLite, PostgreSQL, Redis and libcurl.
         .testTarget(
-            name: "MuseCoreTests",
-            dependencies: ["MuseCore", "MuseInfra", "MuseServer", "MuseHTTP", "MuseJSON", "MuseWorkerProtocol", "MuseTestSupport", "MuseFuzzTargets", "CZlib"],
+            name: "MuseInfraTests",
+            dependencies: ["MuseInfra", "MuseCore", "MuseCurl", "MuseJSON", "MuseWorkerProtocol", "MuseTestSupport", "MuseServer"],
+            swiftSettings: strict
+        ),
+        // The HTTP adapter and config, and the binaries end to end over real sockets.
+        .testTarget(
+            name: "MuseServerTests",
+            dependencies: [
+                "MuseServer", "MuseCore", "MuseInfra", "MuseHTTP", "MuseJSON", "MuseWorkerProtocol", "MuseTestSupport", "MuseFuzzTargets", "CZlib",
+            ],
             swiftSettings: strict
         ),
     ]

@@ -12,10 +12,10 @@ struct CloudSecurityFilter: HeadFilter {
     private static let challenge: HTTPFields = [.wwwAuthenticate: #"Bearer realm="muse""#]
 
     func check(_ head: HTTPRequest, context: inout RequestContext) async throws {
-        guard let authorization = head.headerFields[.authorization], authorization.hasPrefix("Bearer mk_") else {
+        guard let secret = head.bearerToken, secret.hasPrefix("mk_") else {
             throw HTTPError(.unauthenticated, detail: "send Authorization: Bearer mk_… (an API key)", headers: Self.challenge)
         }
-        guard let tenant = try await keys.tenant(forSecret: String(authorization.dropFirst("Bearer ".count))) else {
+        guard let tenant = try await keys.tenant(forSecret: String(secret)) else {
             throw HTTPError(.unauthenticated, detail: "unknown API key", headers: Self.challenge)
         }
         context.principal = TenantPrincipal(tenant: tenant)

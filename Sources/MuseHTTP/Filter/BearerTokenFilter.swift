@@ -12,9 +12,9 @@ public struct BearerTokenFilter: HeadFilter {
     }
 
     public func check(_ head: HTTPRequest, context: inout RequestContext) async throws {
-        guard let authorization = head.headerFields[.authorization], authorization.hasPrefix("Bearer "),
-            Self.equal(Array(authorization.utf8.dropFirst("Bearer ".count)), token)
-        else { throw HTTPError(.unauthenticated, detail: detail) }
+        guard let presented = head.bearerToken, Self.equal(Array(presented.utf8), token) else {
+            throw HTTPError(.unauthenticated, detail: detail)
+        }
     }
 
     /// Time independent of where the bytes differ, so a caller cannot guess the token byte by byte.

@@ -6,8 +6,9 @@ import NIOHTTPTypesHTTP1
 
 /// The end of each connection's pipeline: runs the matched route's access checks on the head,
 /// collects the body within the route's limit, runs the route's composed handler on the
-/// connection's event loop, and writes the response. While a route's head filters run, no
-/// read is asked of the socket, so an unauthenticated upload is never buffered.
+/// connection's event loop, and writes the response. The checks start no later than the first
+/// body byte, and while they run no read is asked of the socket: of an unauthenticated upload,
+/// at most what the socket had already delivered (within the route's limit) is held, then dropped.
 /// A request the decoder cannot parse is answered here too (400, or 431 for oversized
 /// headers) as problem+json, and the connection closes.
 final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
@@ -29,8 +30,9 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private enum State {
         case idle
-        /// The head arrived and its filters have not started: they start when this read ends,
-        /// or with the handler in one task when the request's end arrives in the same read (a GET).
+        /// The head arrived and its filters have not started: they start with the first body
+        /// byte or when this read ends, or run with the handler in one task when the request's
+        /// end follows the head at once (a request without a body, such as a GET).
         case headed(Pending)
         /// The route's head filters are running; `ended` once the request's end has arrived.
         case checking(Pending, ended: Bool)
@@ -107,12 +109,10 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 answerEarly(HTTPError(.payloadTooLarge, detail: "request body exceeds \(pending.limit) bytes"), pending, context: context)
                 return
             }
-        case (.body(var chunk), .headed(var pending)):
-            // Only what this one read brought: no further read is asked for before the filters answer.
-            if !pending.overflowed, !append(&chunk, limit: pending.limit) {
-                pending.overflowed = true
-                state = .headed(pending)
-            }
+        case (.body, .headed(let pending)):
+            // A body is coming: the checks start before any of it is kept.
+            startChecks(pending, context: context)
+            channelRead(context: context, data: data)
         case (.body(var chunk), .checking(var pending, let ended)):
             // Only what was already on its way: no read is asked for until the filters answer.
             if !pending.overflowed, !append(&chunk, limit: pending.limit) {
@@ -155,7 +155,9 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard let parserError = error as? HTTPParserError else {
+        // A parse error raised by the close itself (a partial head when the connection ends, as
+        // on shutdown) has no one to answer: writing would follow the quiesced connection's end.
+        guard let parserError = error as? HTTPParserError, context.channel.isActive else {
             context.close(promise: nil)
             return
         }
@@ -428,10 +430,12 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         // Anything read after a closing answer (a request pipelined behind it) is dropped.
         state = closing ? .discarding : .idle
         let channel = context.channel
+        // Before the end is written: writing it hands over the next pipelined request, whose
+        // processing must not inherit the idle deadline set here.
+        timeouts.responseCompleted(context.eventLoop)
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
             if closing { channel.close(promise: nil) }
         }
-        timeouts.responseCompleted(context.eventLoop)
     }
 }
 

@@ -133,7 +133,16 @@ public final class SQLiteConnection: @unchecked Sendable {
         case .null: rc = sqlite3_bind_null(statement, index)
         case .integer(let v): rc = sqlite3_bind_int64(statement, index, v)
         case .real(let v): rc = sqlite3_bind_double(statement, index, v)
-        case .text(let v): rc = sqlite3_bind_text(statement, index, v, -1, Self.transient)
+        case .text(let v):
+            // With its byte length: -1 would stop at a NUL and store (or look up) a shortened text.
+            // (An empty text still gets a pointer: a null one would bind NULL.)
+            var text = v
+            rc = text.withUTF8 { bytes in
+                bytes.withMemoryRebound(to: CChar.self) { chars in
+                    guard let base = chars.baseAddress, !chars.isEmpty else { return sqlite3_bind_text(statement, index, "", 0, Self.transient) }
+                    return sqlite3_bind_text(statement, index, base, Int32(chars.count), Self.transient)
+                }
+            }
         case .blob(let v): rc = v.withUnsafeBytes { sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), Self.transient) }
         }
         guard rc == SQLITE_OK else { throw error() }
@@ -143,7 +152,12 @@ public final class SQLiteConnection: @unchecked Sendable {
         switch sqlite3_column_type(statement, index) {
         case SQLITE_INTEGER: return .integer(sqlite3_column_int64(statement, index))
         case SQLITE_FLOAT: return .real(sqlite3_column_double(statement, index))
-        case SQLITE_TEXT: return .text(String(cString: sqlite3_column_text(statement, index)))
+        case SQLITE_TEXT:
+            // By its byte length, so a stored NUL comes back with what follows it.
+            // (sqlite3_column_text first, then its byte count, as SQLite's documentation advises.)
+            guard let text = sqlite3_column_text(statement, index) else { return .text("") }
+            let count = Int(sqlite3_column_bytes(statement, index))
+            return .text(String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self))
         case SQLITE_BLOB:
             let count = Int(sqlite3_column_bytes(statement, index))
             guard count > 0, let base = sqlite3_column_blob(statement, index) else { return .blob([]) }

@@ -11,7 +11,7 @@ struct InternalSecurityFilter: HeadFilter {
     private static let challenge: HTTPFields = [.wwwAuthenticate: #"Bearer realm="muse-internal""#]
 
     func check(_ head: HTTPRequest, context: inout RequestContext) async throws {
-        guard let authorization = head.headerFields[.authorization], authorization.hasPrefix("Bearer ") else {
+        guard head.bearerToken != nil else {
             throw HTTPError(.unauthenticated, detail: "send Authorization: Bearer <token from the company IdP>", headers: Self.challenge)
         }
         throw HTTPError(.unauthenticated, detail: "token not accepted", headers: Self.challenge)

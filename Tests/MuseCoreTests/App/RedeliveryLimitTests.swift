@@ -2,8 +2,6 @@ import Foundation
 import Testing
 
 @testable import MuseCore
-@testable import MuseInfra
-@testable import MuseServer
 
 @Suite struct RedeliveryLimitTests {
     @Test func aTenantGetsItsNumberAMinuteAndLearnsWhenTheNextFrees() {

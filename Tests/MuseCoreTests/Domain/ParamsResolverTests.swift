@@ -3,8 +3,6 @@ import MuseWorkerProtocol
 import Testing
 
 @testable import MuseCore
-@testable import MuseInfra
-@testable import MuseServer
 
 @Suite struct ParamsResolverTests {
     let resolver = ParamsResolver(limits: GenerationLimits())

@@ -2,8 +2,6 @@ import MuseJSON
 import Testing
 
 @testable import MuseCore
-@testable import MuseInfra
-@testable import MuseServer
 
 /// docs/API.md's merge rule: preset params ⊕ overrides, overrides limited to `overridable`.
 @Suite struct PresetMergeTests {

@@ -1,8 +1,6 @@
 import Testing
 
 @testable import MuseCore
-@testable import MuseInfra
-@testable import MuseServer
 
 /// Which webhook targets may be called: addresses that reach inside, in every spelling, and ports.
 @Suite struct WebhookTargetPolicyTests {

@@ -3,8 +3,6 @@ import MuseWorkerProtocol
 import Testing
 
 @testable import MuseCore
-@testable import MuseInfra
-@testable import MuseServer
 
 /// What a worker's result must look like before the server reads it.
 @Suite struct WorkerMessagesTests {

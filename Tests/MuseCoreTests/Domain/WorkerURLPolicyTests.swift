@@ -1,8 +1,6 @@
 import Testing
 
 @testable import MuseCore
-@testable import MuseInfra
-@testable import MuseServer
 
 @Suite struct WorkerURLPolicyTests {
     @Test func loopbackOnlyAsOnTheEmbeddedDefault() throws {

@@ -181,7 +181,7 @@ import Testing
     @Test func idleKeepAliveConnectionIsClosed() async throws {
         var configuration = HTTPServerConfiguration.test
         // Long enough that a busy machine (the suite runs in parallel) gets the first request in.
-        configuration.idleTimeout = .milliseconds(1500)
+        configuration.idleTimeout = .milliseconds(3000)
         try await withTestServer(configuration: configuration, router: fixture.router()) { _, port in
             let client = try await RawHTTPClient(port: port)
             #expect(try await client.request("GET", "/items/a").status == 200)

@@ -33,6 +33,23 @@ import Testing
         (response.json["errors"] as? [[String: Any]])?.first?["field"] as? String
     }
 
+    /// The scheme is case-insensitive (RFC 9110); a NUL in a text is never cut off where it is stored or looked up.
+    @Test func bearerInAnyCaseAndNoTextShortenedAtANUL() async throws {
+        for scheme in ["bearer", "BEARER", "Bearer"] {
+            let client = try await RawHTTPClient(port: server.port)
+            #expect(try await client.request("GET", "/v1/generations", headers: ["Authorization": "\(scheme) \(key)"]).status == 200, "\(scheme)")
+        }
+        let lookedUp = try await call("POST", "/v1/generations", body: #"{"model":"sd15-base\u0000evil","prompt":"x"}"#)
+        #expect(lookedUp.status == 400, "a model key with a NUL is not sd15-base: \(lookedUp.text)")
+        let saved = try await call(
+            "POST", "/v1/presets", body: #"{"name":"a\u0000b","description":"abc\u0000def","params":{"model":"sd15-base","prompt":"x"}}"#)
+        if saved.status == 201, let id = saved.json["id"] as? String {
+            let read = try await call("GET", "/v1/presets/\(id)").json
+            #expect(read["name"] as? String == "a\u{0}b" && read["description"] as? String == "abc\u{0}def", "stored exactly: \(read)")
+        } else {
+            #expect(saved.status == 400, "\(saved.text)")
+        }
+    }
     @Test func submitReturns202WithTheResolvedTaskAndLocation() async throws {
         let created = try await call(
             "POST", "/v1/generations", body: #"{"model":"sd15-base","prompt":"a red fox","seed":42,"loras":[{"key":"lora-fox","weight":0.8}]}"#)

@@ -141,7 +141,9 @@ import Testing
 
     @Test func catalogueImportIsIdempotentAndReadable() async throws {
         let catalog = CatalogService(store: stores.models)
-        let file = ConfigLoaderTests.configDir.appendingPathComponent("models.yaml").path
+        // The repository's config/models.yaml.
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("config/models.yaml").path
         let count = try await catalog.importModels(CatalogFile.read(file))
         #expect(count >= 6)
         #expect(try await catalog.importModels(CatalogFile.read(file)) == count)

@@ -173,4 +173,16 @@ import Testing
         print("SIGTERM during a burst: \(accepted.count) submits accepted, \(missing.count) missing after restart")
         #expect(missing.isEmpty, "accepted but lost: \(missing.prefix(5))")
     }
+
+    /// A connection holding half a request head when SIGTERM comes: drained and closed, exit 0.
+    @Test func sigtermWithAHalfSentHeadExitsCleanly() async throws {
+        let server = try ServerProcess.serve("muse-cloud", environment: ["MUSE_SERVER_DRAIN_DELAY_MS": "100"])
+        defer { server.stop() }
+        try await server.waitUntilHealthy()
+        let client = try await RawHTTPClient(port: server.port)
+        try await client.send("POST /internal/v1/workers HTTP/1.1\r\nHost: x\r\nContent-Le")
+        try await Task.sleep(for: .milliseconds(200))
+        server.signal(SIGTERM)
+        #expect(await server.waitForExit() == 0)
+    }
 }

@@ -11,7 +11,7 @@ import Yams
 /// Config: the embedded default equals config/local.yaml; profiles load; wrong keys and values fail with the key named.
 @Suite struct ConfigLoaderTests {
     static let configDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("config")
 
     func write(_ yaml: String) throws -> String {

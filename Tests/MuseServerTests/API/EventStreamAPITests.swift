@@ -96,6 +96,20 @@ import Testing
         #expect(try await stream(pipeline, id, lastEventID: "soon").status == 400)
     }
 
+    /// A stream pipelined behind another request is a request in progress, not an idle connection.
+    @Test func aStreamPipelinedBehindARequestOutlivesTheIdleTimeout() async throws {
+        let pipeline = try await PipelineFixture.start(environment: ["MUSE_SERVER_IDLE_TIMEOUT_MS": "1000"])
+        defer { pipeline.stop() }
+        let id = try await pipeline.submit(#"{"model":"sd15-base","prompt":"nobody runs this"}"#)
+        let client = try await RawHTTPClient(port: pipeline.server.port, receiveTimeout: 2.5)
+        let auth = "Authorization: Bearer \(pipeline.key)\r\n"
+        try await client.send(
+            "GET /v1/generations?limit=1 HTTP/1.1\r\nHost: x\r\n\(auth)\r\n" + "GET /v1/generations/\(id)/events HTTP/1.1\r\nHost: x\r\n\(auth)\r\n"
+        )
+        #expect(try await client.readResponse().status == 200)
+        #expect(await client.isClosedByPeer() == false, "the stream was cut at the idle timeout")
+    }
+
     @Test func aTenantHoldsAtMostItsCapOfStreams() async throws {
         let pipeline = try await PipelineFixture.start(environment: ["MUSE_EVENTS_MAX_STREAMS_PER_TENANT": "2"])
         defer { pipeline.stop() }
