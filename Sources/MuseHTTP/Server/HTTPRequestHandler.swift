@@ -312,9 +312,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func dispatch(_ pending: Pending, context: ChannelHandlerContext) {
         let handler: Handler
         var parameters = Parameters()
-        if pending.overflowed {
-            handler = router.answering(HTTPError(.payloadTooLarge, detail: "request body exceeds \(pending.limit) bytes"))
-        } else if case .found(let route, let params) = pending.resolution {
+        if case .found(let route, let params) = pending.resolution {
             handler = route.handler
             parameters = params
         } else {

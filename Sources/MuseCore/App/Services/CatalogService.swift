@@ -1,5 +1,4 @@
 import Foundation
-import MuseJSON
 
 /// The model catalogue: what tenants may see, and imports of catalogue files (read by MuseInfra).
 public struct CatalogService: Sendable {
