@@ -166,7 +166,9 @@ let package = Package(
             swiftSettings: strict),
         // The core's rules and services, without HTTP or a store of ours.
         .testTarget(name: "MuseCoreTests", dependencies: ["MuseCore", "MuseJSON", "MuseWorkerProtocol"], swiftSettings: strict),
-        // The stores and clients against real SQLite, PostgreSQL, Redis and libcurl.
+        // The stores' contract: every port and every rule a store keeps, run against each store (SQLite now).
+        .testTarget(name: "MuseStoreContractTests", dependencies: ["MuseCore", "MuseInfra", "MuseJSON", "MuseWorkerProtocol"], swiftSettings: strict),
+        // SQLite specifics (migrations, triggers, group commit) and the C clients: PostgreSQL, Redis, libcurl, OpenSSL.
         .testTarget(
             name: "MuseInfraTests",
             dependencies: ["MuseInfra", "MuseCore", "MuseCurl", "MuseJSON", "MuseWorkerProtocol", "MuseTestSupport", "MuseServer"],

@@ -43,7 +43,7 @@ public struct ServerAssembly {
         let generations = GenerationService(
             tasks: stores.tasks, models: stores.models, presets: stores.presets, idempotencyKeys: stores.idempotency,
             idempotencyTTL: runtime.config.idempotencyTTL, webhookTargets: webhookTargets, settings: settings, estimator: estimator,
-            submitted: scheduler.wakeUp, canceledOnWorker: scheduler.canceled, metrics: pipelineMetrics
+            queue: scheduler, metrics: pipelineMetrics
         )
 
         // Webhook tries get their own threads: a hanging receiver holds one of these, never a worker push.

@@ -95,12 +95,12 @@ public struct WorkerResult: Sendable, Codable {
         }
     }
 
-    public var status: String
+    public var status: AttemptStatus
     public var images: [Image]?
     public var error: TaskError?
     public var timings: WorkerTimings?
 
-    public init(status: String, images: [Image]? = nil, error: TaskError? = nil, timings: WorkerTimings? = nil) {
+    public init(status: AttemptStatus, images: [Image]? = nil, error: TaskError? = nil, timings: WorkerTimings? = nil) {
         self.status = status
         self.images = images
         self.error = error
@@ -110,12 +110,12 @@ public struct WorkerResult: Sendable, Codable {
 
 /// `GET {url}/v1/jobs/{attempt_id}`: the polling fallback when callbacks do not arrive.
 public struct WorkerJobStatus: Sendable, Codable {
-    public var status: String
+    public var status: AttemptStatus
     public var progress: Double
     /// The result a finished job would have called back with.
     public var result: WorkerResult?
 
-    public init(status: String, progress: Double, result: WorkerResult? = nil) {
+    public init(status: AttemptStatus, progress: Double, result: WorkerResult? = nil) {
         self.status = status
         self.progress = progress
         self.result = result
@@ -143,7 +143,7 @@ extension WorkerProgress {
 
 extension WorkerResult {
     public func check() throws(InvalidInput) {
-        guard ["succeeded", "failed", "canceled"].contains(status) else {
+        guard status.isFinished else {
             throw InvalidInput("status", "must be succeeded, failed or canceled")
         }
         if let error {

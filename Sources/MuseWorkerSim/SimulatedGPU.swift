@@ -26,13 +26,9 @@ final class SimulatedGPU: Sendable {
         var acceptedAt = Date()
     }
 
-    enum Status: String, Sendable {
-        case queued, running, succeeded, failed, canceled
-    }
-
     /// What `GET /v1/jobs/{id}` answers.
     struct JobState: Sendable {
-        var status: Status
+        var status: AttemptStatus
         var progress: Double
         var result: WorkerResult?
     }
@@ -122,7 +118,7 @@ final class SimulatedGPU: Sendable {
         // Jobs past their deadline are not started: the server has given up on them already.
         var live = unit.filter { job in
             guard let deadline = job.deadline, deadline < Date() else { return true }
-            report(job, WorkerResult(status: "failed", error: TaskError(code: "internal", message: "the job's deadline passed before it started")))
+            report(job, WorkerResult(status: .failed, error: TaskError(code: "internal", message: "the job's deadline passed before it started")))
             return false
         }
         let switchModel = state.withLock { state -> Bool in
@@ -152,7 +148,7 @@ final class SimulatedGPU: Sendable {
             try? await Task.sleep(for: perStep * stretch)
             step += stretch
             let canceled = state.withLock { state in live.filter { state.canceled.contains($0.attemptID) } }
-            for job in canceled { report(job, WorkerResult(status: "canceled")) }
+            for job in canceled { report(job, WorkerResult(status: .canceled)) }
             live.removeAll { job in canceled.contains { $0.attemptID == job.attemptID } }
             if live.isEmpty { return }
             let progress = Double(step) / Double(steps)
@@ -170,7 +166,7 @@ final class SimulatedGPU: Sendable {
                 queueMs: Self.ms(started - job.accepted), loadMs: Self.ms(loaded - started), inferMs: Self.ms(ContinuousClock.now - loaded))
             timings.acceptedAtMs = Int64(job.acceptedAt.timeIntervalSince1970 * 1000)
             if Double.random(in: 0..<1) < settings.failRate {
-                report(job, WorkerResult(status: "failed", error: TaskError(code: "internal", message: "simulated failure (--fail-rate)"), timings: timings))
+                report(job, WorkerResult(status: .failed, error: TaskError(code: "internal", message: "simulated failure (--fail-rate)"), timings: timings))
             } else {
                 // Encoding and upload happen off the GPU loop, so the next unit starts at once.
                 Task { [self] in report(job, Self.succeeded(job.params, timings)) }
@@ -180,7 +176,7 @@ final class SimulatedGPU: Sendable {
 
     /// Records a job's final state (for polling) and calls it back, unless results are "lost".
     private func report(_ job: Job, _ result: WorkerResult) {
-        let status = Status(rawValue: result.status) ?? .failed
+        let status = result.status
         state.withLock { state in
             state.jobs[job.attemptID] = JobState(
                 status: status, progress: status == .succeeded ? 1 : (state.jobs[job.attemptID]?.progress ?? 0), result: result)
@@ -209,7 +205,7 @@ final class SimulatedGPU: Sendable {
         }
         var timings = timings
         timings.encodeMs = ms(ContinuousClock.now - started)
-        return WorkerResult(status: "succeeded", images: images, timings: timings)
+        return WorkerResult(status: .succeeded, images: images, timings: timings)
     }
 
     private static func ms(_ duration: Duration) -> Int {

@@ -58,7 +58,7 @@ struct WorkerRoutes: Sendable {
         }
         routes.get("/v1/jobs/{attempt_id}") { request, _ in
             guard let job = gpu.job(try request.parameters.require("attempt_id")) else { throw HTTPError.notFound() }
-            return try .json(WorkerJobStatus(status: job.status.rawValue, progress: job.progress, result: job.result))
+            return try .json(WorkerJobStatus(status: job.status, progress: job.progress, result: job.result))
         }
         routes.post("/v1/jobs/{attempt_id}/cancel") { request, _ in
             guard gpu.cancel(try request.parameters.require("attempt_id")) else { throw HTTPError.notFound() }

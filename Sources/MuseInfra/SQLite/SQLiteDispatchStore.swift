@@ -28,40 +28,14 @@ extension SQLiteTaskStore: DispatchStore {
             }
             var attempts: [Attempt] = []
             for id in ids {
-                let attemptID = IDGenerator.make("att")
-                try db.execute(
-                    """
-                    UPDATE tasks SET status = 'dispatched', attempt_id = ?, worker_id = ?, lease_expires_at = ?,
-                      attempts = attempts + 1, started_at = coalesce(started_at, ?) WHERE id = ? AND status = 'queued'
-                    """,
-                    [.text(attemptID), .text(workerID), leaseUntil.sqliteMillis, now.sqliteMillis, .text(id)]
-                )
-                guard let row = try db.query("SELECT \(Self.columns) FROM tasks WHERE id = ?", [.text(id)]).first else { continue }
-                let task = try Self.decode(row)
-                try appendEvent(db, from: .queued, progress: nil, to: task)
-                attempts.append(Attempt(id: attemptID, task: task, workerID: workerID))
+                guard let task = try db.query("SELECT \(Self.columns) FROM tasks WHERE id = ?", [.text(id)]).first.map(Self.decode),
+                    let change = TaskTransition.claim(workerID: workerID, leaseUntil: leaseUntil).apply(to: task, now: now),
+                    let attemptID = change.task.attemptID
+                else { continue }
+                try update(db, change, at: now)
+                attempts.append(Attempt(id: attemptID, task: change.task, workerID: workerID))
             }
             return attempts
-        }
-    }
-
-    public func unclaim(attemptIDs: [String]) async throws {
-        try await database.transaction { db in
-            for attemptID in attemptIDs {
-                guard let id = try db.query("SELECT id FROM tasks WHERE attempt_id = ? AND status = 'dispatched'", [.text(attemptID)]).first?.text(0) else {
-                    continue
-                }
-                try db.execute(
-                    """
-                    UPDATE tasks SET status = 'queued', attempts = max(0, attempts - 1), attempt_id = NULL, worker_id = NULL,
-                      lease_expires_at = NULL WHERE id = ?
-                    """,
-                    [.text(id)]
-                )
-                if let task = try db.query("SELECT \(Self.columns) FROM tasks WHERE id = ?", [.text(id)]).first.map(Self.decode) {
-                    try appendEvent(db, from: .dispatched, progress: nil, to: task)
-                }
-            }
         }
     }
 
@@ -93,72 +67,18 @@ extension SQLiteTaskStore: DispatchStore {
         return nil
     }
 
-    /// Applies `sql` to the task whose current attempt is `attemptID` if it is in one of `from`.
-    private func update(
-        _ attemptID: String, from: [TaskStatus], _ sql: String, _ values: [SQLiteValue],
-        extra: (@Sendable (SQLiteConnection, GenerationTask) throws -> Void)? = nil
-    ) async throws -> GenerationTask? {
-        let states = from.map { "'\($0.rawValue)'" }.joined(separator: ", ")
-        return try await database.transaction { db in
-            guard let before = try db.query("SELECT id, status, progress FROM tasks WHERE attempt_id = ? AND status IN (\(states))", [.text(attemptID)]).first
-            else {
-                return nil
-            }
-            let id = before.text(0)
-            try db.execute("UPDATE tasks SET \(sql) WHERE id = ?", values + [.text(id)])
-            guard let row = try db.query("SELECT \(Self.columns) FROM tasks WHERE id = ?", [.text(id)]).first else { return nil }
-            let task = try Self.decode(row)
-            try extra?(db, task)
-            try appendEvent(db, from: TaskStatus(rawValue: before.text(1)), progress: before.double(2), to: task)
-            return task
-        }
-    }
-
-    public func recordProgress(attemptID: String, progress: Double) async throws -> GenerationTask? {
-        try await update(attemptID, from: [.dispatched, .running], "status = 'running', progress = max(progress, ?)", [.real(min(1, max(0, progress)))])
-    }
-
-    public func complete(
-        attemptID: String, images: [TaskImage], timings: WorkerTimings?, accept: @escaping @Sendable (GenerationTask) throws -> Void
+    public func apply(
+        _ transition: TaskTransition, attemptID: String, check: (@Sendable (GenerationTask) throws -> Void)?
     ) async throws -> GenerationTask? {
         let now = Date()
-        return try await update(
-            attemptID, from: [.dispatched, .running],
-            "status = 'succeeded', progress = 1, images = ?, finished_at = ?, lease_expires_at = NULL, worker_timings = ?",
-            [try SQLiteJSON.encode(images), now.sqliteMillis, try timings.map(SQLiteJSON.encode) ?? .null]
-        ) { db, task in
-            try accept(task)
-            for image in images {
-                try db.execute(
-                    "INSERT OR IGNORE INTO images (id, task_id, tenant, width, height, seed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        .text(image.id), .text(task.id), .text(task.tenant), .integer(Int64(image.width)), .integer(Int64(image.height)), .integer(image.seed),
-                        now.sqliteMillis,
-                    ]
-                )
-            }
+        return try await database.transaction { db in
+            guard let task = try db.query("SELECT \(Self.columns) FROM tasks WHERE attempt_id = ?", [.text(attemptID)]).first.map(Self.decode),
+                let change = transition.apply(to: task, now: now)
+            else { return nil }
+            try check?(change.task)
+            try update(db, change, at: now)
+            return change.task
         }
-    }
-
-    public func fail(attemptID: String, error: TaskError, timings: WorkerTimings?) async throws -> GenerationTask? {
-        try await update(
-            attemptID, from: [.dispatched, .running], "status = 'failed', error = ?, finished_at = ?, lease_expires_at = NULL, worker_timings = ?",
-            [try SQLiteJSON.encode(error), Date().sqliteMillis, try timings.map(SQLiteJSON.encode) ?? .null]
-        )
-    }
-
-    public func requeue(attemptID: String, reason: String, maxAttempts: Int) async throws -> GenerationTask? {
-        let error = try SQLiteJSON.encode(TaskError(code: "worker_lost", message: "\(reason); gave up after \(maxAttempts) attempts"))
-        return try await update(
-            attemptID, from: [.dispatched, .running],
-            """
-            status = CASE WHEN attempts >= ? THEN 'failed' ELSE 'queued' END,
-            error = CASE WHEN attempts >= ? THEN ? ELSE error END,
-            finished_at = CASE WHEN attempts >= ? THEN ? ELSE NULL END,
-            progress = 0, attempt_id = NULL, worker_id = NULL, lease_expires_at = NULL
-            """,
-            [.integer(Int64(maxAttempts)), .integer(Int64(maxAttempts)), error, .integer(Int64(maxAttempts)), Date().sqliteMillis]
-        )
     }
 
     public func attempts(workerID: String) async throws -> [String] {
@@ -180,15 +100,14 @@ extension SQLiteTaskStore: DispatchStore {
     }
 
     public func releaseScheduled(limit: Int) async throws -> Int {
-        try await database.transaction { db in
-            let ids = try db.query("SELECT id FROM tasks WHERE status = 'scheduled' ORDER BY id LIMIT ?", [.integer(Int64(limit))]).map { $0.text(0) }
-            for id in ids {
-                try db.execute("UPDATE tasks SET status = 'queued' WHERE id = ? AND status = 'scheduled'", [.text(id)])
-                if let task = try db.query("SELECT \(Self.columns) FROM tasks WHERE id = ?", [.text(id)]).first.map(Self.decode) {
-                    try appendEvent(db, from: .scheduled, progress: nil, to: task)
-                }
+        let now = Date()
+        return try await database.transaction { db in
+            let tasks = try db.query("SELECT \(Self.columns) FROM tasks WHERE status = 'scheduled' ORDER BY id LIMIT ?", [.integer(Int64(limit))])
+                .map(Self.decode)
+            for task in tasks {
+                if let change = TaskTransition.release.apply(to: task, now: now) { try update(db, change, at: now) }
             }
-            return ids.count
+            return tasks.count
         }
     }
 

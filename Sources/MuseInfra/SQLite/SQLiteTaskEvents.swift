@@ -47,11 +47,21 @@ extension SQLiteTaskStore: TaskEventStore {
         }
     }
 
-    /// Appends the event for a change from (`status`, `progress`) to `task` (none if nothing a
-    /// client sees changed) and wakes the task's streams. Runs inside the change's transaction;
-    /// a woken stream's read waits for the commit on the one connection.
-    func appendEvent(_ db: SQLiteConnection, from status: TaskStatus?, progress: Double?, to task: GenerationTask) throws {
-        guard let type = TaskEvent.type(from: status, progress: progress, to: task) else { return }
+    /// Writes what a change produced besides the task's row: its new images, its event (and
+    /// wakes the task's streams), its webhook delivery. Runs inside the change's transaction; a
+    /// woken stream's read waits for the commit on the one connection.
+    func record(_ db: SQLiteConnection, _ change: TaskChange, at now: Date) throws {
+        let task = change.task
+        for image in change.newImages {
+            try db.execute(
+                "INSERT OR IGNORE INTO images (id, task_id, tenant, width, height, seed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    .text(image.id), .text(task.id), .text(task.tenant), .integer(Int64(image.width)), .integer(Int64(image.height)), .integer(image.seed),
+                    now.sqliteMillis,
+                ]
+            )
+        }
+        guard let type = change.event else { return }
         let state = EventState(
             status: task.status, progress: task.progress, attempts: task.attempts, images: task.images, error: task.error,
             startedAt: task.startedAt.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) },
@@ -59,16 +69,35 @@ extension SQLiteTaskStore: TaskEventStore {
         )
         try db.execute(
             "INSERT INTO task_events (task_id, type, state, created_at) VALUES (?, ?, ?, ?)",
-            [.text(task.id), .text(type), try SQLiteJSON.encode(state), Date().sqliteMillis]
+            [.text(task.id), .text(type), try SQLiteJSON.encode(state), now.sqliteMillis]
         )
         notifier?.notify(taskID: task.id)
-        // The final state goes to the webhook in the same transaction: a crash cannot lose it.
-        if task.status.isFinal, type == task.status.rawValue, let url = task.params.webhookURL {
-            let now = Date()
+        if let delivery = change.delivery {
             try db.execute(
                 "INSERT INTO webhook_deliveries (id, tenant, task_id, url, status, next_attempt_at, created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
-                [.text(IDGenerator.make("whd", at: now)), .text(task.tenant), .text(task.id), .text(url), now.sqliteMillis, now.sqliteMillis]
+                [
+                    .text(delivery.id), .text(delivery.tenant), .text(delivery.taskID), .text(delivery.url), delivery.nextAttemptAt.sqliteMillis,
+                    delivery.createdAt.sqliteMillis,
+                ]
             )
         }
+    }
+
+    /// Writes a change to an existing task: its row, then what `record` writes.
+    func update(_ db: SQLiteConnection, _ change: TaskChange, at now: Date) throws {
+        let task = change.task
+        try db.execute(
+            """
+            UPDATE tasks SET status = ?, progress = ?, images = ?, error = ?, attempts = ?, started_at = ?, finished_at = ?, attempt_id = ?,
+              worker_id = ?, lease_expires_at = ?, worker_timings = coalesce(?, worker_timings) WHERE id = ?
+            """,
+            [
+                .text(task.status.rawValue), .real(task.progress), try SQLiteJSON.encode(task.images), try task.error.map(SQLiteJSON.encode) ?? .null,
+                .integer(Int64(task.attempts)), task.startedAt.sqliteMillis, task.finishedAt.sqliteMillis, task.attemptID.map { .text($0) } ?? .null,
+                task.workerID.map { .text($0) } ?? .null, task.leaseExpiresAt.sqliteMillis, try change.timings.map(SQLiteJSON.encode) ?? .null,
+                .text(task.id),
+            ]
+        )
+        try record(db, change, at: now)
     }
 }

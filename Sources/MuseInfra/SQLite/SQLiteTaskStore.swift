@@ -14,7 +14,7 @@ public struct SQLiteTaskStore: TaskStore {
     }
 
     static let columns =
-        "id, tenant, status, progress, params, images, error, attempts, created_at, started_at, finished_at, attempt_id, worker_id, preset_id, preset_version"
+        "id, tenant, status, progress, params, images, error, attempts, created_at, started_at, finished_at, attempt_id, worker_id, preset_id, preset_version, lease_expires_at"
 
     public func insert(_ task: GenerationTask, idempotencyKey: String?) async throws -> Int? {
         let values: [SQLiteValue] = [
@@ -37,7 +37,7 @@ public struct SQLiteTaskStore: TaskStore {
                 "INSERT INTO tasks (id, tenant, status, lane, progress, params, images, error, attempts, created_at, started_at, finished_at, model, batch_key, preset_id, preset_version, ability) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 values
             )
-            try appendEvent(db, from: nil, progress: nil, to: task)
+            try record(db, TaskChange(from: nil, to: task, now: task.createdAt), at: task.createdAt)
             if let idempotencyKey {
                 try db.execute(
                     "UPDATE idempotency_keys SET task_id = ? WHERE tenant = ? AND key = ?", [.text(task.id), .text(task.tenant), .text(idempotencyKey)]
@@ -71,21 +71,15 @@ public struct SQLiteTaskStore: TaskStore {
         return try await database.transaction { db in try db.query(query, parameters).map(Self.decode) }
     }
 
-    public func transition(id: String, tenant: String, from: Set<TaskStatus>, to: TaskStatus) async throws -> GenerationTask? {
-        let allowed = from.filter { $0.canMove(to: to) }.map { SQLiteValue.text($0.rawValue) }
-        guard !allowed.isEmpty else { return nil }
-        let placeholders = allowed.map { _ in "?" }.joined(separator: ", ")
-        let finished: SQLiteValue = to.isFinal ? Date().sqliteMillis : .null
+    public func apply(_ transition: TaskTransition, taskID: String, tenant: String) async throws -> GenerationTask? {
+        let now = Date()
         return try await database.transaction { db in
-            guard let before = try db.query("SELECT status, progress FROM tasks WHERE id = ?", [.text(id)]).first else { return nil }
-            try db.execute(
-                "UPDATE tasks SET status = ?, finished_at = coalesce(?, finished_at) WHERE id = ? AND tenant = ? AND status IN (\(placeholders))",
-                [.text(to.rawValue), finished, .text(id), .text(tenant)] + allowed
-            )
-            guard try db.query("SELECT changes()").first?.int(0) == 1 else { return nil }
-            guard let task = try db.query("SELECT \(Self.columns) FROM tasks WHERE id = ?", [.text(id)]).first.map(Self.decode) else { return nil }
-            try appendEvent(db, from: TaskStatus(rawValue: before.text(0)), progress: before.double(1), to: task)
-            return task
+            guard
+                let task = try db.query("SELECT \(Self.columns) FROM tasks WHERE id = ? AND tenant = ?", [.text(taskID), .text(tenant)]).first.map(Self.decode),
+                let change = transition.apply(to: task, now: now)
+            else { return nil }
+            try update(db, change, at: now)
+            return change.task
         }
     }
 
@@ -122,6 +116,7 @@ public struct SQLiteTaskStore: TaskStore {
         task.attemptID = row.optionalText(11)
         task.workerID = row.optionalText(12)
         if let presetID = row.optionalText(13) { task.preset = PresetRef(id: presetID, version: row.int(14)) }
+        task.leaseExpiresAt = row.date(15)
         return task
     }
 }

@@ -63,7 +63,7 @@ public struct WorkersController: Sendable {
         routes.post("/internal/v1/attempts/{attempt_id}/progress") { request, _ in
             let body = try JSONBody.decode(WorkerProgress.self, from: request)
             try body.check()
-            try await scheduler.progress(attemptID: try Self.attemptID(request), body)
+            try await scheduler.results.progress(attemptID: try Self.attemptID(request), body)
             return .bytes(Self.ok, contentType: "application/json")
         }
         routes.post("/internal/v1/attempts/{attempt_id}/result", maxBodyBytes: 128 << 20) { request, _ in
@@ -72,10 +72,10 @@ public struct WorkersController: Sendable {
             // off the event loop, so the connections sharing it (heartbeats among them) are not
             // held up. A small one is done in place: the hop would cost more than the work.
             if request.body.readableBytes < Self.inPlaceResultBytes {
-                try await scheduler.result(attemptID: attemptID, try JSONBody.decode(WorkerResult.self, from: request))
+                try await scheduler.results.result(attemptID: attemptID, try JSONBody.decode(WorkerResult.self, from: request))
             } else {
                 try await Task.detached { [scheduler] in
-                    try await scheduler.result(attemptID: attemptID, try JSONBody.decode(WorkerResult.self, from: request))
+                    try await scheduler.results.result(attemptID: attemptID, try JSONBody.decode(WorkerResult.self, from: request))
                 }.value
             }
             return .bytes(Self.ok, contentType: "application/json")

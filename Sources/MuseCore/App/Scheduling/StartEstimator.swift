@@ -23,7 +23,7 @@ public final class StartEstimator: Sendable {
     /// live or no task has finished yet (no basis for an estimate).
     public func start(ahead: Int, now: Date = Date()) -> Date? {
         guard let mean = meanService.withLock({ $0 }) else { return nil }
-        let load = registry.load(ability: "txt2img", now: now)
+        let load = registry.load(ability: .txt2img, now: now)
         guard load.slots > 0 else { return nil }
         // It starts once all but `slots - 1` of the work ahead has finished, at `slots` tasks per `mean`.
         let mustFinish = max(0, ahead + load.inFlight - load.slots + 1)

@@ -49,16 +49,14 @@ public struct GenerationService: Sendable {
     let estimator: StartEstimator?
     /// Catalogue reads on the submit path, cached for a few seconds.
     let catalog: ModelLookup
-    /// Called once a task is committed (the scheduler's wake-up).
-    let submitted: @Sendable () -> Void
-    /// Called with a task canceled while it may be on a worker (the scheduler tells the worker).
-    let canceledOnWorker: @Sendable (GenerationTask) -> Void
+    /// Told of each committed task and of a cancel that may reach a worker (the scheduler).
+    let queue: (any QueueSignal)?
     let metrics: PipelineMetrics?
 
     public init(
         tasks: any TaskStore, models: any ModelStore, presets: any PresetStore, idempotencyKeys: any IdempotencyStore,
         idempotencyTTL: TimeInterval = 86_400, webhookTargets: WebhookTargets? = nil, settings: LiveSettings, estimator: StartEstimator? = nil,
-        submitted: @escaping @Sendable () -> Void = {}, canceledOnWorker: @escaping @Sendable (GenerationTask) -> Void = { _ in },
+        queue: (any QueueSignal)? = nil,
         metrics: PipelineMetrics? = nil
     ) {
         self.metrics = metrics
@@ -71,8 +69,7 @@ public struct GenerationService: Sendable {
         self.catalog = ModelLookup(store: models)
         self.settings = settings
         self.estimator = estimator
-        self.submitted = submitted
-        self.canceledOnWorker = canceledOnWorker
+        self.queue = queue
     }
 
     /// Resolves and validates the submission, then commits the task: once this returns, it is
@@ -126,7 +123,7 @@ public struct GenerationService: Sendable {
         task.preset = preset
         let ahead = try await tasks.insert(task, idempotencyKey: idempotencyKey)
         metrics?.submitted(lane: task.lane)
-        submitted()
+        queue?.taskSubmitted()
         return TaskView(task: task, queuePosition: ahead, estimatedStartAt: ahead.flatMap { estimator?.start(ahead: $0) })
     }
 
@@ -186,9 +183,8 @@ public struct GenerationService: Sendable {
 
     /// Cancels a task that has not finished; 409 once it has.
     public func cancel(id: String, tenant: String) async throws -> TaskView {
-        let active: Set<TaskStatus> = [.queued, .scheduled, .dispatched, .running]
-        if let canceled = try await tasks.transition(id: id, tenant: tenant, from: active, to: .canceled) {
-            if canceled.workerID != nil { canceledOnWorker(canceled) }
+        if let canceled = try await tasks.apply(.cancel, taskID: id, tenant: tenant) {
+            if canceled.workerID != nil { queue?.taskCanceled(canceled) }
             return try await views([canceled])[0]
         }
         let current = try await task(id: id, tenant: tenant)

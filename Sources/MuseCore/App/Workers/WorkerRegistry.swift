@@ -8,6 +8,8 @@ import Synchronization
 public final class WorkerRegistry: Sendable {
     public struct Worker: Sendable {
         public var registration: WorkerRegistration
+        /// The abilities it announced that this server knows (others are ignored, for newer workers).
+        public var abilities: Set<Ability>
         public var busy: Double
         public var modelsLoaded: [String]
         public var lastSeen: Date
@@ -45,7 +47,8 @@ public final class WorkerRegistry: Sendable {
     public func register(_ registration: WorkerRegistration) {
         workers.withLock {
             $0[registration.workerID] = Worker(
-                registration: registration, busy: 0, modelsLoaded: registration.modelsLoaded, lastSeen: Date(), inFlight: [:], reserved: 0
+                registration: registration, abilities: Set(registration.abilities.compactMap(Ability.init(rawValue:))), busy: 0,
+                modelsLoaded: registration.modelsLoaded, lastSeen: Date(), inFlight: [:], reserved: 0
             )
         }
     }
@@ -99,10 +102,9 @@ public final class WorkerRegistry: Sendable {
     /// Takes a free slot of the live worker, not in `excluding`, with one of the abilities and
     /// the lowest busy ratio. The caller then `bind`s it to an attempt, or `unreserve`s it.
     public func reserve(anyOf abilities: Set<Ability>, excluding: Set<String> = [], now: Date = Date()) -> Worker? {
-        let names = Set(abilities.map(\.rawValue))
-        return workers.withLock { workers in
+        workers.withLock { workers in
             let candidates = workers.values.filter {
-                now.timeIntervalSince($0.lastSeen) < lostAfter && !names.isDisjoint(with: $0.registration.abilities) && $0.freeSlots > 0
+                now.timeIntervalSince($0.lastSeen) < lostAfter && !abilities.isDisjoint(with: $0.abilities) && $0.freeSlots > 0
                     && !excluding.contains($0.registration.workerID)
                     && ($0.fullUntil.map { now >= $0 } ?? true)
             }
@@ -186,17 +188,17 @@ public final class WorkerRegistry: Sendable {
     }
 
     /// Free slots of live workers with the ability.
-    public func freeSlots(ability: String, now: Date = Date()) -> Int {
+    public func freeSlots(ability: Ability, now: Date = Date()) -> Int {
         workers.withLock { workers in
-            workers.values.filter { now.timeIntervalSince($0.lastSeen) < lostAfter && $0.registration.abilities.contains(ability) }
+            workers.values.filter { now.timeIntervalSince($0.lastSeen) < lostAfter && $0.abilities.contains(ability) }
                 .reduce(0) { $0 + max(0, $1.freeSlots) }
         }
     }
 
     /// Running slots of live workers with the ability, and the attempts they hold.
-    public func load(ability: String, now: Date = Date()) -> (slots: Int, inFlight: Int) {
+    public func load(ability: Ability, now: Date = Date()) -> (slots: Int, inFlight: Int) {
         workers.withLock { workers in
-            workers.values.filter { now.timeIntervalSince($0.lastSeen) < lostAfter && $0.registration.abilities.contains(ability) }
+            workers.values.filter { now.timeIntervalSince($0.lastSeen) < lostAfter && $0.abilities.contains(ability) }
                 .reduce((0, 0)) { ($0.0 + $1.registration.slots, $0.1 + $1.inFlight.count) }
         }
     }

@@ -8,7 +8,7 @@ public enum TaskStatus: String, Sendable, Codable, CaseIterable {
 
     public var isFinal: Bool { self == .succeeded || self == .failed || self == .canceled }
 
-    /// The transitions docs/ARCHITECTURE.md allows; stores apply them compare-and-set.
+    /// The transitions docs/ARCHITECTURE.md allows (`TaskTransition` makes only these).
     public func canMove(to next: TaskStatus) -> Bool {
         switch (self, next) {
         case (.scheduled, .queued), (.queued, .dispatched), (.dispatched, .running): true
@@ -28,6 +28,13 @@ public struct TaskImage: Sendable, Codable, Equatable {
     public var width: Int
     public var height: Int
     public var seed: Int64
+
+    public init(id: String, width: Int, height: Int, seed: Int64) {
+        self.id = id
+        self.width = width
+        self.height = height
+        self.seed = seed
+    }
 }
 
 /// A generation task: resolved params, owner, state, attempts, results.
@@ -46,6 +53,8 @@ public struct GenerationTask: Sendable, Equatable {
     /// The current attempt and the worker holding it, while dispatched or running.
     public var attemptID: String?
     public var workerID: String?
+    /// When the current attempt's lease runs out: then it is queued again.
+    public var leaseExpiresAt: Date?
     /// The preset version it was made from, if any.
     public var preset: PresetRef?
 

@@ -1,0 +1,63 @@
+import Foundation
+import MuseWorkerProtocol
+import NIOPosix
+import Testing
+
+@testable import MuseCore
+@testable import MuseInfra
+
+/// What only the SQLite stores have: migrations, trigger-kept counts, the catalogue file.
+/// (What every store must do is in MuseStoreContractTests.)
+@Suite struct SQLiteSchemaTests {
+    let stores: EmbeddedStores
+
+    init() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("muse-store-\(UUID().uuidString)").path
+        stores = try await EmbeddedStores.open(dataDir: dir, pool: BlockingPool(pool: .singleton))
+    }
+
+    func task(priority: Priority = .online) -> GenerationTask {
+        let params = GenerationParams(
+            model: "sd15-base", prompt: "fox", negativePrompt: "", width: 512, height: 512, steps: 20, guidanceScale: 7,
+            sampler: .eulerA, seed: 1, numImages: 1, loras: [], initImage: nil, strength: 0.75, priority: priority,
+            schedule: .now, webhookURL: nil, metadata: .object([])
+        )
+        return GenerationTask(id: IDGenerator.make("gen"), tenant: "acme", params: params, createdAt: Date())
+    }
+
+    @Test func migrationsRunOnceAndAreRecorded() async throws {
+        #expect(try await stores.database.migrate() == [])
+    }
+
+    @Test func theTriggerKeptQueueCountsMatchTheQueue() async throws {
+        let offline = task(priority: .offline)
+        try await stores.tasks.insert(offline)
+        for _ in 0..<5 { try await stores.tasks.insert(task()) }
+        let claimed = try await stores.tasks.claimNext(
+            workerID: "w-1", abilities: Ability.generation, preferredModels: [], loadedAnywhere: [], agedBefore: Date(),
+            leaseUntil: Date().addingTimeInterval(60), limit: 2)
+        _ = try await stores.tasks.apply(.unclaim, attemptID: claimed[0].id)
+        _ = try await stores.tasks.apply(.cancel, taskID: offline.id, tenant: "acme")
+        let (counted, kept) = try await stores.database.transaction { db in
+            (
+                try db.query("SELECT lane, count(*) FROM tasks WHERE status = 'queued' GROUP BY lane").map { "\($0.text(0))=\($0.int(1))" },
+                try db.query("SELECT lane, n FROM queue_counts WHERE n > 0 ORDER BY lane").map { "\($0.text(0))=\($0.int(1))" }
+            )
+        }
+        #expect(counted == ["online=4"] && kept == counted)
+        #expect(try await stores.tasks.insert(task()) == 4, "a new online task has the four queued ones ahead")
+    }
+
+    @Test func catalogueImportIsIdempotentAndReadable() async throws {
+        let catalog = CatalogService(store: stores.models)
+        // The repository's config/models.yaml.
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("config/models.yaml").path
+        let count = try await catalog.importModels(CatalogFile.read(file))
+        #expect(count >= 6)
+        #expect(try await catalog.importModels(CatalogFile.read(file)) == count)
+        let sdxl = try await catalog.model(key: "sdxl-base", for: "acme")
+        #expect(sdxl.base == .sdxl && sdxl.defaultParams.width == 1024)
+        #expect(try await catalog.models(for: "acme", kind: .lora, base: .sd15, source: nil).map(\.key) == ["lora-fox", "lora-watercolor"])
+    }
+}
