@@ -9,7 +9,7 @@ struct MuseCloud: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "muse-cloud",
         abstract: "Muse image generation backend (cloud profile).",
-        subcommands: [ServeCommand<Cloud>.self, MigrateCommand.self, ModelsCommand.self, KeysCommand.self, RoutesCommand<Cloud>.self],
+        subcommands: [ServeCommand<Cloud>.self, MigrateCommand<Cloud>.self, ModelsCommand.self, KeysCommand.self, RoutesCommand<Cloud>.self],
         defaultSubcommand: ServeCommand<Cloud>.self
     )
 }
@@ -17,6 +17,7 @@ struct MuseCloud: AsyncParsableCommand {
 /// What muse-cloud adds to the shared stack: `/v1` callers are API keys.
 enum Cloud: ServerProfile {
     static let label = "muse-cloud"
+    static let migrations = [APIKeyMigrations.track]
 
     static func apiFilters(_ stores: EmbeddedStores) -> [any HeadFilter] {
         [CloudSecurityFilter(keys: APIKeyService(store: SQLiteAPIKeyStore(database: stores.database)))]

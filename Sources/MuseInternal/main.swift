@@ -9,7 +9,7 @@ struct MuseInternal: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "muse-internal",
         abstract: "Muse image generation backend (internal profile).",
-        subcommands: [ServeCommand<Internal>.self, MigrateCommand.self, ModelsCommand.self, RoutesCommand<Internal>.self],
+        subcommands: [ServeCommand<Internal>.self, MigrateCommand<Internal>.self, ModelsCommand.self, RoutesCommand<Internal>.self],
         defaultSubcommand: ServeCommand<Internal>.self
     )
 }

@@ -13,12 +13,12 @@ public struct ServerAssembly {
     public let services: [any Service]
 
     /// `apiFilters`: the profile's `/v1` check, built on the opened stores (muse-cloud's API keys
-    /// live in its database).
-    public init(runtime: Runtime, apiFilters: (EmbeddedStores) -> [any HeadFilter]) async throws {
+    /// live in its database); `migrations`: the profile's own tables.
+    public init(runtime: Runtime, apiFilters: (EmbeddedStores) -> [any HeadFilter], migrations: [SQLiteMigrationTrack] = []) async throws {
         let taskEvents = LocalTaskEventNotifier()
         let stores = try await EmbeddedStores.open(
             dataDir: runtime.config.dataDir, pool: runtime.blockingPool, settings: runtime.config.storage, notifier: taskEvents,
-            metrics: SQLiteMetrics(factory: runtime.metricsFactory)
+            metrics: SQLiteMetrics(factory: runtime.metricsFactory), tracks: migrations
         )
         let catalog = CatalogService(store: stores.models)
         let catalogFile = runtime.config.catalogFile

@@ -12,15 +12,16 @@ public struct EmbeddedStores: Sendable {
     public let idempotency: SQLiteIdempotencyStore
     public let webhooks: SQLiteWebhookStore
 
-    /// `notifier` hears of every task event (the `/events` streams' wake-up).
+    /// `notifier` hears of every task event (the `/events` streams' wake-up); `tracks` are the
+    /// profile's own tables, migrated with the shared ones.
     public static func open(
         dataDir: String, pool: BlockingPool, settings: SQLiteSettings = SQLiteSettings(), notifier: (any TaskEventNotifier)? = nil,
-        metrics: SQLiteMetrics? = nil
+        metrics: SQLiteMetrics? = nil, tracks: [SQLiteMigrationTrack] = []
     ) async throws -> EmbeddedStores {
         let database = try SQLiteDatabase(
             path: (dataDir as NSString).appendingPathComponent("muse.sqlite"), pool: pool, settings: settings, metrics: metrics
         )
-        try await database.migrate()
+        try await database.migrate(tracks: tracks)
         return EmbeddedStores(
             database: database, tasks: SQLiteTaskStore(database: database, notifier: notifier),
             dispatch: SQLiteTaskStore(database: database.dispatchLane, notifier: notifier), models: SQLiteModelStore(database: database),

@@ -52,9 +52,10 @@ public final class SQLiteDatabase: Sendable {
         var value: T?
     }
 
-    /// Brings the schema to the newest version; returns the versions applied.
+    /// Brings the shared schema, then each of `tracks`, to its newest version, in one
+    /// transaction; returns the shared versions applied.
     @discardableResult
-    public func migrate() async throws -> [Int] {
+    public func migrate(tracks: [SQLiteMigrationTrack] = []) async throws -> [Int] {
         try await transaction { connection in
             guard case .integer(let current)? = try connection.query("PRAGMA user_version").first?.first else { return [] }
             var applied: [Int] = []
@@ -63,6 +64,13 @@ public final class SQLiteDatabase: Sendable {
                 applied.append(index + 1)
             }
             try connection.execute("PRAGMA user_version = \(SQLiteMigrations.all.count)")
+            for track in tracks {
+                let version = try connection.query("SELECT version FROM schema_tracks WHERE name = ?", [.text(track.name)]).first?.int(0) ?? 0
+                for sql in track.steps.dropFirst(version) { try connection.executeScript(sql) }
+                try connection.execute(
+                    "INSERT INTO schema_tracks (name, version) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET version = excluded.version",
+                    [.text(track.name), .integer(Int64(max(version, track.steps.count)))])
+            }
             return applied
         }
     }

@@ -1,16 +1,12 @@
 import MuseCore
 
-/// The schema, one entry per version; an entry never changes once released.
+/// The shared schema, one entry per version; an entry never changes once released. (One did:
+/// entry 1 created muse-cloud's `api_keys`, which moved to that profile's own track; databases
+/// made before keep the table, and the track creates it only where it is missing.)
 enum SQLiteMigrations {
     static let all: [String] = [
-        // 1: keys, catalogue, tasks with their current attempt, images.
+        // 1: catalogue, tasks with their current attempt, images.
         """
-        CREATE TABLE api_keys (
-            id TEXT PRIMARY KEY,
-            tenant TEXT NOT NULL,
-            secret_hash TEXT NOT NULL UNIQUE,
-            created_at INTEGER NOT NULL
-        );
         CREATE TABLE models (
             key TEXT PRIMARY KEY,
             name TEXT NOT NULL,
@@ -165,6 +161,10 @@ enum SQLiteMigrations {
         // 8: the row /readyz writes, to know a write can commit.
         """
         CREATE TABLE readiness (id INTEGER PRIMARY KEY, checked_at INTEGER NOT NULL)
+        """,
+        // 9: the versions of the profiles' own tracks (`SQLiteMigrationTrack`).
+        """
+        CREATE TABLE schema_tracks (name TEXT PRIMARY KEY, version INTEGER NOT NULL)
         """,
     ]
 }

@@ -4,13 +4,15 @@ import MuseCore
 import MuseInfra
 import NIOPosix
 
-/// Opens the configured stores for a one-shot command, runs `body`, and closes the pool.
-public func withStores<T>(_ options: ConfigOptions, _ body: (MuseConfig, EmbeddedStores) async throws -> T) async throws -> T {
+/// Opens the configured stores (with the profile's `tracks`) for a one-shot command, runs `body`, and closes the pool.
+public func withStores<T>(
+    _ options: ConfigOptions, tracks: [SQLiteMigrationTrack] = [], _ body: (MuseConfig, EmbeddedStores) async throws -> T
+) async throws -> T {
     let config = try await options.loadConfig()
     let threads = NIOThreadPool(numberOfThreads: 1)
     threads.start()
     do {
-        let stores = try await EmbeddedStores.open(dataDir: config.dataDir, pool: BlockingPool(pool: threads), settings: config.storage)
+        let stores = try await EmbeddedStores.open(dataDir: config.dataDir, pool: BlockingPool(pool: threads), settings: config.storage, tracks: tracks)
         let result = try await body(config, stores)
         try await threads.shutdownGracefully()
         return result
@@ -20,9 +22,12 @@ public func withStores<T>(_ options: ConfigOptions, _ body: (MuseConfig, Embedde
     }
 }
 
-/// `<binary> migrate`: brings the database schema up to date (serve does it too at start-up).
-public struct MigrateCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(commandName: "migrate", abstract: "Apply database migrations.")
+/// `<binary> migrate`: brings the database schema, the profile's tables included, up to date
+/// (serve does it too at start-up).
+public struct MigrateCommand<Profile: ServerProfile>: AsyncParsableCommand {
+    public static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: "migrate", abstract: "Apply database migrations.")
+    }
 
     @OptionGroup var options: ConfigOptions
 
@@ -30,7 +35,7 @@ public struct MigrateCommand: AsyncParsableCommand {
 
     public func run() async throws {
         // Opening the stores migrates them.
-        try await withStores(options) { config, _ in print("database at \(config.dataDir) is up to date") }
+        try await withStores(options, tracks: Profile.migrations) { config, _ in print("database at \(config.dataDir) is up to date") }
     }
 }
 

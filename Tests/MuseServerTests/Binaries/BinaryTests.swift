@@ -130,6 +130,28 @@ import Testing
         #expect(try await client.request("GET", "/v1/generations", headers: ["Authorization": "Bearer mk_nope"]).status == 401)
     }
 
+    /// API keys are muse-cloud's own table: its `migrate` makes them, muse-internal's does not.
+    @Test func eachProfileMigratesOnlyItsOwnTables() async throws {
+        func tables(_ binary: String) async throws -> String {
+            let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("muse-data-\(UUID().uuidString)").path
+            let (status, _) = try await ServerProcess.command(binary, ["migrate", "--data-dir", dataDir])
+            #expect(status == 0)
+            let query = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name; SELECT * FROM schema_tracks"
+            let dump = try await ServerProcess.command(
+                "/usr/bin/env",
+                [
+                    "python3", "-c",
+                    "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); print([r for q in sys.argv[2].split(';') for r in c.execute(q)])",
+                    dataDir + "/muse.sqlite", query,
+                ])
+            return dump.stdout
+        }
+        let cloud = try await tables("muse-cloud")
+        #expect(cloud.contains("('api_keys',)") && cloud.contains("('cloud', 1)") && cloud.contains("('tasks',)"), "\(cloud)")
+        let company = try await tables("muse-internal")
+        #expect(!company.contains("api_keys") && !company.contains("cloud") && company.contains("('tasks',)"), "\(company)")
+    }
+
     /// The server stops first on SIGTERM (readiness 503, drain), then the scheduler and the rest:
     /// every submit answered 202 during the burst is in the store after a restart.
     @Test func sigtermDuringABurstOfSubmitsLosesNoAcceptedTask() async throws {
