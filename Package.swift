@@ -164,8 +164,8 @@ let package = Package(
         .testTarget(
             name: "MuseHTTPTests", dependencies: ["MuseHTTP", "MuseJSON", "MuseTestSupport", .product(name: "Prometheus", package: "swift-prometheus")],
             swiftSettings: strict),
-        // The core's rules and services, without HTTP or a store of ours.
-        .testTarget(name: "MuseCoreTests", dependencies: ["MuseCore", "MuseJSON", "MuseWorkerProtocol"], swiftSettings: strict),
+        // The core's rules and services, without HTTP; services run on real SQLite stores in a temporary directory.
+        .testTarget(name: "MuseCoreTests", dependencies: ["MuseCore", "MuseInfra", "MuseJSON", "MuseWorkerProtocol"], swiftSettings: strict),
         // The stores' contract: every port and every rule a store keeps, run against each store (SQLite now).
         .testTarget(name: "MuseStoreContractTests", dependencies: ["MuseCore", "MuseInfra", "MuseJSON", "MuseWorkerProtocol"], swiftSettings: strict),
         // SQLite specifics (migrations, triggers, group commit) and the C clients: PostgreSQL, Redis, libcurl, OpenSSL.
