@@ -29,6 +29,44 @@ import Testing
         #expect(try await stores.database.migrate() == [])
     }
 
+    static let track = SQLiteMigrationTrack(name: "test", steps: ["CREATE TABLE IF NOT EXISTS extra (id INTEGER PRIMARY KEY)"])
+
+    func execute(_ sql: String) async throws {
+        try await stores.database.transaction { db in try db.execute(sql) }
+    }
+
+    @Test func aTrackIsAppliedOnceAndRecorded() async throws {
+        try await stores.database.migrate(tracks: [Self.track])
+        try await execute("INSERT INTO extra (id) VALUES (1)")
+        try await stores.database.migrate(tracks: [Self.track])
+        let rows = try await stores.database.transaction { db in
+            (try db.query("SELECT count(*) FROM extra").first?.int(0), try db.query("SELECT version FROM schema_tracks WHERE name = 'test'").first?.int(0))
+        }
+        #expect(rows.0 == 1 && rows.1 == 1)
+    }
+
+    @Test func aDatabaseNewerThanTheBinaryIsRefusedAndNotLowered() async throws {
+        try await execute("PRAGMA user_version = 99")
+        await #expect(throws: SQLiteMigrationError.self) { try await stores.database.migrate() }
+        #expect(try await stores.database.transaction { db in try db.query("PRAGMA user_version").first?.int(0) } == 99)
+    }
+
+    @Test(arguments: ["-1", "'abc'", "1.5", "5"]) func aTamperedTrackVersionIsRefused(_ version: String) async throws {
+        try await execute("INSERT INTO schema_tracks (name, version) VALUES ('test', \(version))")
+        await #expect(throws: SQLiteMigrationError.self) { try await stores.database.migrate(tracks: [Self.track]) }
+    }
+
+    /// An older binary started on this database sets `user_version` back to 8 (it knew 8
+    /// migrations); a missing `schema_tracks` is made again.
+    @Test func whatAnOlderBinaryLeftBehindIsRepaired() async throws {
+        try await stores.database.migrate(tracks: [Self.track])
+        try await execute("PRAGMA user_version = 8")
+        #expect(try await stores.database.migrate(tracks: [Self.track]) == [9])
+        try await execute("DROP TABLE schema_tracks")
+        try await stores.database.migrate(tracks: [Self.track])
+        #expect(try await stores.database.transaction { db in try db.query("SELECT version FROM schema_tracks").first?.int(0) } == 1)
+    }
+
     @Test func theTriggerKeptQueueCountsMatchTheQueue() async throws {
         let offline = task(priority: .offline)
         try await stores.tasks.insert(offline)

@@ -53,25 +53,44 @@ public final class SQLiteDatabase: Sendable {
     }
 
     /// Brings the shared schema, then each of `tracks`, to its newest version, in one
-    /// transaction; returns the shared versions applied.
+    /// transaction; returns the shared versions applied. A database newer than this binary, or
+    /// with a version that is not one, is refused as it is: never lowered, never migrated twice.
     @discardableResult
     public func migrate(tracks: [SQLiteMigrationTrack] = []) async throws -> [Int] {
         try await transaction { connection in
-            guard case .integer(let current)? = try connection.query("PRAGMA user_version").first?.first else { return [] }
+            let known = SQLiteMigrations.all.count
+            let current = try Self.version(connection.query("PRAGMA user_version").first?.first, of: "the shared schema", known: known)
             var applied: [Int] = []
             for (index, sql) in SQLiteMigrations.all.enumerated() where index + 1 > current {
                 try connection.executeScript(sql)
                 applied.append(index + 1)
             }
-            try connection.execute("PRAGMA user_version = \(SQLiteMigrations.all.count)")
+            if current < known { try connection.execute("PRAGMA user_version = \(known)") }
+            guard !tracks.isEmpty else { return applied }
+            // Also where an older binary dropped or never made it while the version says 9.
+            try connection.execute("CREATE TABLE IF NOT EXISTS schema_tracks (name TEXT PRIMARY KEY, version INTEGER NOT NULL)")
             for track in tracks {
-                let version = try connection.query("SELECT version FROM schema_tracks WHERE name = ?", [.text(track.name)]).first?.int(0) ?? 0
+                let stored = try connection.query("SELECT version FROM schema_tracks WHERE name = ?", [.text(track.name)]).first?.first
+                let version = try Self.version(stored ?? .integer(0), of: "track \"\(track.name)\"", known: track.steps.count)
+                guard version < track.steps.count else { continue }
                 for sql in track.steps.dropFirst(version) { try connection.executeScript(sql) }
                 try connection.execute(
                     "INSERT INTO schema_tracks (name, version) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET version = excluded.version",
-                    [.text(track.name), .integer(Int64(max(version, track.steps.count)))])
+                    [.text(track.name), .integer(Int64(track.steps.count))])
             }
             return applied
         }
+    }
+
+    /// A stored schema version, checked: an integer from 0 to what this binary knows.
+    private static func version(_ value: SQLiteValue?, of schema: String, known: Int) throws -> Int {
+        guard case .integer(let version)? = value, version >= 0 else {
+            throw SQLiteMigrationError("the database's version of \(schema) is \(value.map { "\($0)" } ?? "missing"), not a schema version")
+        }
+        guard version <= known else {
+            throw SQLiteMigrationError(
+                "the database's version of \(schema) is \(version), newer than this binary's \(known): run the newer binary, or restore a backup")
+        }
+        return Int(version)
     }
 }

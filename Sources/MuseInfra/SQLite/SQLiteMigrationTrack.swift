@@ -11,3 +11,12 @@ public struct SQLiteMigrationTrack: Sendable {
         self.steps = steps
     }
 }
+
+/// A database this binary must not migrate as it is (newer than it, or a tampered version).
+public struct SQLiteMigrationError: Error, CustomStringConvertible {
+    public let description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}

@@ -162,9 +162,10 @@ enum SQLiteMigrations {
         """
         CREATE TABLE readiness (id INTEGER PRIMARY KEY, checked_at INTEGER NOT NULL)
         """,
-        // 9: the versions of the profiles' own tracks (`SQLiteMigrationTrack`).
+        // 9: the versions of the profiles' own tracks (`SQLiteMigrationTrack`). IF NOT EXISTS: a
+        // binary from before this entry, started on a database that has it, set the version back.
         """
-        CREATE TABLE schema_tracks (name TEXT PRIMARY KEY, version INTEGER NOT NULL)
+        CREATE TABLE IF NOT EXISTS schema_tracks (name TEXT PRIMARY KEY, version INTEGER NOT NULL)
         """,
     ]
 }

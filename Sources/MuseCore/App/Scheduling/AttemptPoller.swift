@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MuseJSON
 import MuseWorkerProtocol
 
 /// The fallback when callbacks do not arrive: attempts without news for `pollAfter` are looked up
@@ -35,15 +36,26 @@ struct AttemptPoller: Sendable {
                 trigger.slotFreed(registry, workerID: workerID, attemptID: attemptID)
                 return
             }
-            if let result = status.result, status.status.isFinished {
+            if status.status.isFinished {
+                // A finished job carries its result, and the two agree; anything else is not believed.
+                guard let result = status.result, result.status == status.status else {
+                    throw InvalidInput("result", "a \(status.status.rawValue) job must carry a \(status.status.rawValue) result")
+                }
                 metrics.polled(outcome: "finished")
                 logger.notice("result recovered by polling", metadata: ["attempt": "\(attemptID)", "status": "\(status.status.rawValue)"])
                 try await results.result(attemptID: attemptID, result)
-            } else {
-                metrics.polled(outcome: "running")
-                if status.status == .running {
-                    try await results.progress(attemptID: attemptID, WorkerProgress(progress: status.progress, step: nil, totalSteps: nil))
-                }
+                return
+            }
+            metrics.polled(outcome: "running")
+            // A job still queued on the worker changes nothing here.
+            guard status.status == .running else { return }
+            if try await !results.progress(attemptID: attemptID, WorkerProgress(progress: status.progress, step: nil, totalSteps: nil)) {
+                // The task moved on (canceled, or its attempt was reaped) and the worker still runs
+                // the job: stop it there and free the slot, rather than hold it until the job ends.
+                logger.notice("worker still runs an attempt that is over", metadata: ["attempt": "\(attemptID)", "worker": "\(workerID)"])
+                try? await client.cancel(attemptID: attemptID, workerURL: worker.registration.url)
+                _ = registry.forget(attemptID: attemptID)
+                trigger.pull()
             }
         } catch {
             metrics.polled(outcome: "error")

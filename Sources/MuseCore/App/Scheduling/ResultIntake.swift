@@ -12,10 +12,12 @@ public struct ResultIntake: Sendable {
     let estimator: StartEstimator
     let metrics: PipelineMetrics
 
-    public func progress(attemptID: String, _ body: WorkerProgress) async throws {
-        if let task = try await store.apply(.progress(body.progress), attemptID: attemptID), let workerID = task.workerID {
-            registry.touch(workerID, attemptID: attemptID)
-        }
+    /// Records progress; false when the attempt is no longer current (the news changes nothing).
+    @discardableResult
+    public func progress(attemptID: String, _ body: WorkerProgress) async throws -> Bool {
+        guard let task = try await store.apply(.progress(body.progress), attemptID: attemptID) else { return false }
+        if let workerID = task.workerID { registry.touch(workerID, attemptID: attemptID) }
+        return true
     }
 
     /// A worker's result: checked (structure, then each image, then against the job) before
