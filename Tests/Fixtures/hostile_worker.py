@@ -4,7 +4,7 @@
 hostile_worker.py PORT SERVER TOKEN_FILE LOG MODE: registers as `hostile-1` (txt2img, one slot,
 sd15-base loaded), heart-beats every second without ever listing a job as running (so the server
 polls soon), takes every job and never calls back. Each job and each cancel is appended to LOG as
-a JSON line: {"job": attempt_id} or {"cancel": attempt_id}. MODE decides what
+a JSON line: {"registered": worker_id} once, then {"job": attempt_id} or {"cancel": attempt_id}. MODE decides what
 GET /v1/jobs/{id} answers:
   contradict: "succeeded", carrying a *failed* result (the two must agree to be believed);
   running:    "running" at 0.5, whatever happened to the task.
@@ -86,4 +86,5 @@ listener = ThreadingHTTPServer(("127.0.0.1", port), Handler)
 threading.Thread(target=listener.serve_forever, daemon=True).start()
 while register() != 200:
     time.sleep(0.2)
+record({"registered": "hostile-1"})
 heartbeat()

@@ -18,8 +18,14 @@ import Testing
             ]
             process.standardInput = FileHandle.nullDevice
             process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
+            FileManager.default.createFile(atPath: log + ".err", contents: nil)
+            process.standardError = FileHandle(forWritingAtPath: log + ".err")
             try process.run()
+        }
+
+        /// Waits until it has registered with the server.
+        func registered() async throws {
+            try await wait("its registration") { !entries("registered").isEmpty }
         }
 
         /// The attempt ids of the jobs it took, and of the cancels it was sent, in order.
@@ -29,14 +35,15 @@ import Testing
             }
         }
 
-        /// Waits up to 15 s for `done` to hold.
+        /// Waits up to 30 s (the whole suite runs at once in CI) for `done` to hold.
         func wait(_ what: String, until done: () -> Bool) async throws {
-            let deadline = ContinuousClock.now + .seconds(15)
+            let deadline = ContinuousClock.now + .seconds(30)
             while ContinuousClock.now < deadline {
                 if done() { return }
                 try await Task.sleep(for: .milliseconds(50))
             }
-            Issue.record("the hostile worker never saw \(what): jobs \(entries("job")), cancels \(entries("cancel"))")
+            let stderr = (try? String(contentsOfFile: log + ".err", encoding: .utf8)) ?? ""
+            Issue.record("the hostile worker never saw \(what): jobs \(entries("job")), cancels \(entries("cancel")); stderr: \(stderr)")
         }
 
         /// SIGKILL: a child of the test process may not hear SIGTERM (as `WebhooksAPITests.Receiver`).
@@ -44,6 +51,7 @@ import Testing
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             try? FileManager.default.removeItem(atPath: log)
+            try? FileManager.default.removeItem(atPath: log + ".err")
         }
     }
 
@@ -55,10 +63,11 @@ import Testing
         defer { pipeline.stop() }
         let worker = try HostileWorker(pipeline, mode: "contradict")
         defer { worker.stop() }
+        try await worker.registered()
         let id = try await pipeline.submit(Self.body)
         try await worker.wait("a job") { !worker.entries("job").isEmpty }
         // Polled several times over (3 s unreported in heartbeats, then every 300 ms).
-        let deadline = ContinuousClock.now + .seconds(15)
+        let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline, !(try await pipeline.metrics()).contains(#"muse_worker_polls_total{outcome="error"} 3"#) {
             try await Task.sleep(for: .milliseconds(100))
         }
@@ -72,6 +81,7 @@ import Testing
         defer { pipeline.stop() }
         let worker = try HostileWorker(pipeline, mode: "running")
         defer { worker.stop() }
+        try await worker.registered()
         let first = try await pipeline.submit(Self.body)
         _ = try await pipeline.poll(first) { $0["status"] as? String == "running" }
         #expect(try await pipeline.call("POST", "/v1/generations/\(first)/cancel").status == 200)
