@@ -28,6 +28,8 @@ let package = Package(
         // Yams is already in the graph through swift-configuration's YAML trait; we use it
         // directly only to list a config file's keys, so an unknown key fails start-up.
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // muse-internal verifies the company IdP's tokens with it (RS256, ES256, EdDSA; JWKS).
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
     ],
     targets: [
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
@@ -110,8 +112,8 @@ let package = Package(
         .executableTarget(
             name: "MuseInternal",
             dependencies: [
-                "MuseCore", "MuseInfra", "MuseServer", "MuseHTTP", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
+                "MuseCore", "MuseInfra", "MuseServer", "MuseHTTP", "MuseCurl", "MuseJSON", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "JWTKit", package: "jwt-kit"),
             ], swiftSettings: strict),
         // A simulated GPU worker: the worker protocol and an HTTP server, none of the server's core.
         .executableTarget(

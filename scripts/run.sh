@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs Muse on the embedded default: on a fresh Debian 12 machine (as root) installs what is
-# missing, builds release, starts muse-cloud at 127.0.0.1:8080 with its data in ./data, two
-# simulated GPU workers beside it, creates a demo API key, and prints a curl that generates an
-# image. Ctrl-C (or SIGTERM) stops all three. Extra arguments go to `muse-cloud serve`.
+# missing, builds release, starts muse-cloud (or, with `internal` as the first argument,
+# muse-internal) at 127.0.0.1:8080 with its data in ./data (./data-internal), two simulated GPU
+# workers beside it, makes a demo credential (an API key; a development SSO token), and prints a
+# curl that generates an image. Ctrl-C (or SIGTERM) stops all three. Extra arguments go to `serve`.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$MUSE_ROOT"
@@ -10,10 +11,14 @@ cd "$MUSE_ROOT"
 ensure_apt_packages "${MUSE_BUILD_PACKAGES[@]}" curl
 ensure_swift
 
-swift build -c release --product muse-cloud
+profile=cloud
+if [ "${1:-}" = internal ] || [ "${1:-}" = cloud ]; then profile="$1"; shift; fi
+server="muse-$profile"
+swift build -c release --product "$server"
 swift build -c release --product muse-worker-sim
 bin="$(swift build -c release --show-bin-path)"
 data="$MUSE_ROOT/data"
+[ "$profile" = internal ] && data="$MUSE_ROOT/data-internal"
 port=8080
 
 pids=()
@@ -24,10 +29,10 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-"$bin/muse-cloud" serve --host 127.0.0.1 --port "$port" --data-dir "$data" "$@" &
+"$bin/$server" serve --host 127.0.0.1 --port "$port" --data-dir "$data" "$@" &
 pids+=($!)
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
-curl -sf "http://127.0.0.1:$port/healthz" >/dev/null || { echo "muse-cloud did not start" >&2; exit 1; }
+curl -sf "http://127.0.0.1:$port/healthz" >/dev/null || { echo "$server did not start" >&2; exit 1; }
 
 for worker_port in 8091 8092; do
   "$bin/muse-worker-sim" --port "$worker_port" --server "http://127.0.0.1:$port" --token-file "$data/worker-token" \
@@ -35,13 +40,21 @@ for worker_port in 8091 8092; do
   pids+=($!)
 done
 
-[ -s "$data/demo-key" ] || "$bin/muse-cloud" keys create --tenant demo --data-dir "$data" | tail -n 1 >"$data/demo-key"
-key="$(cat "$data/demo-key")"
+if [ "$profile" = internal ]; then
+  # A development token (12 h), signed with the key the embedded default made in the data directory.
+  key="$("$bin/muse-internal" dev-token --user demo --team demo-team --data-dir "$data")"
+  credential="Development SSO token (user \"demo\", team \"demo-team\"; \`muse-internal dev-token --user NAME\` makes more):"
+else
+  [ -s "$data/demo-key" ] || "$bin/muse-cloud" keys create --tenant demo --data-dir "$data" | tail -n 1 >"$data/demo-key"
+  key="$(cat "$data/demo-key")"
+  credential="Demo API key (tenant \"demo\"):"
+fi
 
 cat <<MSG
 
-muse-cloud is running on the embedded default at http://127.0.0.1:$port with two simulated workers.
-Demo API key (tenant "demo"): $key
+$server is running on the embedded default at http://127.0.0.1:$port with two simulated workers.
+$credential
+$key
 
 Generate an image:
   curl -s -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \\

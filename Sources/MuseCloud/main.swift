@@ -9,7 +9,7 @@ struct MuseCloud: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "muse-cloud",
         abstract: "Muse image generation backend (cloud profile).",
-        subcommands: [ServeCommand<Cloud>.self, MigrateCommand<Cloud>.self, ModelsCommand.self, KeysCommand.self, RoutesCommand<Cloud>.self],
+        subcommands: [ServeCommand<Cloud>.self, MigrateCommand<Cloud>.self, ModelsCommand<Cloud>.self, KeysCommand.self, RoutesCommand<Cloud>.self],
         defaultSubcommand: ServeCommand<Cloud>.self
     )
 }
@@ -19,8 +19,8 @@ enum Cloud: ServerProfile {
     static let label = "muse-cloud"
     static let migrations = [APIKeyMigrations.track]
 
-    static func apiFilters(_ stores: EmbeddedStores) -> [any HeadFilter] {
-        [CloudSecurityFilter(keys: APIKeyService(store: SQLiteAPIKeyStore(database: stores.database)))]
+    static func parts(runtime: Runtime, stores: EmbeddedStores) -> ProfileParts {
+        ProfileParts(apiFilters: [CloudSecurityFilter(keys: APIKeyService(store: SQLiteAPIKeyStore(database: stores.database)))])
     }
 }
 

@@ -6,6 +6,8 @@ import Synchronization
 public struct CurlResponse: Sendable {
     public let status: Int
     public let body: [UInt8]
+    /// The response's `Cache-Control` header, if any (a JWKS's refresh time).
+    public var cacheControl: String? = nil
 }
 
 public struct CurlError: Error, CustomStringConvertible {
@@ -44,8 +46,8 @@ public final class CurlHTTPClient: Sendable {
     /// webhook is a status and a few words; the rest is read and dropped.
     public static let defaultMaxResponseBytes = 16 << 10
 
-    public func get(_ url: String, timeoutMilliseconds: Int = 10_000) throws -> CurlResponse {
-        try perform(url, method: "GET", body: nil, headers: [], timeoutMilliseconds: timeoutMilliseconds, maxResponseBytes: Self.defaultMaxResponseBytes)
+    public func get(_ url: String, timeoutMilliseconds: Int = 10_000, maxResponseBytes: Int = defaultMaxResponseBytes) throws -> CurlResponse {
+        try perform(url, method: "GET", body: nil, headers: [], timeoutMilliseconds: timeoutMilliseconds, maxResponseBytes: maxResponseBytes)
     }
 
     /// A JSON POST (or DELETE with `method`), with extra header lines such as `Authorization: …`.
@@ -109,6 +111,8 @@ public final class CurlHTTPClient: Sendable {
         guard rc == CURLE_OK else { throw CurlError(message: String(cString: curl_easy_strerror(rc))) }
         var status = 0
         muse_curl_getinfo_long(curl, CURLINFO_RESPONSE_CODE, &status)
-        return CurlResponse(status: status, body: sink.bytes)
+        var header: UnsafeMutablePointer<curl_header>?
+        let found = curl_easy_header(curl, "Cache-Control", 0, UInt32(CURLH_HEADER), -1, &header) == CURLHE_OK
+        return CurlResponse(status: status, body: sink.bytes, cacheControl: found ? header.flatMap { $0.pointee.value.map { String(cString: $0) } } : nil)
     }
 }

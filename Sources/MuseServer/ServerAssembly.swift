@@ -12,13 +12,13 @@ public struct ServerAssembly {
     /// The services besides the HTTP server, in start order.
     public let services: [any Service]
 
-    /// `apiFilters`: the profile's `/v1` check, built on the opened stores (muse-cloud's API keys
-    /// live in its database); `migrations`: the profile's own tables.
-    public init(runtime: Runtime, apiFilters: (EmbeddedStores) -> [any HeadFilter], migrations: [SQLiteMigrationTrack] = []) async throws {
+    /// `profile` hands in its tables, then, built on the opened stores, its `/v1` check, routes
+    /// and services (muse-cloud's API keys live in its database).
+    public init(runtime: Runtime, profile: any ServerProfile.Type) async throws {
         let taskEvents = LocalTaskEventNotifier()
         let stores = try await EmbeddedStores.open(
             dataDir: runtime.config.dataDir, pool: runtime.blockingPool, settings: runtime.config.storage, notifier: taskEvents,
-            metrics: SQLiteMetrics(factory: runtime.metricsFactory), tracks: migrations
+            metrics: SQLiteMetrics(factory: runtime.metricsFactory), tracks: profile.migrations
         )
         let catalog = CatalogService(store: stores.models)
         let catalogFile = runtime.config.catalogFile
@@ -53,9 +53,10 @@ public struct ServerAssembly {
             settings: runtime.config.webhooks, render: TaskJSON.encode, metrics: WebhookMetrics(factory: runtime.metricsFactory), logger: runtime.logger
         )
 
+        let parts = try await profile.parts(runtime: runtime, stores: stores)
         let router = Router()
         let operations = router.group("", name: "public")
-        let api = router.group("/v1", name: "api", filters: apiFilters(stores))
+        let api = router.group("/v1", name: "api", filters: parts.apiFilters)
         let workerRoutes = router.group("/internal/v1", name: "workers", filters: [BearerTokenFilter(token: workerToken, detail: "worker token required")])
         OperationsController(readiness: runtime.readiness, checks: [SQLiteReadiness(database: stores.database)], registry: runtime.metricsRegistry)
             .register(on: operations)
@@ -72,11 +73,12 @@ public struct ServerAssembly {
         ).register(on: api)
         ImagesController(store: stores.tasks, images: images).register(on: api)
         WorkersController(registry: workers, scheduler: scheduler, urls: runtime.config.workerURLs).register(on: workerRoutes)
+        parts.apiRoutes(api)
         self.router = router
 
         let watcher = ConfigWatcher(config: runtime.config, live: settings, logger: runtime.logger)
         let housekeeping = Housekeeping(generations: generations, logger: runtime.logger)
-        services = [scheduler, webhooks, watcher, housekeeping]
+        services = [scheduler, webhooks, watcher, housekeeping] + parts.services
     }
 
     /// Runs the services and the HTTP server until SIGTERM. The server is listed last, so it

@@ -22,7 +22,7 @@ struct KeysCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let (record, secret) = try await withStores(options, tracks: Cloud.migrations) { _, stores in
+            let (record, secret) = try await withStores(options, profile: Cloud.self) { _, stores in
                 try await APIKeyService(store: SQLiteAPIKeyStore(database: stores.database)).create(tenant: tenant)
             }
             print("created \(record.id) for tenant \(record.tenant); the secret is shown only now:")

@@ -1,19 +1,40 @@
 import ArgumentParser
 import MuseHTTP
 import MuseInfra
+import ServiceLifecycle
 
-/// What one binary adds to the shared stack: its name, its `/v1` check, its own tables.
+/// What one binary adds to the shared stack: its name, its config keys, its tables, and the
+/// parts it builds on the opened stores (its `/v1` check, routes and services of its own).
 public protocol ServerProfile {
     /// The binary's name, as logs and commands show it.
     static var label: String { get }
-    /// The `/v1` group's head filters, built on the opened stores.
-    static func apiFilters(_ stores: EmbeddedStores) -> [any HeadFilter]
+    /// Config keys only this binary reads, checked like the shared ones (`MuseConfig.profile`).
+    static var configKeys: [ConfigKeySpec] { get }
     /// The profile's own tables, migrated after the shared schema wherever the stores are opened.
     static var migrations: [SQLiteMigrationTrack] { get }
+    /// Builds the profile's parts on the runtime and the opened stores.
+    static func parts(runtime: Runtime, stores: EmbeddedStores) async throws -> ProfileParts
 }
 
 extension ServerProfile {
+    public static var configKeys: [ConfigKeySpec] { [] }
     public static var migrations: [SQLiteMigrationTrack] { [] }
+}
+
+/// What a profile hands the assembly.
+public struct ProfileParts {
+    /// The `/v1` group's head filters: who may call.
+    public var apiFilters: [any HeadFilter]
+    /// Routes of its own, registered on the `/v1` group (behind `apiFilters`).
+    public var apiRoutes: (RouteGroup) -> Void
+    /// Background services of its own; they start before, and stop after, the HTTP server.
+    public var services: [any Service]
+
+    public init(apiFilters: [any HeadFilter], apiRoutes: @escaping (RouteGroup) -> Void = { _ in }, services: [any Service] = []) {
+        self.apiFilters = apiFilters
+        self.apiRoutes = apiRoutes
+        self.services = services
+    }
 }
 
 /// `<binary> serve`: the shared stack with the profile's parts, until SIGTERM.
@@ -27,8 +48,8 @@ public struct ServeCommand<Profile: ServerProfile>: AsyncParsableCommand {
     public init() {}
 
     public func run() async throws {
-        let runtime = Runtime(config: try await options.loadConfig(), label: Profile.label)
-        try await ServerAssembly(runtime: runtime, apiFilters: Profile.apiFilters, migrations: Profile.migrations).run(runtime)
+        let runtime = Runtime(config: try await options.loadConfig(profileKeys: Profile.configKeys), label: Profile.label)
+        try await ServerAssembly(runtime: runtime, profile: Profile.self).run(runtime)
     }
 }
 
@@ -43,7 +64,7 @@ public struct RoutesCommand<Profile: ServerProfile>: AsyncParsableCommand {
     public init() {}
 
     public func run() async throws {
-        let runtime = Runtime(config: try await options.loadConfig(), label: Profile.label)
-        print(try await ServerAssembly(runtime: runtime, apiFilters: Profile.apiFilters, migrations: Profile.migrations).router.table, terminator: "")
+        let runtime = Runtime(config: try await options.loadConfig(profileKeys: Profile.configKeys), label: Profile.label)
+        print(try await ServerAssembly(runtime: runtime, profile: Profile.self).router.table, terminator: "")
     }
 }

@@ -15,11 +15,11 @@ public struct ConfigOptions: ParsableArguments {
     public init() {}
 
     /// The checked config, or exit 78 after one line on stderr naming the key.
-    public func loadConfig(flags extra: [String: ConfigContent] = [:]) async throws -> MuseConfig {
+    public func loadConfig(flags extra: [String: ConfigContent] = [:], profileKeys: [ConfigKeySpec] = []) async throws -> MuseConfig {
         var flags = extra
         if let dataDir { flags["data_dir"] = .string(dataDir) }
         do {
-            return try await ConfigLoader(file: config, flags: flags).load()
+            return try await ConfigLoader(file: config, flags: flags, profileKeys: profileKeys).load()
         } catch {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(78)
@@ -39,10 +39,10 @@ public struct ServeOptions: ParsableArguments {
 
     public init() {}
 
-    public func loadConfig() async throws -> MuseConfig {
+    public func loadConfig(profileKeys: [ConfigKeySpec] = []) async throws -> MuseConfig {
         var flags: [String: ConfigContent] = [:]
         if let host { flags["server.host"] = .string(host) }
         if let port { flags["server.port"] = .int(port) }
-        return try await configOptions.loadConfig(flags: flags)
+        return try await configOptions.loadConfig(flags: flags, profileKeys: profileKeys)
     }
 }

@@ -4,11 +4,12 @@ import MuseCore
 import MuseInfra
 import NIOPosix
 
-/// Opens the configured stores (with the profile's `tracks`) for a one-shot command, runs `body`, and closes the pool.
-public func withStores<T>(
-    _ options: ConfigOptions, tracks: [SQLiteMigrationTrack] = [], _ body: (MuseConfig, EmbeddedStores) async throws -> T
+/// Opens the configured stores (with the profile's keys and tables) for a one-shot command, runs `body`, and closes the pool.
+public func withStores<Profile: ServerProfile, T>(
+    _ options: ConfigOptions, profile: Profile.Type, _ body: (MuseConfig, EmbeddedStores) async throws -> T
 ) async throws -> T {
-    let config = try await options.loadConfig()
+    let tracks = Profile.migrations
+    let config = try await options.loadConfig(profileKeys: Profile.configKeys)
     let threads = NIOThreadPool(numberOfThreads: 1)
     threads.start()
     do {
@@ -35,18 +36,22 @@ public struct MigrateCommand<Profile: ServerProfile>: AsyncParsableCommand {
 
     public func run() async throws {
         // Opening the stores migrates them.
-        try await withStores(options, tracks: Profile.migrations) { config, _ in print("database at \(config.dataDir) is up to date") }
+        try await withStores(options, profile: Profile.self) { config, _ in print("database at \(config.dataDir) is up to date") }
     }
 }
 
 /// `<binary> models import FILE`: inserts or updates the catalogue entries of a YAML file.
-public struct ModelsCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(commandName: "models", abstract: "Manage the model catalogue.", subcommands: [Import.self])
+public struct ModelsCommand<Profile: ServerProfile>: AsyncParsableCommand {
+    public static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: "models", abstract: "Manage the model catalogue.", subcommands: [Import.self])
+    }
 
     public init() {}
 
     public struct Import: AsyncParsableCommand {
-        public static let configuration = CommandConfiguration(commandName: "import", abstract: "Import models from a YAML catalogue file.")
+        public static var configuration: CommandConfiguration {
+            CommandConfiguration(commandName: "import", abstract: "Import models from a YAML catalogue file.")
+        }
 
         @Argument(help: "The catalogue file (the format of config/models.yaml).")
         var file: String
@@ -56,7 +61,9 @@ public struct ModelsCommand: AsyncParsableCommand {
         public init() {}
 
         public func run() async throws {
-            let count = try await withStores(options) { _, stores in try await CatalogService(store: stores.models).importModels(CatalogFile.read(file)) }
+            let count = try await withStores(options, profile: Profile.self) { _, stores in
+                try await CatalogService(store: stores.models).importModels(CatalogFile.read(file))
+            }
             print("imported \(count) models from \(file)")
         }
     }

@@ -15,12 +15,20 @@ public struct ConfigLoader: Sendable {
     public var environment: [String: String]
     /// Values from command-line flags, by dotted key.
     public var flags: [String: ConfigContent]
+    /// The profile's own keys, read and checked like the shared ones (`MuseConfig.profile`).
+    public var profileKeys: [ConfigKeySpec]
 
-    public init(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment, flags: [String: ConfigContent] = [:]) {
+    public init(
+        file: String?, environment: [String: String] = ProcessInfo.processInfo.environment, flags: [String: ConfigContent] = [:],
+        profileKeys: [ConfigKeySpec] = []
+    ) {
         self.file = file
         self.environment = environment
         self.flags = flags
+        self.profileKeys = profileKeys
     }
+
+    private var allKeys: [ConfigKeySpec] { ConfigSchema.keys + profileKeys }
 
     public func load() async throws(ConfigError) -> MuseConfig {
         var providers: [any ConfigProvider] = [Self.memory("flags", flags), EnvironmentVariablesProvider(environmentVariables: try museEnvironment())]
@@ -32,9 +40,10 @@ public struct ConfigLoader: Sendable {
                 throw ConfigError(key: file, message: "cannot read: \(error)")
             }
         }
-        providers.append(Self.memory("embedded default", Dictionary(uniqueKeysWithValues: ConfigSchema.keys.map { ($0.key, $0.embeddedDefault) })))
+        providers.append(Self.memory("embedded default", Dictionary(uniqueKeysWithValues: allKeys.map { ($0.key, $0.embeddedDefault) })))
         let reader = ConfigReader(providers: providers)
         var config = try Self.build(reader)
+        config.profile = try Self.profileSettings(reader, profileKeys)
         config.source = self
         return config
     }
@@ -46,7 +55,7 @@ public struct ConfigLoader: Sendable {
 
     /// `MUSE_SERVER_PORT=9000` becomes `SERVER_PORT=9000`, the name the environment provider looks up.
     private func museEnvironment() throws(ConfigError) -> [String: String] {
-        let known = Set(ConfigSchema.keys.map(\.environmentName))
+        let known = Set(allKeys.map(\.environmentName))
         var result: [String: String] = [:]
         for (name, value) in environment where name.hasPrefix("MUSE_") {
             guard known.contains(name) else {
@@ -73,18 +82,18 @@ public struct ConfigLoader: Sendable {
         }
         guard let node else { return }
         guard let mapping = node.mapping else { throw ConfigError(key: path, message: "the top level must be a mapping") }
-        try Self.checkKeys(mapping, prefix: "")
+        try Self.checkKeys(mapping, prefix: "", known: allKeys)
     }
 
-    private static func checkKeys(_ mapping: Node.Mapping, prefix: String) throws(ConfigError) {
+    private static func checkKeys(_ mapping: Node.Mapping, prefix: String, known: [ConfigKeySpec]) throws(ConfigError) {
         for (keyNode, value) in mapping {
             let key = prefix + (keyNode.string ?? "?")
             if let nested = value.mapping {
-                guard ConfigSchema.keys.contains(where: { $0.key.hasPrefix(key + ".") }) else {
+                guard known.contains(where: { $0.key.hasPrefix(key + ".") }) else {
                     throw ConfigError(key: key, message: "unknown key")
                 }
-                try checkKeys(nested, prefix: key + ".")
-            } else if ConfigSchema.byKey[key] == nil {
+                try checkKeys(nested, prefix: key + ".", known: known)
+            } else if !known.contains(where: { $0.key == key }) {
                 throw ConfigError(key: key, message: "unknown key")
             }
         }
@@ -205,6 +214,30 @@ public struct ConfigLoader: Sendable {
             durations.append(.milliseconds(value))
         }
         return durations
+    }
+
+    /// The profile's keys, each checked against its own spec.
+    private static func profileSettings(_ reader: ConfigReader, _ keys: [ConfigKeySpec]) throws(ConfigError) -> ProfileSettings {
+        var values: [String: ProfileSettings.Value] = [:]
+        for spec in keys {
+            switch spec.kind {
+            case .int(let range):
+                let value = try int(reader, spec.key)
+                guard range.contains(value) else {
+                    throw ConfigError(key: spec.key, message: "must be between \(range.lowerBound) and \(range.upperBound), got \(value)")
+                }
+                values[spec.key] = .int(value)
+            case .string(let allowed):
+                let value = try string(reader, spec.key)
+                if let allowed, !allowed.contains(value) {
+                    throw ConfigError(key: spec.key, message: "must be one of \(allowed.joined(separator: ", ")), got \"\(value)\"")
+                }
+                values[spec.key] = .string(value)
+            case .bool:
+                values[spec.key] = .bool(try bool(reader, spec.key))
+            }
+        }
+        return ProfileSettings(values: values)
     }
 
     private static func bool(_ reader: ConfigReader, _ key: String) throws(ConfigError) -> Bool {

@@ -4,7 +4,8 @@ import MuseCore
 import MuseInfra
 
 /// One config key: its dotted name, its type and range, and its value on the embedded default.
-struct ConfigKeySpec: Sendable {
+/// The shared keys are `ConfigSchema.keys`; a profile adds its own (`ServerProfile.configKeys`).
+public struct ConfigKeySpec: Sendable {
     enum Kind: Sendable {
         case int(ClosedRange<Int>)
         case string(allowed: [String]?)
@@ -14,6 +15,18 @@ struct ConfigKeySpec: Sendable {
     let key: String
     let kind: Kind
     let embeddedDefault: ConfigContent
+
+    public static func string(_ key: String, default value: String, allowed: [String]? = nil) -> ConfigKeySpec {
+        ConfigKeySpec(key: key, kind: .string(allowed: allowed), embeddedDefault: .string(value))
+    }
+
+    public static func int(_ key: String, _ range: ClosedRange<Int>, default value: Int) -> ConfigKeySpec {
+        ConfigKeySpec(key: key, kind: .int(range), embeddedDefault: .int(value))
+    }
+
+    public static func bool(_ key: String, default value: Bool) -> ConfigKeySpec {
+        ConfigKeySpec(key: key, kind: .bool, embeddedDefault: .bool(value))
+    }
 
     /// The environment variable that overrides this key: `server.port` → `MUSE_SERVER_PORT`.
     var environmentName: String {

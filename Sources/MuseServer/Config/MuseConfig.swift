@@ -44,6 +44,35 @@ public struct MuseConfig: Sendable {
     public var idempotencyTTL: TimeInterval
     /// How often the `--config` file is checked for changes; 0: never.
     public var reloadInterval: TimeInterval
+    /// The profile's own keys (`ServerProfile.configKeys`), checked.
+    public var profile = ProfileSettings(values: [:])
     /// Where this config came from, so that a reload reads the same sources.
     public var source: ConfigLoader? = nil
+}
+
+/// The checked values of a profile's own config keys. Reading a key the profile did not
+/// declare is a programming error, caught by its first test.
+public struct ProfileSettings: Sendable {
+    enum Value: Sendable {
+        case string(String)
+        case int(Int)
+        case bool(Bool)
+    }
+
+    let values: [String: Value]
+
+    public func string(_ key: String) -> String {
+        guard case .string(let value)? = values[key] else { preconditionFailure("\(key) is not a declared string key") }
+        return value
+    }
+
+    public func int(_ key: String) -> Int {
+        guard case .int(let value)? = values[key] else { preconditionFailure("\(key) is not a declared integer key") }
+        return value
+    }
+
+    public func bool(_ key: String) -> Bool {
+        guard case .bool(let value)? = values[key] else { preconditionFailure("\(key) is not a declared boolean key") }
+        return value
+    }
 }

@@ -69,8 +69,8 @@ import Testing
         #expect(forgedByTokenHolder.status == 404, "the token opens the route; an unknown worker is then 404")
     }
 
-    /// Both binaries serve the one shared stack; muse-internal's filter refuses every caller until
-    /// its identity lands, so its routes exist and none answers.
+    /// Both binaries serve the one shared stack, each behind its own `/v1` filter (API keys,
+    /// company SSO): without credentials no route answers.
     @Test(arguments: ["muse-cloud", "muse-internal"])
     func everyV1RouteInTheRouteTableRefusesARequestWithoutCredentials(_ binary: String) async throws {
         let server = try ServerProcess.serve(binary)

@@ -1,0 +1,41 @@
+import MuseCore
+import MuseHTTP
+
+/// `GET /v1/me`: who the token says the caller is, their teams, and the limits that apply to them.
+struct MeController: Sendable {
+    let limits: GenerationLimits
+
+    struct Me: Encodable {
+        let id: String
+        let name: String?
+        let email: String?
+        let department: String?
+        let teams: [String]
+        let limits: Limits
+
+        struct Limits: Encodable {
+            let maxPromptChars: Int
+            let maxSteps: Int
+            let maxNumImages: Int
+            let maxLoras: Int
+
+            enum CodingKeys: String, CodingKey {
+                case maxPromptChars = "max_prompt_chars"
+                case maxSteps = "max_steps"
+                case maxNumImages = "max_num_images"
+                case maxLoras = "max_loras"
+            }
+        }
+    }
+
+    func register(on routes: RouteGroup) {
+        routes.get("/v1/me") { _, context in
+            guard let user = context.principal as? InternalPrincipal else { throw HTTPError(.unauthenticated, detail: "authentication required") }
+            return try .json(
+                Me(
+                    id: user.id, name: user.name, email: user.email, department: user.department, teams: user.teams,
+                    limits: .init(
+                        maxPromptChars: limits.maxPromptChars, maxSteps: limits.maxSteps, maxNumImages: limits.maxNumImages, maxLoras: limits.maxLoRAs)))
+        }
+    }
+}

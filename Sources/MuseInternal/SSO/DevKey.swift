@@ -1,0 +1,54 @@
+import Foundation
+import JWTKit
+
+/// The development signing key: an Ed25519 key in the data directory, made at first start when
+/// `sso.dev_key` is on (the embedded default), so that `muse-internal` alone is usable with
+/// `dev-token`. Its tokens are refused wherever the config turns it off (`config/internal.yaml`).
+enum DevKey {
+    static let kid = "muse-dev"
+
+    static func path(dataDir: String) -> String { (dataDir as NSString).appendingPathComponent("sso-dev-key.pem") }
+
+    /// The key, made (0600) if the file does not exist yet.
+    static func loadOrCreate(dataDir: String) throws -> EdDSA.PrivateKey {
+        let file = path(dataDir: dataDir)
+        if let pem = try? String(contentsOfFile: file, encoding: .utf8) {
+            return try EdDSA.PrivateKey(pem: pem)
+        }
+        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let key = try EdDSA.PrivateKey()
+        guard FileManager.default.createFile(atPath: file, contents: Data(key.pemRepresentation.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw SSOConfigError("cannot write the development key \(file)")
+        }
+        return key
+    }
+
+    /// The verification side: the public key, under its kid, for `EdDSA` only.
+    static func verificationKey(_ key: EdDSA.PrivateKey) async throws -> SSOKeys.Key {
+        let collection = JWTKeyCollection()
+        await collection.add(eddsa: key.publicKey, kid: JWKIdentifier(string: kid))
+        return SSOKeys.Key(algorithm: "EdDSA", collection: collection)
+    }
+
+    /// What a development token says.
+    struct Payload: JWTPayload {
+        var iss: String
+        var aud: String
+        var sub: String
+        var name: String
+        var teams: [String]
+        var iat: Int
+        var exp: Int
+
+        func verify(using algorithm: some JWTAlgorithm) async throws {}
+    }
+
+    /// A token for `user` (and `teams`), valid for `lifetime`.
+    static func sign(user: String, teams: [String], settings: SSOSettings, key: EdDSA.PrivateKey, lifetime: TimeInterval) async throws -> String {
+        let collection = JWTKeyCollection()
+        await collection.add(eddsa: key, kid: JWKIdentifier(string: kid))
+        let now = Int(Date().timeIntervalSince1970)
+        let claims = Payload(iss: settings.issuer, aud: settings.audience, sub: user, name: user, teams: teams, iat: now, exp: now + Int(lifetime))
+        return try await collection.sign(claims, kid: JWKIdentifier(string: kid), header: ["typ": "JWT"])
+    }
+}
