@@ -5,7 +5,7 @@ import MuseInfra
 import MuseServer
 
 /// `muse-internal`: the Muse server for a company's own staff and teams = the shared stack +
-/// company SSO (JWTs from the IdP, verified against its JWKS) and `/v1/me`.
+/// company SSO (JWTs from the IdP, verified against its JWKS), team service keys and `/v1/me`.
 struct MuseInternal: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "muse-internal",
@@ -22,6 +22,7 @@ struct MuseInternal: AsyncParsableCommand {
 enum Internal: ServerProfile {
     static let label = "muse-internal"
     static let configKeys = SSOSettings.keys
+    static let migrations = [InternalMigrations.track]
 
     static func parts(runtime: Runtime, stores: EmbeddedStores) async throws -> ProfileParts {
         let settings = try SSOSettings(runtime.config.profile)
@@ -37,8 +38,13 @@ enum Internal: ServerProfile {
             runtime.logger.warning("no SSO keys: set sso.jwks_file or sso.jwks_url; every /v1 call is refused")
         }
         let verifier = TokenVerifier(settings: settings, keys: keys, refresh: { await source.unknownKid() })
+        let teamKeys = TeamKeyService(store: SQLiteTeamKeyStore(database: stores.database))
         return ProfileParts(
-            apiFilters: [SSOSecurityFilter(verifier: verifier)], apiRoutes: MeController(limits: runtime.config.dynamic.limits).register,
+            apiFilters: [SSOSecurityFilter(verifier: verifier, teamKeys: teamKeys)],
+            apiRoutes: { api in
+                MeController(limits: runtime.config.dynamic.limits).register(on: api)
+                TeamKeysController(service: teamKeys).register(on: api)
+            },
             services: [source])
     }
 }

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Before/after HTTP figure for two muse-cloud release binaries (e.g. one built from an earlier
-# commit): usage `http-pair.sh BEFORE_BIN AFTER_BIN`. Both serve at once on the embedded default;
+# Before/after HTTP figure for two release binaries (e.g. muse-cloud built from an earlier commit,
+# or muse-cloud against muse-internal for the cost of SSO against API keys): usage
+# `http-pair.sh BEFORE_BIN AFTER_BIN`. A muse-internal binary is called with a development SSO
+# token (`dev-token`, an EdDSA JWT), any other with an API key (`keys create`). Both serve at once on the embedded default;
 # wrk -t1 -c64 loads GET /healthz (public) and GET /v1/generations/{id} (API key checked on the
 # head, a SQLite read) on each in alternating rounds (ROUNDS, default 7, of DURATION seconds,
 # default 8), so a slow stretch of this shared machine hits both alike. Per round it prints
@@ -10,7 +12,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 cd "$MUSE_ROOT"
 
-[ $# -eq 2 ] || { echo "usage: $0 BEFORE_BIN AFTER_BIN (muse-cloud release binaries)" >&2; exit 2; }
+[ $# -eq 2 ] || { echo "usage: $0 BEFORE_BIN AFTER_BIN (muse-cloud or muse-internal release binaries)" >&2; exit 2; }
 before="$(realpath "$1")"
 after="$(realpath "$2")"
 rounds="${ROUNDS:-7}"
@@ -36,7 +38,11 @@ start() {
   pids+=($!)
   printf -v "${prefix}_pid" '%s' "$!"
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
-  key="$("$bin" keys create --tenant bench --data-dir "$dir" | tail -n 1)"
+  if [ "$(basename "$bin")" = muse-internal ]; then
+    key="$("$bin" dev-token --user bench --team bench-team --data-dir "$dir")"
+  else
+    key="$("$bin" keys create --tenant bench --data-dir "$dir" | tail -n 1)"
+  fi
   id="$(curl -sf -H "Authorization: Bearer $key" -H 'content-type: application/json' \
     -d '{"model":"sd15-base","prompt":"bench","width":256,"height":256}' "http://127.0.0.1:$port/v1/generations" |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')"

@@ -14,6 +14,9 @@ struct DevTokenCommand: AsyncParsableCommand {
     @Option(name: .customLong("team"), help: "A team the user belongs to (repeatable).")
     var teams: [String] = []
 
+    @Option(name: .customLong("admin-team"), help: "A team the user administers (repeatable; also makes them a member).")
+    var adminTeams: [String] = []
+
     @Option(help: "Lifetime in hours.")
     var hours: Int = 12
 
@@ -21,7 +24,7 @@ struct DevTokenCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard TokenVerifier.isSafeID(user) else { throw ValidationError("--user: 1 to 128 of A-Z a-z 0-9 . _ @ -") }
-        guard teams.allSatisfy(TokenVerifier.isSafeID) else { throw ValidationError("--team: 1 to 128 of A-Z a-z 0-9 . _ @ -") }
+        guard (teams + adminTeams).allSatisfy(TokenVerifier.isSafeID) else { throw ValidationError("--team: 1 to 128 of A-Z a-z 0-9 . _ @ -") }
         guard (1...720).contains(hours) else { throw ValidationError("--hours: 1 to 720") }
     }
 
@@ -33,6 +36,9 @@ struct DevTokenCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let key = try DevKey.loadOrCreate(dataDir: config.dataDir)
-        print(try await DevKey.sign(user: user, teams: teams, settings: settings, key: key, lifetime: TimeInterval(hours) * 3600))
+        print(
+            try await DevKey.sign(
+                user: user, teams: Array(Set(teams + adminTeams)).sorted(), adminTeams: adminTeams, settings: settings, key: key,
+                lifetime: TimeInterval(hours) * 3600))
     }
 }

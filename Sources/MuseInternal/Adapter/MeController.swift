@@ -11,7 +11,15 @@ struct MeController: Sendable {
         let email: String?
         let department: String?
         let teams: [String]
+        let adminTeams: [String]
+        /// `user`, or `team_key` for a team's service key.
+        let kind: String
         let limits: Limits
+
+        enum CodingKeys: String, CodingKey {
+            case id, name, email, department, teams, kind, limits
+            case adminTeams = "admin_teams"
+        }
 
         struct Limits: Encodable {
             let maxPromptChars: Int
@@ -33,7 +41,8 @@ struct MeController: Sendable {
             guard let user = context.principal as? InternalPrincipal else { throw HTTPError(.unauthenticated, detail: "authentication required") }
             return try .json(
                 Me(
-                    id: user.id, name: user.name, email: user.email, department: user.department, teams: user.teams,
+                    id: user.id, name: user.name, email: user.email, department: user.department, teams: user.teams, adminTeams: user.adminTeams,
+                    kind: user.kind.rawValue,
                     limits: .init(
                         maxPromptChars: limits.maxPromptChars, maxSteps: limits.maxSteps, maxNumImages: limits.maxNumImages, maxLoras: limits.maxLoRAs)))
         }

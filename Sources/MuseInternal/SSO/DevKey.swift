@@ -37,18 +37,27 @@ enum DevKey {
         var sub: String
         var name: String
         var teams: [String]
+        var adminTeams: [String]
         var iat: Int
         var exp: Int
+
+        enum CodingKeys: String, CodingKey {
+            case iss, aud, sub, name, teams, iat, exp
+            case adminTeams = "admin_teams"
+        }
 
         func verify(using algorithm: some JWTAlgorithm) async throws {}
     }
 
     /// A token for `user` (and `teams`), valid for `lifetime`.
-    static func sign(user: String, teams: [String], settings: SSOSettings, key: EdDSA.PrivateKey, lifetime: TimeInterval) async throws -> String {
+    static func sign(
+        user: String, teams: [String], adminTeams: [String], settings: SSOSettings, key: EdDSA.PrivateKey, lifetime: TimeInterval
+    ) async throws -> String {
         let collection = JWTKeyCollection()
         await collection.add(eddsa: key, kid: JWKIdentifier(string: kid))
         let now = Int(Date().timeIntervalSince1970)
-        let claims = Payload(iss: settings.issuer, aud: settings.audience, sub: user, name: user, teams: teams, iat: now, exp: now + Int(lifetime))
+        let claims = Payload(
+            iss: settings.issuer, aud: settings.audience, sub: user, name: user, teams: teams, adminTeams: adminTeams, iat: now, exp: now + Int(lifetime))
         return try await collection.sign(claims, kid: JWKIdentifier(string: kid), header: ["typ": "JWT"])
     }
 }

@@ -1,10 +1,19 @@
 import MuseHTTP
 
-/// A company user, as the IdP's token names them. `id` owns what they create.
+/// A caller of muse-internal: a company user as the IdP's token names them, or a team's service
+/// key. `id` owns what it creates (a user's id; `team:NAME` for a team key).
 struct InternalPrincipal: Principal {
+    enum Kind: String, Sendable {
+        case user
+        case teamKey = "team_key"
+    }
+
     let id: String
     let name: String?
     let email: String?
     let department: String?
     let teams: [String]
+    /// Teams whose admins may manage team keys: those the token lists as administered.
+    let adminTeams: [String]
+    let kind: Kind
 }

@@ -16,11 +16,12 @@ struct SSOSettings: Sendable {
     var algorithms: Set<String>
     /// A development signing key in the data directory (`dev-token` signs with it).
     var devKey: Bool
-    /// Claim names: id (the tenant of what the caller creates), name, email, department, teams.
+    /// Claim names: id (the tenant of what the caller creates), name, email, department, teams,
+    /// and the teams the caller administers (they manage its team keys).
     var claims: ClaimNames
 
     struct ClaimNames: Sendable {
-        var id, name, email, department, teams: String
+        var id, name, email, department, teams, adminTeams: String
     }
 
     /// The algorithms this server verifies.
@@ -39,6 +40,7 @@ struct SSOSettings: Sendable {
         .string("sso.claims.email", default: "email"),
         .string("sso.claims.department", default: "department"),
         .string("sso.claims.teams", default: "teams"),
+        .string("sso.claims.admin_teams", default: "admin_teams"),
     ]
 
     init(_ config: ProfileSettings) throws {
@@ -51,7 +53,8 @@ struct SSOSettings: Sendable {
         devKey = config.bool("sso.dev_key")
         claims = ClaimNames(
             id: config.string("sso.claims.id"), name: config.string("sso.claims.name"), email: config.string("sso.claims.email"),
-            department: config.string("sso.claims.department"), teams: config.string("sso.claims.teams"))
+            department: config.string("sso.claims.department"), teams: config.string("sso.claims.teams"),
+            adminTeams: config.string("sso.claims.admin_teams"))
         guard !algorithms.isEmpty, algorithms.isSubset(of: Self.supported) else {
             throw SSOConfigError("sso.algorithms: a comma-separated list of \(Self.supported.sorted().joined(separator: ", "))")
         }

@@ -52,10 +52,12 @@ struct TokenVerifier: Sendable {
         }
         let names = settings.claims
         guard let id = claims.string(names.id), Self.isSafeID(id) else { throw Refusal("no usable \(names.id) claim") }
-        let teams = (claims.strings(names.teams) ?? []).prefix(100).filter(Self.isSafeID)
+        let teams = Array((claims.strings(names.teams) ?? []).prefix(100).filter(Self.isSafeID))
+        // An admin of a team is one of its members.
+        let adminTeams = (claims.strings(names.adminTeams) ?? []).prefix(100).filter { teams.contains($0) }
         return InternalPrincipal(
             id: id, name: claims.string(names.name).map { String($0.prefix(200)) }, email: claims.string(names.email).map { String($0.prefix(320)) },
-            department: claims.string(names.department).map { String($0.prefix(200)) }, teams: Array(teams))
+            department: claims.string(names.department).map { String($0.prefix(200)) }, teams: teams, adminTeams: Array(adminTeams), kind: .user)
     }
 
     struct Header {

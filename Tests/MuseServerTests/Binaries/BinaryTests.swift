@@ -126,7 +126,7 @@ import Testing
         #expect(try await client.request("GET", "/v1/generations", headers: ["Authorization": "Bearer mk_nope"]).status == 401)
     }
 
-    /// API keys are muse-cloud's own table: its `migrate` makes them, muse-internal's does not.
+    /// API keys are muse-cloud's own table, team keys muse-internal's: each `migrate` makes only its own.
     @Test func eachProfileMigratesOnlyItsOwnTables() async throws {
         func tables(_ binary: String) async throws -> String {
             let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("muse-data-\(UUID().uuidString)").path
@@ -144,8 +144,10 @@ import Testing
         }
         let cloud = try await tables("muse-cloud")
         #expect(cloud.contains("('api_keys',)") && cloud.contains("('cloud', 1)") && cloud.contains("('tasks',)"), "\(cloud)")
+        #expect(!cloud.contains("team_keys") && !cloud.contains("'internal'"), "\(cloud)")
         let company = try await tables("muse-internal")
         #expect(!company.contains("api_keys") && !company.contains("cloud") && company.contains("('tasks',)"), "\(company)")
+        #expect(company.contains("('team_keys',)") && company.contains("('internal', 1)"), "\(company)")
     }
 
     /// The server stops first on SIGTERM (readiness 503, drain), then the scheduler and the rest:
