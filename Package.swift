@@ -114,7 +114,10 @@ let package = Package(
             dependencies: [
                 "MuseCore", "MuseInfra", "MuseServer", "MuseHTTP", "MuseCurl", "MuseJSON", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "JWTKit", package: "jwt-kit"),
-            ], swiftSettings: strict),
+            ],
+            // A link to openapi.internal.yaml: what muse-internal adds to openapi.yaml.
+            resources: [.embedInCode("Resources/openapi.internal.yaml")],
+            swiftSettings: strict),
         // A simulated GPU worker: the worker protocol and an HTTP server, none of the server's core.
         .executableTarget(
             name: "MuseWorkerSim",

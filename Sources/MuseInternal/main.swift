@@ -45,7 +45,7 @@ enum Internal: ServerProfile {
                 MeController(limits: runtime.config.dynamic.limits).register(on: api)
                 TeamKeysController(service: teamKeys).register(on: api)
             },
-            services: [source])
+            services: [source], openAPIOverlay: PackageResources.openapi_internal_yaml)
     }
 }
 

@@ -60,7 +60,7 @@ public struct ServerAssembly {
         let workerRoutes = router.group("/internal/v1", name: "workers", filters: [BearerTokenFilter(token: workerToken, detail: "worker token required")])
         OperationsController(readiness: runtime.readiness, checks: [SQLiteReadiness(database: stores.database)], registry: runtime.metricsRegistry)
             .register(on: operations)
-        OpenAPIController(path: runtime.config.openAPIFile, logger: runtime.logger).register(on: operations)
+        try OpenAPIController(path: runtime.config.openAPIFile, overlay: parts.openAPIOverlay, logger: runtime.logger).register(on: operations)
         let feed = TaskEventFeed(generations: generations, events: stores.tasks, notifier: taskEvents, settings: runtime.config.events)
         GenerationsController(service: generations, feed: feed).register(on: api)
         PresetsController(service: PresetService(presets: stores.presets, tasks: stores.tasks, generations: generations)).register(on: api)

@@ -4,6 +4,7 @@ tests check muse-internal's verifier against an implementation that is not its o
 
 keys DIR: makes rsa.pem (RSA 2048), ec.pem (P-256), ed.pem (Ed25519), attacker.pem (another RSA
 key) and jwks.json with the three public keys (kids rsa-1, ec-1, ed-1; alg RS256, ES256, EdDSA).
+token DIR ISSUER AUDIENCE SECONDS: prints a valid RS256 token that expires in SECONDS.
 corpus DIR ISSUER AUDIENCE SKEW_S: prints a JSON object, name -> {"token": ..., "accept": bool}:
 valid tokens for each key and one expired but within the skew, then the attacks.
 """
@@ -112,8 +113,16 @@ def corpus(d, issuer, audience, skew):
     print(json.dumps({name: {"token": t, "accept": accept} for name, (t, accept) in cases.items()}))
 
 
+def short_lived(d, issuer, audience, seconds):
+    now = int(time.time())
+    claims = {"iss": issuer, "aud": audience, "sub": "alice", "iat": now, "exp": now + seconds}
+    print(sign(d, {"alg": "RS256", "kid": "rsa-1", "typ": "JWT"}, claims, "rsa"))
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "keys":
         keys(sys.argv[2])
+    elif sys.argv[1] == "token":
+        short_lived(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
     elif sys.argv[1] == "corpus":
         corpus(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))

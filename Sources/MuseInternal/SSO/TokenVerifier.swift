@@ -10,6 +10,8 @@ struct TokenVerifier: Sendable {
     let keys: SSOKeys
     /// Asked to refetch the JWKS when a token names an unknown `kid` (it limits itself).
     let refresh: @Sendable () async -> Void
+    /// Tokens verified in the last minute.
+    let verified = VerifiedTokens()
 
     /// Why a token was refused (the 401's detail).
     struct Refusal: Error, Equatable {
@@ -21,6 +23,7 @@ struct TokenVerifier: Sendable {
 
     func principal(for token: Substring, now: Date = Date()) async throws(Refusal) -> InternalPrincipal {
         guard token.utf8.count <= Self.maxTokenBytes else { throw Refusal("token too long") }
+        if let known = verified.principal(for: token, now: now) { return known }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, parts.allSatisfy({ !$0.isEmpty }) else { throw Refusal("malformed token") }
         let header = try Self.header(parts[0])
@@ -38,7 +41,11 @@ struct TokenVerifier: Sendable {
         } catch {
             throw Refusal("invalid signature")
         }
-        return try check(claims, now: now)
+        let principal = try check(claims, now: now)
+        if let exp = claims.number("exp") {
+            verified.remember(token, principal, expiresAt: Date(timeIntervalSince1970: exp + settings.clockSkew), now: now)
+        }
+        return principal
     }
 
     private func check(_ claims: TokenClaims, now: Date) throws(Refusal) -> InternalPrincipal {

@@ -29,11 +29,16 @@ public struct ProfileParts {
     public var apiRoutes: (RouteGroup) -> Void
     /// Background services of its own; they start before, and stop after, the HTTP server.
     public var services: [any Service]
+    /// What its routes add to `openapi.yaml` (`OpenAPIOverlay`), served merged at `/v1/openapi.yaml`.
+    public var openAPIOverlay: [UInt8]?
 
-    public init(apiFilters: [any HeadFilter], apiRoutes: @escaping (RouteGroup) -> Void = { _ in }, services: [any Service] = []) {
+    public init(
+        apiFilters: [any HeadFilter], apiRoutes: @escaping (RouteGroup) -> Void = { _ in }, services: [any Service] = [], openAPIOverlay: [UInt8]? = nil
+    ) {
         self.apiFilters = apiFilters
         self.apiRoutes = apiRoutes
         self.services = services
+        self.openAPIOverlay = openAPIOverlay
     }
 }
 

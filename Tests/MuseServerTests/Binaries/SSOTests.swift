@@ -60,6 +60,24 @@ import Testing
         print("SSO corpus: \(corpus.count) tokens, \(refused) refused with 401, \(corpus.count - refused) accepted")
     }
 
+    /// A verified token is remembered (one signature check a minute), never past its expiry.
+    @Test func aRememberedTokenStillExpires() async throws {
+        let dir = try await Self.idp()
+        var environment = Self.environment(jwksFile: dir + "/jwks.json")
+        environment["MUSE_SSO_CLOCK_SKEW_MS"] = "0"
+        let server = try ServerProcess.serve("muse-internal", environment: environment)
+        defer { server.stop() }
+        try await server.waitUntilHealthy()
+        let (status, output) = try await ServerProcess.command("/usr/bin/env", ["python3", Self.tool, "token", dir, Self.issuer, "muse-internal", "2"])
+        #expect(status == 0)
+        let token = output.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try await Self.call(server.port, "GET", "/v1/me", token: token).status == 200)
+        #expect(try await Self.call(server.port, "GET", "/v1/me", token: token).status == 200)
+        try await Task.sleep(for: .seconds(3))
+        let late = try await Self.call(server.port, "GET", "/v1/me", token: token)
+        #expect(late.status == 401 && late.json["detail"] as? String == "token refused: expired")
+    }
+
     @Test func tasksBelongToTheirUserAndAnotherUsersIdIs404() async throws {
         let server = try ServerProcess.serve("muse-internal")
         defer { server.stop() }
