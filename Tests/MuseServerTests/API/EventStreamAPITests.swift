@@ -15,8 +15,8 @@ import Testing
         return try await EventStreamReader(port: pipeline.server.port, path: "/v1/generations/\(id)/events", headers: headers)
     }
 
-    @Test func aStreamShowsEveryChangeOnceAndEndsAfterTheFinalEvent() async throws {
-        let pipeline = try await PipelineFixture.start()
+    @Test(arguments: Binary.allCases) func aStreamShowsEveryChangeOnceAndEndsAfterTheFinalEvent(_ binary: Binary) async throws {
+        let pipeline = try await PipelineFixture.start(binary: binary)
         defer { pipeline.stop() }
         let id = try await pipeline.submit(#"{"model":"sd15-base","prompt":"watch me","steps":20,"width":256,"height":256}"#)
         let reader = try await stream(pipeline, id)
@@ -36,8 +36,8 @@ import Testing
         #expect(reader.ended)
     }
 
-    @Test func aClientThatReconnectsWithLastEventIDGetsExactlyWhatItMissed() async throws {
-        let pipeline = try await PipelineFixture.start()
+    @Test(arguments: Binary.allCases) func aClientThatReconnectsWithLastEventIDGetsExactlyWhatItMissed(_ binary: Binary) async throws {
+        let pipeline = try await PipelineFixture.start(binary: binary)
         defer { pipeline.stop() }
         let sim = try pipeline.worker(latencyMs: 1500)
         defer { sim.stop() }
@@ -56,8 +56,8 @@ import Testing
         #expect(try await stream(pipeline, id, lastEventID: whole.last?.id).rest().isEmpty)
     }
 
-    @Test func resumingAfterAKill9OfTheServerMissesNothing() async throws {
-        let pipeline = try await PipelineFixture.start()
+    @Test(arguments: Binary.allCases) func resumingAfterAKill9OfTheServerMissesNothing(_ binary: Binary) async throws {
+        let pipeline = try await PipelineFixture.start(binary: binary)
         let sim = try pipeline.worker(latencyMs: 2500)
         defer { sim.stop() }
         let id = try await pipeline.submit(#"{"model":"sd15-base","prompt":"crash mid-stream","steps":25,"width":256,"height":256}"#)
@@ -70,7 +70,7 @@ import Testing
         pipeline.server.signal(SIGKILL)
         _ = await pipeline.server.waitForExit()
         let restarted = try ServerProcess(
-            "muse-cloud", arguments: ["--port", String(pipeline.server.port), "--data-dir", pipeline.server.dataDir!], port: pipeline.server.port)
+            pipeline.binary.rawValue, arguments: ["--port", String(pipeline.server.port), "--data-dir", pipeline.server.dataDir!], port: pipeline.server.port)
         defer { restarted.stop() }
         try await restarted.waitUntilHealthy()
         seen += try await stream(pipeline, id, lastEventID: seen.last?.id).rest()
@@ -80,8 +80,8 @@ import Testing
         print("sse resume across kill -9: \(seen.count) events seen once each, final \(whole.last?.event ?? "?")")
     }
 
-    @Test func keepAlivesAnotherTenantAndBadLastEventID() async throws {
-        let pipeline = try await PipelineFixture.start(environment: ["MUSE_EVENTS_KEEP_ALIVE_MS": "200"])
+    @Test(arguments: Binary.allCases) func keepAlivesAnotherTenantAndBadLastEventID(_ binary: Binary) async throws {
+        let pipeline = try await PipelineFixture.start(binary: binary, environment: ["MUSE_EVENTS_KEEP_ALIVE_MS": "200"])
         defer { pipeline.stop() }
         let id = try await pipeline.submit(#"{"model":"sd15-base","prompt":"nobody runs this"}"#)
         let quiet = try await stream(pipeline, id)
@@ -91,14 +91,14 @@ import Testing
         #expect(try await pipeline.call("POST", "/v1/generations/\(id)/cancel").status == 200)
         #expect(try await quiet.next()?.event == "canceled")
         #expect(quiet.comments.contains("keep-alive"))
-        let other = try await GenerationsAPITests.createKey(tenant: "globex", dataDir: pipeline.server.dataDir!)
+        let other = try await pipeline.credential("globex")
         #expect(try await stream(pipeline, id, key: other).status == 404)
         #expect(try await stream(pipeline, id, lastEventID: "soon").status == 400)
     }
 
     /// A stream pipelined behind another request is a request in progress, not an idle connection.
-    @Test func aStreamPipelinedBehindARequestOutlivesTheIdleTimeout() async throws {
-        let pipeline = try await PipelineFixture.start(environment: ["MUSE_SERVER_IDLE_TIMEOUT_MS": "1000"])
+    @Test(arguments: Binary.allCases) func aStreamPipelinedBehindARequestOutlivesTheIdleTimeout(_ binary: Binary) async throws {
+        let pipeline = try await PipelineFixture.start(binary: binary, environment: ["MUSE_SERVER_IDLE_TIMEOUT_MS": "1000"])
         defer { pipeline.stop() }
         let id = try await pipeline.submit(#"{"model":"sd15-base","prompt":"nobody runs this"}"#)
         let client = try await RawHTTPClient(port: pipeline.server.port, receiveTimeout: 2.5)
@@ -110,8 +110,8 @@ import Testing
         #expect(await client.isClosedByPeer() == false, "the stream was cut at the idle timeout")
     }
 
-    @Test func aTenantHoldsAtMostItsCapOfStreams() async throws {
-        let pipeline = try await PipelineFixture.start(environment: ["MUSE_EVENTS_MAX_STREAMS_PER_TENANT": "2"])
+    @Test(arguments: Binary.allCases) func aTenantHoldsAtMostItsCapOfStreams(_ binary: Binary) async throws {
+        let pipeline = try await PipelineFixture.start(binary: binary, environment: ["MUSE_EVENTS_MAX_STREAMS_PER_TENANT": "2"])
         defer { pipeline.stop() }
         let id = try await pipeline.submit(#"{"model":"sd15-base","prompt":"nobody runs me","steps":2,"width":256,"height":256}"#)
         let first = try await stream(pipeline, id)
@@ -122,7 +122,7 @@ import Testing
         #expect(third.json["code"] as? String == "rate_limited")
         #expect(third.headers["retry-after"] != nil)
         // Another tenant has its own cap.
-        let other = try await GenerationsAPITests.createKey(tenant: "other", dataDir: pipeline.server.dataDir!)
+        let other = try await pipeline.credential("other")
         let mine =
             try await pipeline.call("POST", "/v1/generations", body: #"{"model":"sd15-base","prompt":"theirs","steps":2,"width":256,"height":256}"#, key: other)
             .json["id"] as? String ?? ""
@@ -137,8 +137,9 @@ import Testing
         #expect(reopened == 200)
     }
 
-    @Test func aStreamEndsAfterItsLifetimeAndResumesWithLastEventID() async throws {
-        let pipeline = try await PipelineFixture.start(environment: ["MUSE_EVENTS_MAX_LIFETIME_MS": "1500", "MUSE_EVENTS_KEEP_ALIVE_MS": "200"])
+    @Test(arguments: Binary.allCases) func aStreamEndsAfterItsLifetimeAndResumesWithLastEventID(_ binary: Binary) async throws {
+        let pipeline = try await PipelineFixture.start(
+            binary: binary, environment: ["MUSE_EVENTS_MAX_LIFETIME_MS": "1500", "MUSE_EVENTS_KEEP_ALIVE_MS": "200"])
         defer { pipeline.stop() }
         let id = try await pipeline.submit(#"{"model":"sd15-base","prompt":"a long wait","steps":2,"width":256,"height":256}"#)
         let started = ContinuousClock.now

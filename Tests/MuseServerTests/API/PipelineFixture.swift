@@ -2,17 +2,48 @@ import Foundation
 import MuseTestSupport
 import Testing
 
-/// A running muse-cloud with a tenant key, and what the pipeline tests do with it: call the
-/// API, start simulated workers, submit and poll tasks, read metrics.
+/// The two servers, each with its own callers: muse-cloud's API keys, muse-internal's SSO tokens
+/// (development tokens, from the key its embedded default makes).
+enum Binary: String, CaseIterable, CustomTestStringConvertible {
+    case cloud = "muse-cloud"
+    case `internal` = "muse-internal"
+
+    var testDescription: String { rawValue }
+
+    /// A credential for `tenant` (a user, in muse-internal) on the server with `dataDir`.
+    func credential(_ tenant: String, dataDir: String) async throws -> String {
+        switch self {
+        case .cloud:
+            return try await GenerationsAPITests.createKey(tenant: tenant, dataDir: dataDir)
+        case .internal:
+            let (status, output) = try await ServerProcess.command(rawValue, ["dev-token", "--user", tenant, "--data-dir", dataDir])
+            #expect(status == 0)
+            return output.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+    }
+}
+
+/// A running server (muse-cloud unless told) with a caller "acme", and what the pipeline tests
+/// do with it: call the API, start simulated workers, submit and poll tasks, read metrics.
 struct PipelineFixture {
     let server: ServerProcess
+    let binary: Binary
     let key: String
 
     /// `environment` carries `MUSE_…` overrides; `extra` more `serve` flags (e.g. `--config`).
-    static func start(environment: [String: String] = [:], extra: [String] = [], dataDir: String? = nil) async throws -> PipelineFixture {
-        let server = try ServerProcess.serve("muse-cloud", extra: extra, environment: environment, dataDir: dataDir)
+    static func start(
+        binary: Binary = .cloud, environment: [String: String] = [:], extra: [String] = [], dataDir: String? = nil
+    ) async throws
+        -> PipelineFixture
+    {
+        let server = try ServerProcess.serve(binary.rawValue, extra: extra, environment: environment, dataDir: dataDir)
         try await server.waitUntilHealthy()
-        return PipelineFixture(server: server, key: try await GenerationsAPITests.createKey(tenant: "acme", dataDir: server.dataDir!))
+        return PipelineFixture(server: server, binary: binary, key: try await binary.credential("acme", dataDir: server.dataDir!))
+    }
+
+    /// A credential for another caller of the same server.
+    func credential(_ tenant: String) async throws -> String {
+        try await binary.credential(tenant, dataDir: server.dataDir!)
     }
 
     /// A simulated worker registered with this server (it has the sd15-base model loaded).

@@ -77,10 +77,10 @@ import Testing
         return last
     }
 
-    @Test func aReceiverDownForThreeTriesGetsItLaterSignedAndARestartLosesNothing() async throws {
+    @Test(arguments: Binary.allCases) func aReceiverDownForThreeTriesGetsItLaterSignedAndARestartLosesNothing(_ binary: Binary) async throws {
         let receiver = try await Receiver(mode: "ok", failFirst: 3)
         defer { receiver.stop() }
-        let pipeline = try await PipelineFixture.start(environment: Self.fastRetries)
+        let pipeline = try await PipelineFixture.start(binary: binary, environment: Self.fastRetries)
         let sim = try pipeline.worker(latencyMs: 20)
         defer { sim.stop() }
         let id = try await pipeline.submit(#"{"model":"sd15-base","prompt":"call me","steps":2,"webhook_url":"\#(receiver.url)"}"#)
@@ -91,7 +91,8 @@ import Testing
         pipeline.server.signal(SIGKILL)
         _ = await pipeline.server.waitForExit()
         let restarted = try ServerProcess(
-            "muse-cloud", arguments: ["--port", String(pipeline.server.port), "--data-dir", pipeline.server.dataDir!], environment: Self.fastRetries,
+            pipeline.binary.rawValue, arguments: ["--port", String(pipeline.server.port), "--data-dir", pipeline.server.dataDir!],
+            environment: Self.fastRetries,
             port: pipeline.server.port
         )
         defer { restarted.stop() }
@@ -115,11 +116,11 @@ import Testing
         )
     }
 
-    @Test func aHangingReceiverDelaysNoOtherTaskAnd410StopsRetries() async throws {
+    @Test(arguments: Binary.allCases) func aHangingReceiverDelaysNoOtherTaskAnd410StopsRetries(_ binary: Binary) async throws {
         let hanging = try await Receiver(mode: "hang")
         let gone = try await Receiver(mode: "gone")
         defer { hanging.stop(); gone.stop() }
-        let pipeline = try await PipelineFixture.start(environment: Self.fastRetries)
+        let pipeline = try await PipelineFixture.start(binary: binary, environment: Self.fastRetries)
         defer { pipeline.stop() }
         let sim = try pipeline.worker(latencyMs: 20)
         defer { sim.stop() }
@@ -157,7 +158,7 @@ import Testing
         let second = try await pipeline.call("GET", "/v1/webhook-deliveries/\(stopped["id"] as? String ?? "")/attempts?limit=1&cursor=\(cursor)").json
         #expect((second["data"] as? [[String: Any]])?.first?["status_code"] as? Int == 410)
         #expect(second["next_cursor"] is NSNull)
-        let other = try await GenerationsAPITests.createKey(tenant: "nosy", dataDir: pipeline.server.dataDir!)
+        let other = try await pipeline.credential("nosy")
         #expect(try await pipeline.call("GET", "/v1/webhook-deliveries/\(stopped["id"] as? String ?? "")/attempts", key: other).status == 404)
         #expect(try await pipeline.call("GET", "/v1/webhook-deliveries/\(stopped["id"] as? String ?? "")/attempts?cursor=-1").status == 400)
         // The hanging try times out (3 s) and is recorded as an error, to be retried.
@@ -165,8 +166,9 @@ import Testing
         #expect((timedOut["attempts"] as? [[String: Any]])?.first?["error"] is String)
     }
 
-    @Test func aHostAtItsLimitDoesNotHoldUpDeliveriesToOtherHosts() async throws {
-        let pipeline = try await PipelineFixture.start(environment: ["MUSE_WEBHOOKS_PER_HOST_CONCURRENCY": "1", "MUSE_WEBHOOKS_CONCURRENCY": "4"])
+    @Test(arguments: Binary.allCases) func aHostAtItsLimitDoesNotHoldUpDeliveriesToOtherHosts(_ binary: Binary) async throws {
+        let pipeline = try await PipelineFixture.start(
+            binary: binary, environment: ["MUSE_WEBHOOKS_PER_HOST_CONCURRENCY": "1", "MUSE_WEBHOOKS_CONCURRENCY": "4"])
         defer { pipeline.stop() }
         let sim = try pipeline.worker(latencyMs: 10)
         defer { sim.stop() }
@@ -181,7 +183,7 @@ import Testing
                 try await pipeline.submit(#"{"model":"sd15-base","prompt":"flood \#(i)","steps":1,"width":256,"height":256,"webhook_url":"\#(hanging.url)"}"#))
         }
         for id in flood { _ = try await pipeline.poll(id) { $0["status"] as? String == "succeeded" } }
-        let other = try await GenerationsAPITests.createKey(tenant: "victim", dataDir: pipeline.server.dataDir!)
+        let other = try await pipeline.credential("victim")
         let victim =
             try await pipeline.call(
                 "POST", "/v1/generations", body: #"{"model":"sd15-base","prompt":"mine","steps":1,"width":256,"height":256,"webhook_url":"\#(fast.url)"}"#,
@@ -194,8 +196,8 @@ import Testing
         _ = victim
     }
 
-    @Test func webhookURLsArePolicedAndSecretsAndDeliveriesBelongToTheirTenant() async throws {
-        let cloudLike = try await PipelineFixture.start(environment: ["MUSE_WEBHOOKS_ALLOW_LOOPBACK": "false"])
+    @Test(arguments: Binary.allCases) func webhookURLsArePolicedAndSecretsAndDeliveriesBelongToTheirTenant(_ binary: Binary) async throws {
+        let cloudLike = try await PipelineFixture.start(binary: binary, environment: ["MUSE_WEBHOOKS_ALLOW_LOOPBACK": "false"])
         defer { cloudLike.stop() }
         for url in [
             "http://169.254.169.254/latest/meta-data", "http://10.1.2.3/hook", "http://127.0.0.1:9/hook", "ftp://example.com/x", "not a url",
@@ -205,7 +207,7 @@ import Testing
             #expect(response.status == 400, "\(url): \(response.status)")
             #expect((response.json["errors"] as? [[String: Any]])?.first?["field"] as? String == "webhook_url", "\(url)")
         }
-        let pipeline = try await PipelineFixture.start()
+        let pipeline = try await PipelineFixture.start(binary: binary)
         defer { pipeline.stop() }
         #expect(
             try await pipeline.call("POST", "/v1/generations", body: #"{"model":"sd15-base","prompt":"p","webhook_url":"http://127.0.0.1:9/hook"}"#).status
@@ -216,7 +218,7 @@ import Testing
         let rotated = try await pipeline.call("POST", "/v1/webhooks/secret/rotate").json["secret"] as? String
         #expect(rotated != first && rotated?.hasPrefix("whsec_") == true)
         let id = try await pipeline.submit(#"{"model":"sd15-base","prompt":"mine","webhook_url":"http://127.0.0.1:9/hook"}"#)
-        let other = try await GenerationsAPITests.createKey(tenant: "globex", dataDir: pipeline.server.dataDir!)
+        let other = try await pipeline.credential("globex")
         #expect(try await pipeline.call("GET", "/v1/webhook-deliveries?task=\(id)", key: other).status == 404)
         #expect((try await pipeline.call("GET", "/v1/webhook-deliveries", key: other).json["data"] as? [Any])?.isEmpty == true)
         #expect(try await pipeline.call("POST", "/v1/webhook-deliveries/whd_01m868kkdp2nam2gfyvsywt43r/redeliver", key: other).status == 404)
