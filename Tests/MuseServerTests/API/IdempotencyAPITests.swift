@@ -4,54 +4,40 @@ import Testing
 
 /// `Idempotency-Key` on `POST /v1/generations` over a real socket (docs/API.md).
 @Suite(.serialized) struct IdempotencyAPITests {
-    let pipeline: PipelineFixture
-
-    init() async throws {
-        pipeline = try await PipelineFixture.start()
-    }
-
-    func post(_ body: String, key: String) async throws -> RawResponse {
-        try await RawHTTPClient(port: pipeline.server.port).request(
-            "POST", "/v1/generations", headers: ["Authorization": "Bearer \(pipeline.key)", "Content-Type": "application/json", "Idempotency-Key": key],
-            body: body
-        )
-    }
-
-    func taskCount() async throws -> Int {
-        (try await pipeline.call("GET", "/v1/generations?limit=100").json["data"] as? [Any])?.count ?? -1
-    }
-
-    @Test func theSameKeyAndBodyReturnTheFirstTaskAndAnotherBodyIs422() async throws {
+    @Test(arguments: Binary.allCases) func theSameKeyAndBodyReturnTheFirstTaskAndAnotherBodyIs422(_ binary: Binary) async throws {
+        let pipeline = try await PipelineFixture.start(binary: binary)
         defer { pipeline.stop() }
         let body = #"{"model":"sd15-base","prompt":"once"}"#
-        let first = try await post(body, key: "order-1")
+        let first = try await pipeline.post(body, idempotencyKey: "order-1")
         #expect(first.status == 202)
-        let again = try await post(body, key: "order-1")
+        let again = try await pipeline.post(body, idempotencyKey: "order-1")
         #expect(again.status == 200)
         #expect(again.json["id"] as? String == first.json["id"] as? String)
-        let other = try await post(#"{"model":"sd15-base","prompt":"twice"}"#, key: "order-1")
+        let other = try await pipeline.post(#"{"model":"sd15-base","prompt":"twice"}"#, idempotencyKey: "order-1")
         #expect(other.status == 422)
         #expect(other.json["code"] as? String == "invalid_argument")
         // Keys are per tenant: another tenant's same key is a new task.
-        let globex = try await GenerationsAPITests.createKey(tenant: "globex", dataDir: pipeline.server.dataDir!)
+        let globex = try await pipeline.credential("globex")
         let theirs = try await RawHTTPClient(port: pipeline.server.port).request(
             "POST", "/v1/generations", headers: ["Authorization": "Bearer \(globex)", "Content-Type": "application/json", "Idempotency-Key": "order-1"],
             body: body
         )
         #expect(theirs.status == 202 && theirs.json["id"] as? String != first.json["id"] as? String)
-        #expect(try await taskCount() == 1)
+        #expect(try await pipeline.taskCount() == 1)
     }
 
-    @Test func aRefusedRequestLeavesTheKeyFreeAndBadKeysAre400() async throws {
+    @Test(arguments: Binary.allCases) func aRefusedRequestLeavesTheKeyFreeAndBadKeysAre400(_ binary: Binary) async throws {
+        let pipeline = try await PipelineFixture.start(binary: binary)
         defer { pipeline.stop() }
-        #expect(try await post(#"{"model":"sd15-base","prompt":"x","steps":0}"#, key: "retry-me").status == 400)
-        #expect(try await post(#"{"model":"sd15-base","prompt":"x","steps":10}"#, key: "retry-me").status == 202)
-        let bad = try await post(#"{"model":"sd15-base","prompt":"x"}"#, key: String(repeating: "k", count: 300))
+        #expect(try await pipeline.post(#"{"model":"sd15-base","prompt":"x","steps":0}"#, idempotencyKey: "retry-me").status == 400)
+        #expect(try await pipeline.post(#"{"model":"sd15-base","prompt":"x","steps":10}"#, idempotencyKey: "retry-me").status == 202)
+        let bad = try await pipeline.post(#"{"model":"sd15-base","prompt":"x"}"#, idempotencyKey: String(repeating: "k", count: 300))
         #expect(bad.status == 400)
         #expect((bad.json["errors"] as? [[String: Any]])?.first?["field"] as? String == "Idempotency-Key")
     }
 
-    @Test func aHundredConcurrentRequestsWithOneKeyCreateOneTask() async throws {
+    @Test(arguments: Binary.allCases) func aHundredConcurrentRequestsWithOneKeyCreateOneTask(_ binary: Binary) async throws {
+        let pipeline = try await PipelineFixture.start(binary: binary)
         defer { pipeline.stop() }
         let body = #"{"model":"sd15-base","prompt":"stampede","seed":1}"#
         let port = pipeline.server.port
@@ -72,9 +58,22 @@ import Testing
         #expect(statuses.filter { $0.0 == 202 }.count == 1, "exactly one created")
         #expect(statuses.allSatisfy { [200, 202, 409].contains($0.0) }, "\(Set(statuses.map(\.0)))")
         #expect(Set(statuses.compactMap(\.1)).count == 1, "every answer with a task names the same one")
-        #expect(try await taskCount() == 1)
+        #expect(try await pipeline.taskCount() == 1)
         print(
-            "idempotency: 100 concurrent requests, one key → \(statuses.filter { $0.0 == 202 }.count) created, \(statuses.filter { $0.0 == 200 }.count) replayed (200), \(statuses.filter { $0.0 == 409 }.count) in progress (409)"
+            "idempotency (\(binary.rawValue)): 100 concurrent requests, one key → \(statuses.filter { $0.0 == 202 }.count) created, \(statuses.filter { $0.0 == 200 }.count) replayed (200), \(statuses.filter { $0.0 == 409 }.count) in progress (409)"
         )
+    }
+}
+
+extension PipelineFixture {
+    func post(_ body: String, idempotencyKey key: String) async throws -> RawResponse {
+        try await RawHTTPClient(port: server.port).request(
+            "POST", "/v1/generations", headers: ["Authorization": "Bearer \(self.key)", "Content-Type": "application/json", "Idempotency-Key": key],
+            body: body
+        )
+    }
+
+    func taskCount() async throws -> Int {
+        (try await call("GET", "/v1/generations?limit=100").json["data"] as? [Any])?.count ?? -1
     }
 }

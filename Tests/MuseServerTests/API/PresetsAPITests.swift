@@ -4,13 +4,7 @@ import Testing
 
 /// `/v1/presets` and generations from presets, as a client calls them over a real socket.
 @Suite(.serialized) struct PresetsAPITests {
-    let pipeline: PipelineFixture
-
-    init() async throws {
-        pipeline = try await PipelineFixture.start()
-    }
-
-    func create(_ body: String) async throws -> [String: Any] {
+    func create(_ pipeline: PipelineFixture, _ body: String) async throws -> [String: Any] {
         let response = try await pipeline.call("POST", "/v1/presets", body: body)
         #expect(response.status == 201, "\(response.text)")
         return response.json
@@ -20,9 +14,11 @@ import Testing
         (response.json["errors"] as? [[String: Any]])?.first?["field"] as? String
     }
 
-    @Test func versionsStayRunnableAndTasksRecordTheVersion() async throws {
+    @Test(arguments: Binary.allCases) func versionsStayRunnableAndTasksRecordTheVersion(_ binary: Binary) async throws {
+        let pipeline = try await PipelineFixture.start(binary: binary)
         defer { pipeline.stop() }
         let v1 = try await create(
+            pipeline,
             #"{"name":"fox","description":"foxes","params":{"model":"sd15-base","prompt":"a red fox","steps":12},"overridable":["prompt","seed"]}"#)
         let id = v1["id"] as? String ?? ""
         #expect(id.hasPrefix("pre_") && v1["version"] as? Int == 1)
@@ -60,7 +56,8 @@ import Testing
         #expect(task.status == 200 && (task.json["preset"] as? [String: Any])?["version"] as? Int == 1)
     }
 
-    @Test func aPresetSavedFromAGenerationRunsItAgain() async throws {
+    @Test(arguments: Binary.allCases) func aPresetSavedFromAGenerationRunsItAgain(_ binary: Binary) async throws {
+        let pipeline = try await PipelineFixture.start(binary: binary)
         defer { pipeline.stop() }
         let gen = try await pipeline.call(
             "POST", "/v1/generations", body: #"{"model":"sd15-base","prompt":"lighthouse","seed":99,"loras":[{"key":"lora-fox","weight":0.5}]}"#)
@@ -70,14 +67,15 @@ import Testing
         #expect(backfill.json["model_keys"] as? [String] == ["sd15-base", "lora-fox"])
         #expect((backfill.json["params"] as? [String: Any])?["seed"] as? Int == 99)
 
-        let preset = try await create(#"{"name":"lighthouse","from_generation":"\#(genID)"}"#)
+        let preset = try await create(pipeline, #"{"name":"lighthouse","from_generation":"\#(genID)"}"#)
         #expect((preset["params"] as? [String: Any])?["prompt"] as? String == "lighthouse")
         let rerun = try await pipeline.call("POST", "/v1/generations", body: #"{"preset":"\#(preset["id"] as? String ?? "")"}"#)
         #expect(rerun.status == 202)
         #expect((rerun.json["params"] as? [String: Any])?["seed"] as? Int == 99)
     }
 
-    @Test func badPresetsNameTheFieldAndOtherTenantsSeeNothing() async throws {
+    @Test(arguments: Binary.allCases) func badPresetsNameTheFieldAndOtherTenantsSeeNothing(_ binary: Binary) async throws {
+        let pipeline = try await PipelineFixture.start(binary: binary)
         defer { pipeline.stop() }
         let cases: [(String, String)] = [
             (#"{"name":"x","params":{"model":"sd15-base","prompt":"p","steps":9999}}"#, "params.steps"),
@@ -92,9 +90,9 @@ import Testing
             let response = try await pipeline.call("POST", "/v1/presets", body: body)
             #expect(response.status == 400 && field(response) == name, "\(body) → \(response.status) \(response.text)")
         }
-        let mine = try await create(#"{"name":"mine","params":{"model":"sd15-base","prompt":"p"}}"#)
+        let mine = try await create(pipeline, #"{"name":"mine","params":{"model":"sd15-base","prompt":"p"}}"#)
         let id = mine["id"] as? String ?? ""
-        let other = try await GenerationsAPITests.createKey(tenant: "globex", dataDir: pipeline.server.dataDir!)
+        let other = try await pipeline.credential("globex")
         #expect(try await pipeline.call("GET", "/v1/presets/\(id)", key: other).status == 404)
         #expect(
             try await pipeline.call("PUT", "/v1/presets/\(id)", body: #"{"name":"stolen","params":{"model":"sd15-base","prompt":"p"}}"#, key: other).status
@@ -106,11 +104,12 @@ import Testing
         #expect(try await pipeline.call("GET", "/v1/presets/\(id)?version=2").status == 404)
     }
 
-    @Test func theListPagesNewestFirst() async throws {
+    @Test(arguments: Binary.allCases) func theListPagesNewestFirst(_ binary: Binary) async throws {
+        let pipeline = try await PipelineFixture.start(binary: binary)
         defer { pipeline.stop() }
         var ids: [String] = []
         for i in 0..<5 {
-            ids.append(try await create(#"{"name":"p\#(i)","params":{"model":"sd15-base","prompt":"p"}}"#)["id"] as? String ?? "")
+            ids.append(try await create(pipeline, #"{"name":"p\#(i)","params":{"model":"sd15-base","prompt":"p"}}"#)["id"] as? String ?? "")
             try await Task.sleep(for: .milliseconds(2))
         }
         var seen: [String] = []
