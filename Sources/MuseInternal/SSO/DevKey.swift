@@ -1,6 +1,10 @@
 import Foundation
 import JWTKit
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The development signing key: an Ed25519 key in the data directory, made at first start when
 /// `sso.dev_key` is on (the embedded default), so that `muse-internal` alone is usable with
 /// `dev-token`. Its tokens are refused wherever the config turns it off (`config/internal.yaml`).
@@ -9,17 +13,22 @@ enum DevKey {
 
     static func path(dataDir: String) -> String { (dataDir as NSString).appendingPathComponent("sso-dev-key.pem") }
 
-    /// The key, made (0600) if the file does not exist yet.
+    /// The key, made if the file does not exist yet: created 0600 at once (never readable by
+    /// others, not even for a moment), and a file that exists but cannot be read is an error,
+    /// never silently replaced.
     static func loadOrCreate(dataDir: String) throws -> EdDSA.PrivateKey {
         let file = path(dataDir: dataDir)
-        if let pem = try? String(contentsOfFile: file, encoding: .utf8) {
+        if FileManager.default.fileExists(atPath: file) {
+            guard let pem = try? String(contentsOfFile: file, encoding: .utf8) else { throw SSOConfigError("cannot read the development key \(file)") }
             return try EdDSA.PrivateKey(pem: pem)
         }
         try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let key = try EdDSA.PrivateKey()
-        guard FileManager.default.createFile(atPath: file, contents: Data(key.pemRepresentation.utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw SSOConfigError("cannot write the development key \(file)")
-        }
+        let fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw SSOConfigError("cannot create the development key \(file): errno \(errno)") }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        try handle.write(contentsOf: Data(key.pemRepresentation.utf8))
+        try handle.synchronize()
         return key
     }
 

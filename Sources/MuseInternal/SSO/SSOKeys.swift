@@ -24,15 +24,28 @@ actor SSOKeys {
 
     var count: Int { bySource.values.reduce(0) { $0 + $1.count } }
 
-    /// The keys of a JWKS document: each needs a `kid` (a safe name) and an `alg` from `allowed`;
-    /// others are skipped and named in `skipped`.
+    /// The keys of a JWKS document: each needs a `kid` (a safe name, not seen before in the
+    /// document) and an `alg` from `allowed`; others (a key type jwt-kit does not know among them)
+    /// are skipped and named in `skipped`, so one odd key never costs the rest.
     static func parse(jwks bytes: [UInt8], allowed: Set<String>) async throws -> (keys: [String: Key], skipped: [String]) {
-        let set = try JSONDecoder().decode(JWKS.self, from: Data(bytes))
+        guard let document = try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any], let entries = document["keys"] as? [Any] else {
+            throw SSOConfigError("not a JWKS: no \"keys\" array")
+        }
         var keys: [String: Key] = [:]
         var skipped: [String] = []
-        for jwk in set.keys.prefix(100) {
+        for entry in entries.prefix(100) {
+            guard JSONSerialization.isValidJSONObject(entry), let data = try? JSONSerialization.data(withJSONObject: entry),
+                let jwk = try? JSONDecoder().decode(JWK.self, from: data)
+            else {
+                skipped.append("a key this server cannot read (\((entry as? [String: Any])?["kty"] as? String ?? "no kty"))")
+                continue
+            }
             guard let kid = jwk.keyIdentifier?.string, TokenVerifier.isSafeKid(kid) else {
                 skipped.append("a key without a usable kid")
+                continue
+            }
+            guard keys[kid] == nil else {
+                skipped.append("\(kid): a second key with this kid (the first is kept)")
                 continue
             }
             guard let algorithm = jwk.algorithm?.rawValue, allowed.contains(algorithm) else {

@@ -25,7 +25,8 @@ struct TokenVerifier: Sendable {
         guard token.utf8.count <= Self.maxTokenBytes else { throw Refusal("token too long") }
         if let known = verified.principal(for: token, now: now) { return known }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts.allSatisfy({ !$0.isEmpty }) else { throw Refusal("malformed token") }
+        // Three non-empty segments of the base64url alphabet, unpadded: one spelling per token.
+        guard parts.count == 3, parts.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy(Self.isBase64URL) }) else { throw Refusal("malformed token") }
         let header = try Self.header(parts[0])
         guard settings.algorithms.contains(header.alg) else { throw Refusal("algorithm \(header.alg) is not accepted") }
         var found = await keys.key(header.kid)
@@ -106,9 +107,13 @@ struct TokenVerifier: Sendable {
             || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
     }
 
+    static func isBase64URL(_ byte: UInt8) -> Bool {
+        isAlphanumeric(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+    }
+
     /// Unpadded base64url (RFC 7515), strictly.
     static func base64URLDecode(_ text: Substring) -> [UInt8]? {
-        guard text.utf8.allSatisfy({ isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }), text.utf8.count % 4 != 1 else {
+        guard text.utf8.allSatisfy(isBase64URL), text.utf8.count % 4 != 1 else {
             return nil
         }
         var standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")

@@ -11,7 +11,9 @@ final class VerifiedTokens: Sendable {
         let until: Date
     }
 
-    private let entries = Mutex<[String: Entry]>([:])
+    /// By the token's bytes: a `String` key would match canonically equivalent text (a token
+    /// with U+212A for K), which was never verified.
+    private let entries = Mutex<[[UInt8]: Entry]>([:])
     let maxAge: TimeInterval
     let capacity: Int
 
@@ -22,9 +24,10 @@ final class VerifiedTokens: Sendable {
 
     func principal(for token: Substring, now: Date) -> InternalPrincipal? {
         entries.withLock { entries in
-            guard let entry = entries[String(token)] else { return nil }
+            let key = Array(token.utf8)
+            guard let entry = entries[key] else { return nil }
             guard now < entry.until else {
-                entries[String(token)] = nil
+                entries[key] = nil
                 return nil
             }
             return entry.principal
@@ -41,7 +44,7 @@ final class VerifiedTokens: Sendable {
                 // Still full of live entries: start again rather than grow without bound.
                 if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
             }
-            entries[String(token)] = Entry(principal: principal, until: until)
+            entries[Array(token.utf8)] = Entry(principal: principal, until: until)
         }
     }
 }

@@ -60,6 +60,44 @@ import Testing
         print("SSO corpus: \(corpus.count) tokens, \(refused) refused with 401, \(corpus.count - refused) accepted")
     }
 
+    /// An IdP's JWKS may hold keys this server cannot use (a symmetric key, a key type jwt-kit does
+    /// not know, a repeated kid): they are skipped, the others work. One token, one spelling.
+    @Test func oddKeysAreSkippedAndATokenHasOneSpelling() async throws {
+        let dir = try await Self.idp()
+        let jwks = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/jwks.json"))) as? [String: Any]
+        var keys = jwks?["keys"] as? [[String: Any]] ?? []
+        keys.insert(["kty": "oct", "kid": "hs", "alg": "HS256", "k": "c2VjcmV0"], at: 0)
+        keys.append(["kty": "FUTURE", "kid": "f-1", "alg": "XX1"])
+        keys.append(["kty": "RSA", "kid": "ec-1", "alg": "RS256", "n": "AQAB", "e": "AQAB"])
+        let odd = dir + "/odd-jwks.json"
+        try JSONSerialization.data(withJSONObject: ["keys": keys]).write(to: URL(fileURLWithPath: odd))
+        let server = try ServerProcess.serve("muse-internal", environment: Self.environment(jwksFile: odd))
+        defer { server.stop() }
+        try await server.waitUntilHealthy()
+        let corpus = try await Self.corpus(dir)
+        for name in ["valid RS256", "valid ES256", "valid EdDSA"] {
+            #expect(try await Self.call(server.port, "GET", "/v1/me", token: corpus[name]?.token ?? "").status == 200, "\(name)")
+        }
+        let valid = try #require(corpus["valid RS256"]?.token)
+        #expect(try await Self.call(server.port, "GET", "/v1/me", token: valid + "=").status == 401, "padding is another spelling")
+        // Canonically equivalent text is not the same token: the verified-token memory is by bytes.
+        if let k = valid.firstIndex(of: "K") {
+            var kelvin = valid
+            kelvin.replaceSubrange(k...k, with: "\u{212A}")
+            #expect(try await Self.call(server.port, "GET", "/v1/me", token: kelvin).status == 401)
+        }
+    }
+
+    /// The development key is created 0600, also in a data directory others may read.
+    @Test func theDevelopmentKeyIsCreatedPrivate() async throws {
+        let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("muse-dev-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        let (status, _) = try await ServerProcess.command("muse-internal", ["dev-token", "--user", "alice", "--data-dir", dataDir])
+        #expect(status == 0)
+        let mode = try FileManager.default.attributesOfItem(atPath: dataDir + "/sso-dev-key.pem")[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+    }
+
     /// A verified token is remembered (one signature check a minute), never past its expiry.
     @Test func aRememberedTokenStillExpires() async throws {
         let dir = try await Self.idp()

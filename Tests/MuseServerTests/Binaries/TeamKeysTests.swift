@@ -32,6 +32,9 @@ import Testing
         #expect(try await given.call("POST", "/v1/team-keys", outsider, body: body).status == 404, "not a member: the team is not there")
         #expect(try await given.call("POST", "/v1/team-keys", admin, body: #"{"team":"../x","name":"n"}"#).status == 400)
         #expect(try await given.call("POST", "/v1/team-keys", admin, body: #"{"team":"design","name":""}"#).status == 400)
+        let heavy = #"{"team":"design","name":"a"# + String(repeating: #"\u0301"#, count: 150) + #""}"#
+        #expect(try await given.call("POST", "/v1/team-keys", admin, body: heavy).status == 400, "100 scalars at most, however they combine")
+        #expect(try await given.call("POST", "/v1/team-keys", admin, body: #"{"team":"design","name":"\u202eevil"}"#).status == 400)
 
         let created = try await given.call("POST", "/v1/team-keys", admin, body: body)
         #expect(created.status == 201, "\(created.text)")
