@@ -14,8 +14,9 @@ import Testing
         let router = fixture.router()
         router.group("", name: "public").get("/readyz") { _, context in Response(status: .ok) }
         var configuration = HTTPServerConfiguration.test
-        configuration.drainDelay = .seconds(1)
-        configuration.shutdownDeadline = .seconds(5)
+        // Long enough that the late client's request arrives within it when the whole suite runs at once.
+        configuration.drainDelay = .seconds(3)
+        configuration.shutdownDeadline = .seconds(8)
         let server = HTTPServer(
             configuration: configuration, router: router, filters: FilterChain([ErrorResponseFilter()]),
             group: MultiThreadedEventLoopGroup.singleton, logger: .init(label: "test")
@@ -25,7 +26,7 @@ import Testing
         let slow = try await RawHTTPClient(port: port)
         let idle = try await RawHTTPClient(port: port)
         #expect(try await idle.request("GET", "/items/a").status == 200)
-        try await slow.send("GET /slow?ms=1200 HTTP/1.1\r\nHost: x\r\n\r\n")
+        try await slow.send("GET /slow?ms=3500 HTTP/1.1\r\nHost: x\r\n\r\n")
         try await fixture.waitForSlowRequests()
 
         let shutdown = Task { await server.shutdown() }
@@ -43,7 +44,7 @@ import Testing
         #expect(refused)
         // The idle keep-alive connection was closed; the in-flight request still completes.
         #expect(await idle.isClosedByPeer())
-        #expect(try await slow.readResponse().text == "slept 1200")
+        #expect(try await slow.readResponse().text == "slept 3500")
         await shutdown.value
         #expect(server.connectionCount == 0)
     }
