@@ -5,22 +5,29 @@ import Synchronization
     import Glibc
 #endif
 
-/// A TCP port on loopback that nothing listens on right now.
+/// Ports handed out by this test process: never the same one twice.
+private let givenPorts = Mutex<Set<Int>>([])
+
+/// A TCP port on loopback that nothing listens on right now, drawn at random below Linux's
+/// ephemeral range (32768–60999): a port the kernel picked for `bind(0)` is also what it picks
+/// for the next outgoing connection, and a server started a moment later would find it taken.
 public func freePort() -> Int {
+    while true {
+        let port = Int.random(in: 20_000...32_000)
+        guard givenPorts.withLock({ $0.insert(port).inserted }) else { continue }
+        if canBind(port) { return port }
+    }
+}
+
+private func canBind(_ port: Int) -> Bool {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
-    }
-    _ = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    return Int(UInt16(bigEndian: address.sin_port))
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    let length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    return withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } } == 0
 }
 
 /// One of our binaries started as a child process, as an operator would run it.

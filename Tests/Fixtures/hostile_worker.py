@@ -82,9 +82,14 @@ class Handler(BaseHTTPRequestHandler):
         self.answer(200, {"status": "running", "progress": 0.5, "result": None})
 
 
+print("listening on %d, registering with %s" % (port, server), file=sys.stderr, flush=True)
 listener = ThreadingHTTPServer(("127.0.0.1", port), Handler)
 threading.Thread(target=listener.serve_forever, daemon=True).start()
-while register() != 200:
+while True:
+    status = register()
+    if status == 200:
+        break
+    print("registration answered %s" % status, file=sys.stderr, flush=True)
     time.sleep(0.2)
 record({"registered": "hostile-1"})
 heartbeat()
