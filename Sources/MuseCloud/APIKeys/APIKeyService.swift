@@ -16,22 +16,18 @@ public final class APIKeyService: Sendable {
 
     /// A new key for `tenant`: the record as stored and the secret `mk_…` to hand out once.
     public func create(tenant: String) async throws -> (record: APIKeyRecord, secret: String) {
-        let secret = "mk_" + Digest.hex(Digest.randomBytes(24))
-        let record = APIKeyRecord(id: IDGenerator.make("key"), tenant: tenant, secretHash: Self.hash(secret), createdAt: Date())
+        let secret = Digest.newSecret(prefix: "mk_")
+        let record = APIKeyRecord(id: IDGenerator.make("key"), tenant: tenant, secretHash: Digest.secretHash(secret), createdAt: Date())
         try await store.insert(record)
         return (record, secret)
     }
 
     /// The tenant a secret belongs to, or nil for an unknown key.
     public func tenant(forSecret secret: String) async throws -> String? {
-        let hash = Self.hash(secret)
+        let hash = Digest.secretHash(secret)
         if let tenant = known.withLock({ $0[hash] }) { return tenant }
         guard let record = try await store.key(secretHash: hash) else { return nil }
         known.withLock { $0[hash] = record.tenant }
         return record.tenant
-    }
-
-    static func hash(_ secret: String) -> String {
-        Digest.hex(Digest.sha256(Array(secret.utf8)))
     }
 }

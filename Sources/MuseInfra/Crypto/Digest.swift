@@ -37,6 +37,16 @@ public enum Digest {
         return out
     }
 
+    /// A bearer secret: `prefix` and 48 random hex digits (an API key, a team key).
+    public static func newSecret(prefix: String) -> String {
+        prefix + hex(randomBytes(24))
+    }
+
+    /// What a store keeps of a bearer secret: its SHA-256 in lower-case hex.
+    public static func secretHash(_ secret: some StringProtocol) -> String {
+        hex(sha256(Array(secret.utf8)))
+    }
+
     public static func hex(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()

@@ -48,7 +48,7 @@ struct TeamKeysController: Sendable {
             guard (1...100).contains(body.name.unicodeScalars.count), !body.name.unicodeScalars.contains(where: Self.isHidden) else {
                 throw HTTPError.invalidField("name", "1 to 100 characters, no control, invisible or direction characters")
             }
-            let (key, secret) = try await Self.admin { try await service.create(team: body.team, name: body.name, by: user) }
+            let (key, secret) = try await service.create(team: body.team, name: body.name, by: user)
             return try .json(KeyResource(key, secret: secret), status: .created)
         }
         routes.get("/v1/team-keys") { _, context in
@@ -75,12 +75,9 @@ struct TeamKeysController: Sendable {
         guard principal.kind == .user else { throw HTTPError(.permissionDenied, detail: "a team key cannot manage team keys") }
         return principal
     }
+}
 
-    static func admin<T>(_ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch let error as TeamAdminRequired {
-            throw HTTPError(.permissionDenied, detail: "only an admin of team \"\(error.team)\" may do this")
-        }
-    }
+/// The team keys' one refusal the core's errors do not cover.
+extension TeamAdminRequired: HTTPResponseError {
+    var httpError: HTTPError? { HTTPError(.permissionDenied, detail: "only an admin of team \"\(team)\" may do this") }
 }

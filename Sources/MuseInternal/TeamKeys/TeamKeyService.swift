@@ -14,9 +14,9 @@ final class TeamKeyService: Sendable {
     /// A member who is not an admin may not (403); anyone else does not see the team (404).
     func create(team: String, name: String, by user: InternalPrincipal) async throws -> (key: TeamKey, secret: String) {
         try Self.requireAdmin(of: team, user)
-        let secret = "msk_" + Digest.hex(Digest.randomBytes(24))
+        let secret = Digest.newSecret(prefix: "msk_")
         let key = TeamKey(
-            id: IDGenerator.make("tkey"), team: team, name: name, secretHash: Self.hash(secret), createdBy: user.id, createdAt: Date(), revokedAt: nil)
+            id: IDGenerator.make("tkey"), team: team, name: name, secretHash: Digest.secretHash(secret), createdBy: user.id, createdAt: Date(), revokedAt: nil)
         try await store.insert(key)
         return (key, secret)
     }
@@ -36,7 +36,7 @@ final class TeamKeyService: Sendable {
     /// The principal a presented secret stands for; nil for an unknown or revoked key. Read each
     /// time (an indexed lookup): a revoke applies to the next request.
     func principal(forSecret secret: Substring) async throws -> InternalPrincipal? {
-        guard secret.utf8.count <= 128, let key = try await store.key(secretHash: Self.hash(String(secret))) else { return nil }
+        guard secret.utf8.count <= 128, let key = try await store.key(secretHash: Digest.secretHash(secret)) else { return nil }
         return InternalPrincipal(
             id: "team:" + key.team, name: key.name, email: nil, department: nil, teams: [key.team], adminTeams: [], kind: .teamKey)
     }
@@ -44,10 +44,6 @@ final class TeamKeyService: Sendable {
     static func requireAdmin(of team: String, _ user: InternalPrincipal) throws {
         guard user.kind == .user, user.teams.contains(team) else { throw ServiceError.notFound("no team \"\(team)\"") }
         guard user.adminTeams.contains(team) else { throw TeamAdminRequired(team: team) }
-    }
-
-    static func hash(_ secret: String) -> String {
-        Digest.hex(Digest.sha256(Array(secret.utf8)))
     }
 }
 
