@@ -61,7 +61,7 @@ import Testing
     @Test func whatAnOlderBinaryLeftBehindIsRepaired() async throws {
         try await stores.database.migrate(tracks: [Self.track])
         try await execute("PRAGMA user_version = 8")
-        #expect(try await stores.database.migrate(tracks: [Self.track]) == [9])
+        #expect(try await stores.database.migrate(tracks: [Self.track]) == [9, 10])
         try await execute("DROP TABLE schema_tracks")
         try await stores.database.migrate(tracks: [Self.track])
         #expect(try await stores.database.transaction { db in try db.query("SELECT version FROM schema_tracks").first?.int(0) } == 1)
@@ -94,8 +94,22 @@ import Testing
         let count = try await catalog.importModels(CatalogFile.read(file))
         #expect(count >= 6)
         #expect(try await catalog.importModels(CatalogFile.read(file)) == count)
-        let sdxl = try await catalog.model(key: "sdxl-base", for: "acme")
+        let sdxl = try await catalog.model(key: "sdxl-base", for: Caller(tenant: "acme"))
         #expect(sdxl.base == .sdxl && sdxl.defaultParams.width == 1024)
-        #expect(try await catalog.models(for: "acme", kind: .lora, base: .sd15, source: nil).map(\.key) == ["lora-fox", "lora-watercolor"])
+        #expect(try await catalog.models(for: Caller(tenant: "acme"), kind: .lora, base: .sd15, source: nil).map(\.key) == ["lora-fox", "lora-watercolor"])
+    }
+
+    @Test func aCatalogueEntryNamesItsTeamOrOwnerExactlyWhenItsSourceNeedsOne() throws {
+        let team = try CatalogFile.parse("models: [{key: s, name: S, type: lora, base_model: sd15, source: team, team: design}]", source: "t")
+        #expect(team.first?.owner == "design")
+        let refused = [
+            "source: team", "source: team, owner: ann", "source: team, team: \"\"", "source: private", "source: private, team: design",
+            "team: design", "owner: ann",
+        ]
+        for fields in refused {
+            #expect(throws: CatalogFile.ParseError.self, "\(fields)") {
+                try CatalogFile.parse("models: [{key: s, name: S, type: lora, base_model: sd15, \(fields)}]", source: "t")
+            }
+        }
     }
 }

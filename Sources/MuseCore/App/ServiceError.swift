@@ -3,6 +3,8 @@
 public enum ServiceError: Error, Sendable, Equatable {
     /// No such resource for this caller (another tenant's id included).
     case notFound(String)
+    /// The caller may see the resource but not do this to it (a team member changing a shared preset).
+    case forbidden(String)
     /// The resource's state forbids the change now (already final, a try already pending).
     case conflict(String)
     /// The request repeats an earlier one's key with different content.

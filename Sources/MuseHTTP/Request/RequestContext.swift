@@ -5,6 +5,12 @@ import NIOCore
 public protocol Principal: Sendable {
     /// A stable id for logs and ownership checks.
     var id: String { get }
+    /// Groups whose shared objects the caller may see (a company's teams); none by default.
+    var groups: [String] { get }
+}
+
+extension Principal {
+    public var groups: [String] { [] }
 }
 
 /// Travels with one request through the filters to the handler.

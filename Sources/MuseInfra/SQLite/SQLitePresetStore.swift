@@ -11,8 +11,8 @@ public struct SQLitePresetStore: PresetStore {
     }
 
     private static let select = """
-        SELECT p.id, p.tenant, v.name, v.description, v.version, v.params, v.overridable, p.created_at, v.created_at
-        FROM presets p JOIN preset_versions v ON v.preset_id = p.id
+        SELECT p.id, p.tenant, v.name, v.description, v.version, v.params, v.overridable, p.created_at, v.created_at, s.team
+        FROM presets p JOIN preset_versions v ON v.preset_id = p.id LEFT JOIN preset_shares s ON s.preset_id = p.id
         """
 
     public func create(_ preset: Preset) async throws {
@@ -22,6 +22,7 @@ public struct SQLitePresetStore: PresetStore {
                 "INSERT INTO presets (id, tenant, latest_version, created_at) VALUES (?, ?, 1, ?)",
                 [.text(preset.id), .text(preset.tenant), preset.createdAt.sqliteMillis]
             )
+            try Self.share(db, preset)
             try Self.insertVersion(db, version)
         }
     }
@@ -36,18 +37,22 @@ public struct SQLitePresetStore: PresetStore {
             var next = preset
             next.version = row.int(0) + 1
             try db.execute("UPDATE presets SET latest_version = ? WHERE id = ?", [.integer(Int64(next.version)), .text(preset.id)])
+            try db.execute("DELETE FROM preset_shares WHERE preset_id = ?", [.text(preset.id)])
+            try Self.share(db, preset)
             try Self.insertVersion(db, try Self.versionValues(next))
-            return try Self.read(db, id: preset.id, tenant: preset.tenant, version: next.version)
+            return try Self.read(db, id: preset.id, version: next.version)
         }
     }
 
-    public func preset(id: String, tenant: String, version: Int?) async throws -> Preset? {
-        try await database.transaction { db in try Self.read(db, id: id, tenant: tenant, version: version) }
+    public func preset(id: String, version: Int?) async throws -> Preset? {
+        try await database.transaction { db in try Self.read(db, id: id, version: version) }
     }
 
-    public func list(tenant: String, limit: Int, before: String?) async throws -> [Preset] {
-        var sql = Self.select + " WHERE p.tenant = ? AND p.deleted_at IS NULL AND v.version = p.latest_version"
-        var values: [SQLiteValue] = [.text(tenant)]
+    public func list(visibleTo caller: Caller, limit: Int, before: String?) async throws -> [Preset] {
+        let teams = caller.teams.sorted()
+        let shared = teams.isEmpty ? "" : " OR s.team IN (\(Array(repeating: "?", count: teams.count).joined(separator: ", ")))"
+        var sql = Self.select + " WHERE (p.tenant = ?\(shared)) AND p.deleted_at IS NULL AND v.version = p.latest_version"
+        var values: [SQLiteValue] = [.text(caller.tenant)] + teams.map(SQLiteValue.text)
         if let before {
             sql += " AND p.id < ?"
             values.append(.text(before))
@@ -65,10 +70,15 @@ public struct SQLitePresetStore: PresetStore {
         }
     }
 
-    private static func read(_ db: SQLiteConnection, id: String, tenant: String, version: Int?) throws -> Preset? {
+    private static func read(_ db: SQLiteConnection, id: String, version: Int?) throws -> Preset? {
         let versionClause = version == nil ? "v.version = p.latest_version" : "v.version = ?"
-        let values: [SQLiteValue] = [.text(id), .text(tenant)] + (version.map { [.integer(Int64($0))] } ?? [])
-        return try db.query(select + " WHERE p.id = ? AND p.tenant = ? AND p.deleted_at IS NULL AND \(versionClause)", values).first.map(decode)
+        let values: [SQLiteValue] = [.text(id)] + (version.map { [.integer(Int64($0))] } ?? [])
+        return try db.query(select + " WHERE p.id = ? AND p.deleted_at IS NULL AND \(versionClause)", values).first.map(decode)
+    }
+
+    private static func share(_ db: SQLiteConnection, _ preset: Preset) throws {
+        guard let team = preset.sharedWithTeam else { return }
+        try db.execute("INSERT INTO preset_shares (preset_id, team) VALUES (?, ?)", [.text(preset.id), .text(team)])
     }
 
     private static func versionValues(_ preset: Preset) throws -> [SQLiteValue] {
@@ -88,7 +98,7 @@ public struct SQLitePresetStore: PresetStore {
         Preset(
             id: row.text(0), tenant: row.text(1), name: row.text(2), description: row.text(3), version: row.int(4),
             params: try SQLiteJSON.decode(JSONValue.self, row.text(5)), overridable: try SQLiteJSON.decode([String].self, row.text(6)),
-            createdAt: row.date(7) ?? Date(timeIntervalSince1970: 0), updatedAt: row.date(8) ?? Date(timeIntervalSince1970: 0)
+            sharedWithTeam: row.optionalText(9), createdAt: row.date(7) ?? Date(timeIntervalSince1970: 0), updatedAt: row.date(8) ?? Date(timeIntervalSince1970: 0)
         )
     }
 }

@@ -16,4 +16,7 @@ struct InternalPrincipal: Principal {
     /// Teams whose admins may manage team keys: those the token lists as administered.
     let adminTeams: [String]
     let kind: Kind
+
+    /// Team models and presets shared with a team are visible to its members.
+    var groups: [String] { teams }
 }

@@ -25,7 +25,7 @@ public struct GenerationsController: Sendable {
                 body[member: "preset"] != nil
                 ? .preset(try JSON.decode(PresetRun.self, from: body))
                 : .params(try JSON.decode(GenerationRequest.self, from: body))
-            let (view, replayed) = try await service.submit(submission, tenant: try context.tenant(), idempotency: try Self.idempotencyKey(request))
+            let (view, replayed) = try await service.submit(submission, caller: try context.caller(), idempotency: try Self.idempotencyKey(request))
             var response = try Response.json(TaskResource(view), status: replayed ? .ok : .accepted)
             response.headerFields[.location] = "/v1/generations/\(view.task.id)"
             return response

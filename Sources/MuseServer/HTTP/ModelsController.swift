@@ -15,11 +15,11 @@ public struct ModelsController: Sendable {
             let kind = try Self.parse(request.query["type"], "type", ModelKind.self)
             let base = try Self.parse(request.query["base"], "base", BaseModel.self)
             let source = try Self.parse(request.query["source"], "source", ModelSource.self)
-            let models = try await catalog.models(for: try context.tenant(), kind: kind, base: base, source: source)
+            let models = try await catalog.models(for: try context.caller(), kind: kind, base: base, source: source)
             return try .json(ListResource(data: models.map(ModelResource.init), nextCursor: nil))
         }
         routes.get("/v1/models/{key}") { request, context in
-            try .json(ModelResource(try await catalog.model(key: try request.parameters.require("key"), for: try context.tenant())))
+            try .json(ModelResource(try await catalog.model(key: try request.parameters.require("key"), for: try context.caller())))
         }
     }
 

@@ -17,4 +17,10 @@ extension RequestContext {
         guard let principal else { throw HTTPError(.unauthenticated, detail: "authentication required") }
         return principal.id
     }
+
+    /// The authenticated caller with its teams, for the use cases that show team objects.
+    func caller() throws(HTTPError) -> Caller {
+        guard let principal else { throw HTTPError(.unauthenticated, detail: "authentication required") }
+        return Caller(tenant: principal.id, teams: Set(principal.groups))
+    }
 }

@@ -28,35 +28,35 @@ import Testing
     }
 
     @Test func aSubmitResolvesDefaultsCommitsAndAnswersItsQueuePosition() async throws {
-        let first = try await service.submit(try submission(#"{"model":"sd15-base","prompt":"a fox"}"#), tenant: "acme")
+        let first = try await service.submit(try submission(#"{"model":"sd15-base","prompt":"a fox"}"#), caller: Caller(tenant: "acme"))
         #expect(first.view.task.status == .queued && first.view.queuePosition == 0 && !first.replayed)
         #expect(first.view.task.params.width == 512 && first.view.task.params.steps > 0, "the model's defaults")
-        let second = try await service.submit(try submission(#"{"model":"sd15-base","prompt":"another"}"#), tenant: "acme")
+        let second = try await service.submit(try submission(#"{"model":"sd15-base","prompt":"another"}"#), caller: Caller(tenant: "acme"))
         #expect(second.view.queuePosition == 1)
         #expect(try await stores.tasks.task(id: first.view.task.id, tenant: "acme")?.params == first.view.task.params, "durable once it returns")
     }
 
     @Test func aBadSubmitNamesTheFieldAndStoresNothing() async throws {
         await #expect(throws: InvalidInput.self) {
-            try await service.submit(try submission(#"{"model":"no-such-model","prompt":"x"}"#), tenant: "acme")
+            try await service.submit(try submission(#"{"model":"no-such-model","prompt":"x"}"#), caller: Caller(tenant: "acme"))
         }
         #expect(try await stores.tasks.list(tenant: "acme", status: nil, limit: 10, before: nil).isEmpty)
     }
 
     @Test func anIdempotencyKeyReplaysTheFirstTaskAndRefusesAnotherBody() async throws {
         let key = IdempotencyKey(key: "k1", bodyHash: "h1")
-        let first = try await service.submit(try submission(#"{"model":"sd15-base","prompt":"once"}"#), tenant: "acme", idempotency: key)
-        let again = try await service.submit(try submission(#"{"model":"sd15-base","prompt":"once"}"#), tenant: "acme", idempotency: key)
+        let first = try await service.submit(try submission(#"{"model":"sd15-base","prompt":"once"}"#), caller: Caller(tenant: "acme"), idempotency: key)
+        let again = try await service.submit(try submission(#"{"model":"sd15-base","prompt":"once"}"#), caller: Caller(tenant: "acme"), idempotency: key)
         #expect(again.replayed && again.view.task.id == first.view.task.id)
         await #expect(throws: ServiceError.self) {
             try await service.submit(
-                try submission(#"{"model":"sd15-base","prompt":"other"}"#), tenant: "acme", idempotency: IdempotencyKey(key: "k1", bodyHash: "h2"))
+                try submission(#"{"model":"sd15-base","prompt":"other"}"#), caller: Caller(tenant: "acme"), idempotency: IdempotencyKey(key: "k1", bodyHash: "h2"))
         }
         #expect(try await stores.tasks.list(tenant: "acme", status: nil, limit: 10, before: nil).count == 1)
     }
 
     @Test func aCancelIsOnceThenAConflictAndAnotherTenantSeesNothing() async throws {
-        let submitted = try await service.submit(try submission(#"{"model":"sd15-base","prompt":"stop me"}"#), tenant: "acme")
+        let submitted = try await service.submit(try submission(#"{"model":"sd15-base","prompt":"stop me"}"#), caller: Caller(tenant: "acme"))
         let id = submitted.view.task.id
         await #expect(throws: ServiceError.notFound("no generation \"\(id)\"")) { try await service.cancel(id: id, tenant: "globex") }
         #expect(try await service.cancel(id: id, tenant: "acme").task.status == .canceled)

@@ -8,13 +8,13 @@ public struct CatalogService: Sendable {
         self.store = store
     }
 
-    public func models(for tenant: String, kind: ModelKind?, base: BaseModel?, source: ModelSource?) async throws -> [Model] {
-        try await store.models(kind: kind, base: base, source: source).filter { $0.isVisible(to: tenant) }
+    public func models(for caller: Caller, kind: ModelKind?, base: BaseModel?, source: ModelSource?) async throws -> [Model] {
+        try await store.models(kind: kind, base: base, source: source).filter { $0.isVisible(to: caller) }
     }
 
-    /// The model, or a 404 when it does not exist or the tenant may not see it.
-    public func model(key: String, for tenant: String) async throws -> Model {
-        guard let model = try await store.model(key: key), model.isVisible(to: tenant) else {
+    /// The model, or a 404 when it does not exist or the caller may not see it.
+    public func model(key: String, for caller: Caller) async throws -> Model {
+        guard let model = try await store.model(key: key), model.isVisible(to: caller) else {
             throw ServiceError.notFound("no model \"\(key)\"")
         }
         return model

@@ -75,8 +75,9 @@ public struct GenerationService: Sendable {
     /// Resolves and validates the submission, then commits the task: once this returns, it is
     /// durable. With an idempotency key, a repeat of the first request returns its task
     /// (`replayed`), a repeat while it is processed is 409, and the key with another body is 422.
-    public func submit(_ submission: Submission, tenant: String, idempotency: IdempotencyKey? = nil) async throws -> (view: TaskView, replayed: Bool) {
-        guard let idempotency else { return (try await create(submission, tenant: tenant, idempotencyKey: nil), false) }
+    public func submit(_ submission: Submission, caller: Caller, idempotency: IdempotencyKey? = nil) async throws -> (view: TaskView, replayed: Bool) {
+        guard let idempotency else { return (try await create(submission, caller: caller, idempotencyKey: nil), false) }
+        let tenant = caller.tenant
         let now = Date()
         switch try await idempotencyKeys.claim(
             tenant: tenant, key: idempotency.key, bodyHash: idempotency.bodyHash, now: now,
@@ -90,7 +91,7 @@ public struct GenerationService: Sendable {
             throw ServiceError.mismatch("this Idempotency-Key was used with another request body")
         case .claimed:
             do {
-                return (try await create(submission, tenant: tenant, idempotencyKey: idempotency.key), false)
+                return (try await create(submission, caller: caller, idempotencyKey: idempotency.key), false)
             } catch {
                 // A refused request leaves the key free: the client may fix the body and retry with it.
                 try? await idempotencyKeys.release(tenant: tenant, key: idempotency.key)
@@ -102,7 +103,7 @@ public struct GenerationService: Sendable {
     /// A claim not completed within this time belongs to a request whose server died: it may be taken over.
     static let abandonedAfter: TimeInterval = 60
 
-    private func create(_ submission: Submission, tenant: String, idempotencyKey: String?) async throws -> TaskView {
+    private func create(_ submission: Submission, caller: Caller, idempotencyKey: String?) async throws -> TaskView {
         let request: GenerationRequest
         var preset: PresetRef?
         switch submission {
@@ -110,16 +111,17 @@ public struct GenerationService: Sendable {
             request = given
         case .preset(let run):
             // The docs/API.md merge rule: the preset version's params ⊕ overrides, validated like a full request.
-            guard let saved = try await presets.preset(id: run.preset, tenant: tenant, version: run.presetVersion) else {
+            // Their own presets, and those shared with one of their teams: members may run them.
+            guard let saved = try await presets.preset(id: run.preset, version: run.presetVersion), saved.isReadable(by: caller) else {
                 throw ServiceError.notFound(run.presetVersion.map { "no version \($0) of preset \"\(run.preset)\"" } ?? "no preset \"\(run.preset)\"")
             }
             let merged = try PresetMerge.merge(saved.params, overrides: run.overrides, overridable: saved.overridable)
             request = try JSON.decode(GenerationRequest.self, from: merged)
             preset = PresetRef(id: saved.id, version: saved.version)
         }
-        let params = try await resolve(request, tenant: tenant)
+        let params = try await resolve(request, caller: caller)
         let now = Date()
-        var task = GenerationTask(id: IDGenerator.make("gen", at: now), tenant: tenant, params: params, createdAt: now)
+        var task = GenerationTask(id: IDGenerator.make("gen", at: now), tenant: caller.tenant, params: params, createdAt: now)
         task.preset = preset
         let ahead = try await tasks.insert(task, idempotencyKey: idempotencyKey)
         metrics?.submitted(lane: task.lane)
@@ -134,10 +136,10 @@ public struct GenerationService: Sendable {
 
     /// The client error a request would get, if any (other failures count as none here: they
     /// will surface when it runs).
-    public func validationProblem(_ request: GenerationRequest, tenant: String) async -> InvalidInput? {
+    public func validationProblem(_ request: GenerationRequest, caller: Caller) async -> InvalidInput? {
         let outcome: InvalidInput?
         do {
-            _ = try await resolve(request, tenant: tenant)
+            _ = try await resolve(request, caller: caller)
             outcome = nil
         } catch {
             outcome = error as? InvalidInput
@@ -146,20 +148,20 @@ public struct GenerationService: Sendable {
     }
 
     /// The request checked against the catalogue and the limits, with every default filled in.
-    public func resolve(_ request: GenerationRequest, tenant: String) async throws -> GenerationParams {
+    public func resolve(_ request: GenerationRequest, caller: Caller) async throws -> GenerationParams {
         // Bounded before any catalogue lookup: each LoRA key is one.
         let maxLoRAs = settings.current.limits.maxLoRAs
         if let count = request.loras?.count, count > maxLoRAs { throw InvalidInput("loras", "at most \(maxLoRAs) LoRAs") }
-        let checkpoint = try await catalog.model(request.model).flatMap { $0.isVisible(to: tenant) ? $0 : nil }
+        let checkpoint = try await catalog.model(request.model).flatMap { $0.isVisible(to: caller) ? $0 : nil }
         var loras: [String: Model] = [:]
         for reference in request.loras ?? [] where loras[reference.key] == nil {
-            if let model = try await catalog.model(reference.key), model.isVisible(to: tenant) { loras[reference.key] = model }
+            if let model = try await catalog.model(reference.key), model.isVisible(to: caller) { loras[reference.key] = model }
         }
         let params = try ParamsResolver(limits: settings.current.limits).resolve(
             request, checkpoint: checkpoint, loras: loras, randomSeed: Int64.random(in: 0...Int64(UInt32.max))
         )
         // Only the caller's own images: an id of another tenant's is as unknown as one that never existed.
-        if let initImage = params.initImage, initImage.hasPrefix("img_"), try await tasks.imageTenant(initImage) != tenant {
+        if let initImage = params.initImage, initImage.hasPrefix("img_"), try await tasks.imageTenant(initImage) != caller.tenant {
             throw InvalidInput("init_image", "no such image")
         }
         if let url = params.webhookURL {

@@ -58,7 +58,7 @@ public struct Model: Sendable, Equatable {
     /// Smallest and largest width and height, in pixels (multiples of 8).
     public var minSize: Int
     public var maxSize: Int
-    /// The tenant a `private` model belongs to.
+    /// The tenant a `private` model belongs to; the team a `team` model belongs to.
     public var owner: String?
     public var createdAt: Date
 
@@ -81,8 +81,13 @@ public struct Model: Sendable, Equatable {
         self.createdAt = createdAt
     }
 
-    /// Whether `tenant` may use or see this model.
-    public func isVisible(to tenant: String) -> Bool {
-        source != .private || owner == tenant
+    /// Whether `caller` may use or see this model: a public one always, a team one when the caller
+    /// is a member of its team, a private one when the caller owns it.
+    public func isVisible(to caller: Caller) -> Bool {
+        switch source {
+        case .public: true
+        case .team: owner.map(caller.teams.contains) ?? false
+        case .private: owner == caller.tenant
+        }
     }
 }

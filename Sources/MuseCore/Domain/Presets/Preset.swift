@@ -14,12 +14,14 @@ public struct Preset: Sendable, Equatable {
     public var params: JSONValue
     /// Fields a run may override; empty means any.
     public var overridable: [String]
+    /// A team whose members may read and run the preset (not change or delete it); nil: only its owner.
+    public var sharedWithTeam: String?
     public var createdAt: Date
     public var updatedAt: Date
 
     public init(
         id: String, tenant: String, name: String, description: String, version: Int, params: JSONValue, overridable: [String],
-        createdAt: Date, updatedAt: Date
+        sharedWithTeam: String? = nil, createdAt: Date, updatedAt: Date
     ) {
         self.id = id
         self.tenant = tenant
@@ -28,8 +30,19 @@ public struct Preset: Sendable, Equatable {
         self.version = version
         self.params = params
         self.overridable = overridable
+        self.sharedWithTeam = sharedWithTeam
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+    }
+
+    /// Its owner, and the members of the team it is shared with, may read and run it.
+    public func isReadable(by caller: Caller) -> Bool {
+        tenant == caller.tenant || sharedWithTeam.map(caller.teams.contains) ?? false
+    }
+
+    /// Only its owner may change or delete it.
+    public func isEditable(by caller: Caller) -> Bool {
+        tenant == caller.tenant
     }
 }
 
