@@ -19,8 +19,8 @@ enum Cloud: ServerProfile {
     static let label = "muse-cloud"
     static let migrations = [APIKeyMigrations.track]
 
-    static func parts(runtime: Runtime, stores: EmbeddedStores) -> ProfileParts {
-        ProfileParts(apiFilters: [CloudSecurityFilter(keys: APIKeyService(store: SQLiteAPIKeyStore(database: stores.database)))])
+    static func parts(runtime: Runtime, shared: SharedStack) -> ProfileParts {
+        ProfileParts(apiFilters: [CloudSecurityFilter(keys: APIKeyService(store: SQLiteAPIKeyStore(database: shared.stores.database)))])
     }
 }
 

@@ -18,13 +18,13 @@ struct MuseInternal: AsyncParsableCommand {
 }
 
 /// What muse-internal adds to the shared stack: its `sso.*` keys, the SSO check on `/v1`, the
-/// JWKS refresher, `/v1/me`.
+/// JWKS refresher, `/v1/me`, team keys and the community.
 enum Internal: ServerProfile {
     static let label = "muse-internal"
     static let configKeys = SSOSettings.keys
     static let migrations = [InternalMigrations.track]
 
-    static func parts(runtime: Runtime, stores: EmbeddedStores) async throws -> ProfileParts {
+    static func parts(runtime: Runtime, shared: SharedStack) async throws -> ProfileParts {
         let settings = try SSOSettings(runtime.config.profile)
         let keys = SSOKeys()
         let source = JWKSSource(settings: settings, keys: keys, client: CurlHTTPClient(), pool: runtime.outboundHTTPPool, logger: runtime.logger)
@@ -38,12 +38,16 @@ enum Internal: ServerProfile {
             runtime.logger.warning("no SSO keys: set sso.jwks_file or sso.jwks_url; every /v1 call is refused")
         }
         let verifier = TokenVerifier(settings: settings, keys: keys, refresh: { await source.unknownKid() })
-        let teamKeys = TeamKeyService(store: SQLiteTeamKeyStore(database: stores.database))
+        let teamKeys = TeamKeyService(store: SQLiteTeamKeyStore(database: shared.stores.database))
         return ProfileParts(
             apiFilters: [SSOSecurityFilter(verifier: verifier, teamKeys: teamKeys)],
             apiRoutes: { api in
-                MeController(limits: runtime.config.dynamic.limits).register(on: api)
+                MeController(settings: shared.settings).register(on: api)
                 TeamKeysController(service: teamKeys).register(on: api)
+                CommunityController(
+                    service: CommunityService(store: SQLiteCommunityStore(database: shared.stores.database), tasks: shared.stores.tasks),
+                    images: shared.images
+                ).register(on: api)
             },
             services: [source], openAPIOverlay: PackageResources.openapi_internal_yaml)
     }

@@ -53,7 +53,7 @@ public struct ServerAssembly {
             settings: runtime.config.webhooks, render: TaskJSON.encode, metrics: WebhookMetrics(factory: runtime.metricsFactory), logger: runtime.logger
         )
 
-        let parts = try await profile.parts(runtime: runtime, stores: stores)
+        let parts = try await profile.parts(runtime: runtime, shared: SharedStack(stores: stores, images: images, settings: settings))
         let router = Router()
         let operations = router.group("", name: "public")
         let api = router.group("/v1", name: "api", filters: parts.apiFilters)

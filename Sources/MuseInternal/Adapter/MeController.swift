@@ -3,7 +3,8 @@ import MuseHTTP
 
 /// `GET /v1/me`: who the token says the caller is, their teams, and the limits that apply to them.
 struct MeController: Sendable {
-    let limits: GenerationLimits
+    /// Read on each call: a config reload's limits show at once.
+    let settings: LiveSettings
 
     struct Me: Encodable {
         let id: String
@@ -39,6 +40,7 @@ struct MeController: Sendable {
     func register(on routes: RouteGroup) {
         routes.get("/v1/me") { _, context in
             guard let user = context.principal as? InternalPrincipal else { throw HTTPError(.unauthenticated, detail: "authentication required") }
+            let limits = settings.current.limits
             return try .json(
                 Me(
                     id: user.id, name: user.name, email: user.email, department: user.department, teams: user.teams, adminTeams: user.adminTeams,

@@ -45,7 +45,7 @@ struct TeamKeysController: Sendable {
             let user = try Self.user(context)
             let body = try JSONBody.decode(CreateBody.self, from: request)
             guard TokenVerifier.isSafeID(body.team) else { throw HTTPError.invalidField("team", "1 to 128 of A-Z a-z 0-9 . _ @ -") }
-            guard (1...100).contains(body.name.unicodeScalars.count), !body.name.unicodeScalars.contains(where: Self.isHidden) else {
+            guard DisplayText.isValid(body.name, maxScalars: 100) else {
                 throw HTTPError.invalidField("name", "1 to 100 characters, no control, invisible or direction characters")
             }
             let (key, secret) = try await service.create(team: body.team, name: body.name, by: user)
@@ -57,15 +57,6 @@ struct TeamKeysController: Sendable {
         routes.delete("/v1/team-keys/{id}") { request, context in
             try await service.revoke(id: try request.parameters.require("id"), by: try Self.user(context))
             return Response(status: .noContent)
-        }
-    }
-
-    /// Control characters, and the invisible and direction-changing ones a name could hide behind
-    /// (openapi.internal.yaml's pattern for `name` lists the same).
-    static func isHidden(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.value {
-        case 0x00...0x1F, 0x7F...0x9F, 0x200B...0x200F, 0x202A...0x202E, 0x2060...0x206F, 0xFEFF: true
-        default: false
         }
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import MuseCore
 import MuseHTTP
 import MuseInfra
 import ServiceLifecycle
@@ -12,8 +13,18 @@ public protocol ServerProfile {
     static var configKeys: [ConfigKeySpec] { get }
     /// The profile's own tables, migrated after the shared schema wherever the stores are opened.
     static var migrations: [SQLiteMigrationTrack] { get }
-    /// Builds the profile's parts on the runtime and the opened stores.
-    static func parts(runtime: Runtime, stores: EmbeddedStores) async throws -> ProfileParts
+    /// Builds the profile's parts on the runtime and the shared stack's stores and settings.
+    static func parts(runtime: Runtime, shared: SharedStack) async throws -> ProfileParts
+}
+
+/// What the assembly has built that a profile's parts may use.
+public struct SharedStack: Sendable {
+    /// The opened stores, the profile's tables migrated.
+    public let stores: EmbeddedStores
+    /// The generated images.
+    public let images: any BlobStore
+    /// The settings a config reload changes (read them on each use).
+    public let settings: LiveSettings
 }
 
 extension ServerProfile {

@@ -37,7 +37,7 @@ public struct GenerationsController: Sendable {
                 }
                 return status
             }
-            let limit = try Self.limit(request.query["limit"])
+            let limit = try Cursor.limit(request.query["limit"])
             let before = try Cursor.decode(request.query["cursor"], prefix: "gen")
             let page = try await service.list(tenant: try context.tenant(), status: status, limit: limit, before: before)
             return try .json(ListResource(data: page.tasks.map(TaskResource.init), nextCursor: Cursor.encode(page.next)))
@@ -87,11 +87,6 @@ public struct GenerationsController: Sendable {
         return IdempotencyKey(key: key, bodyHash: Digest.hex(Digest.sha256(Array(buffer: request.body))))
     }
 
-    static func limit(_ raw: String?) throws(HTTPError) -> Int {
-        guard let raw else { return 20 }
-        guard let limit = Int(raw), (1...100).contains(limit) else { throw HTTPError.invalidField("limit", "must be an integer from 1 to 100") }
-        return limit
-    }
 }
 
 /// `GET /v1/generations/{id}/params`: what a client needs to refill its form and run again.

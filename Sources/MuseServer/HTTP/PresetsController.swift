@@ -21,7 +21,7 @@ public struct PresetsController: Sendable {
             return response
         }
         routes.get("/v1/presets") { request, context in
-            let limit = try GenerationsController.limit(request.query["limit"])
+            let limit = try Cursor.limit(request.query["limit"])
             let before = try Cursor.decode(request.query["cursor"], prefix: "pre")
             let caller = try context.caller()
             let page = try await service.list(caller: caller, limit: limit, before: before)

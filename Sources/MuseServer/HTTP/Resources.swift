@@ -5,16 +5,21 @@ import MuseInfra
 import MuseWorkerProtocol
 
 /// `{"data": [...], "next_cursor": "…"|null}`.
-struct ListResource<Item: Encodable>: Encodable {
+public struct ListResource<Item: Encodable>: Encodable {
     var data: [Item]
     var nextCursor: String?
+
+    public init(data: [Item], nextCursor: String?) {
+        self.data = data
+        self.nextCursor = nextCursor
+    }
 
     enum CodingKeys: String, CodingKey {
         case data
         case nextCursor = "next_cursor"
     }
 
-    func encode(to encoder: any Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(data, forKey: .data)
         try c.encode(nextCursor, forKey: .nextCursor)
@@ -23,12 +28,19 @@ struct ListResource<Item: Encodable>: Encodable {
 
 /// List cursors: the id of the last item shown (ids sort by creation time). Anything that is
 /// not an id of the list's kind is a 400, so the format is exact enough for OpenAPI to state.
-enum Cursor {
-    static func encode(_ id: String?) -> String? {
+public enum Cursor {
+    public static func encode(_ id: String?) -> String? {
         id
     }
 
-    static func decode(_ cursor: String?, prefix: String) throws(HTTPError) -> String? {
+    /// `?limit=`: 1 to 100, 20 when absent.
+    public static func limit(_ raw: String?) throws(HTTPError) -> Int {
+        guard let raw else { return 20 }
+        guard let limit = Int(raw), (1...100).contains(limit) else { throw HTTPError.invalidField("limit", "must be an integer from 1 to 100") }
+        return limit
+    }
+
+    public static func decode(_ cursor: String?, prefix: String) throws(HTTPError) -> String? {
         guard let cursor else { return nil }
         guard IDGenerator.isID(cursor, prefix: prefix) else {
             throw HTTPError.invalidField("cursor", "not a cursor this API returned")

@@ -21,13 +21,13 @@ public struct WebhooksController: Sendable {
         }
         routes.get("/v1/webhook-deliveries") { request, context in
             let task = request.query["task"]
-            let limit = try GenerationsController.limit(request.query["limit"])
+            let limit = try Cursor.limit(request.query["limit"])
             let before = try Cursor.decode(request.query["cursor"], prefix: "whd")
             let page = try await service.deliveries(tenant: try context.tenant(), taskID: task, limit: limit, before: before)
             return try .json(ListResource(data: page.deliveries.map(DeliveryResource.init), nextCursor: Cursor.encode(page.next)))
         }
         routes.get("/v1/webhook-deliveries/{id}/attempts") { request, context in
-            let limit = try GenerationsController.limit(request.query["limit"])
+            let limit = try Cursor.limit(request.query["limit"])
             let before = try request.query["cursor"].map { raw throws(HTTPError) -> Int64 in
                 guard raw.utf8.count <= 18, let position = Int64(raw), position > 0 else {
                     throw HTTPError.invalidField("cursor", "not a cursor this API returned")
