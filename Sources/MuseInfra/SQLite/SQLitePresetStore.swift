@@ -98,7 +98,8 @@ public struct SQLitePresetStore: PresetStore {
         Preset(
             id: row.text(0), tenant: row.text(1), name: row.text(2), description: row.text(3), version: row.int(4),
             params: try SQLiteJSON.decode(JSONValue.self, row.text(5)), overridable: try SQLiteJSON.decode([String].self, row.text(6)),
-            sharedWithTeam: row.optionalText(9), createdAt: row.date(7) ?? Date(timeIntervalSince1970: 0), updatedAt: row.date(8) ?? Date(timeIntervalSince1970: 0)
+            sharedWithTeam: row.optionalText(9), createdAt: row.date(7) ?? Date(timeIntervalSince1970: 0),
+            updatedAt: row.date(8) ?? Date(timeIntervalSince1970: 0)
         )
     }
 }

@@ -50,7 +50,8 @@ import Testing
         #expect(again.replayed && again.view.task.id == first.view.task.id)
         await #expect(throws: ServiceError.self) {
             try await service.submit(
-                try submission(#"{"model":"sd15-base","prompt":"other"}"#), caller: Caller(tenant: "acme"), idempotency: IdempotencyKey(key: "k1", bodyHash: "h2"))
+                try submission(#"{"model":"sd15-base","prompt":"other"}"#), caller: Caller(tenant: "acme"),
+                idempotency: IdempotencyKey(key: "k1", bodyHash: "h2"))
         }
         #expect(try await stores.tasks.list(tenant: "acme", status: nil, limit: 10, before: nil).count == 1)
     }

@@ -23,9 +23,10 @@ import Testing
         let (pipeline, worker, generation, images) = try await Self.start(images: 3)
         defer { worker.stop(); pipeline.stop() }
         let bob = try await pipeline.credential("bob")
-        let bobsGeneration = try await pipeline.call(
-            "POST", "/v1/generations", body: #"{"model":"sd15-base","prompt":"bob's","steps":2,"width":256,"height":256}"#, key: bob
-        ).json["id"] as? String ?? ""
+        let bobsGeneration =
+            try await pipeline.call(
+                "POST", "/v1/generations", body: #"{"model":"sd15-base","prompt":"bob's","steps":2,"width":256,"height":256}"#, key: bob
+            ).json["id"] as? String ?? ""
 
         // Another's generation, an image of another generation, made-up ids: 404, nothing published.
         for body in [Self.publish(generation, images[0]), Self.publish(bobsGeneration, images[0])] {

@@ -72,7 +72,8 @@ import Testing
     @Test func aCloudCallerHasNoTeamToShareWithOrSee() async throws {
         let pipeline = try await PipelineFixture.start(binary: .cloud)
         defer { pipeline.stop() }
-        let shared = try await pipeline.call("POST", "/v1/presets", body: #"{"name":"p","params":{"model":"sd15-base","prompt":"x"},"shared_with_team":"design"}"#)
+        let shared = try await pipeline.call(
+            "POST", "/v1/presets", body: #"{"name":"p","params":{"model":"sd15-base","prompt":"x"},"shared_with_team":"design"}"#)
         #expect(shared.status == 400 && shared.text.contains("shared_with_team"))
         let own = try await pipeline.call("POST", "/v1/presets", body: #"{"name":"p","params":{"model":"sd15-base","prompt":"x"}}"#)
         #expect(own.json["shared_with_team"] is NSNull && own.json["editable"] as? Bool == true)
