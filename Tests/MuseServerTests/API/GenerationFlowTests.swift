@@ -6,17 +6,13 @@ import Testing
     import Glibc
 #endif
 
-/// The whole pipeline with real processes: muse-cloud, simulated workers speaking the worker
-/// protocol over real sockets, SQLite, PNG files.
+/// The whole pipeline with real processes: each binary (muse-cloud with an API key, muse-internal
+/// with an SSO token), simulated workers speaking the worker protocol over real sockets, SQLite,
+/// PNG files.
 @Suite(.serialized) struct GenerationFlowTests {
-    let pipeline: PipelineFixture
-    var server: ServerProcess { pipeline.server }
-
-    init() async throws {
-        pipeline = try await PipelineFixture.start()
-    }
-
-    @Test func submitRunsOnAWorkerAndTheImagesDecode() async throws {
+    @Test(arguments: Binary.allCases) func submitRunsOnAWorkerAndTheImagesDecode(_ binary: Binary) async throws {
+        let pipeline = try await PipelineFixture.start(binary: binary)
+        defer { pipeline.stop() }
         let sim = try pipeline.worker(latencyMs: 150)
         defer { sim.stop() }
         let id = try await pipeline.submit(#"{"model":"sd15-base","prompt":"a red fox","seed":42,"num_images":2,"steps":20,"width":256,"height":384}"#)
@@ -34,11 +30,13 @@ import Testing
             #expect(size?.width == 256 && size?.height == 384)
         }
         // Another tenant cannot read them.
-        let other = try await GenerationsAPITests.createKey(tenant: "globex", dataDir: server.dataDir!)
+        let other = try await pipeline.credential("globex")
         #expect(try await pipeline.call("GET", images.first?["url"] as? String ?? "", key: other).status == 404)
     }
 
-    @Test func theSameSeedGivesTheSameBytes() async throws {
+    @Test(arguments: Binary.allCases) func theSameSeedGivesTheSameBytes(_ binary: Binary) async throws {
+        let pipeline = try await PipelineFixture.start(binary: binary)
+        defer { pipeline.stop() }
         let sim = try pipeline.worker()
         defer { sim.stop() }
         var bodies: [[UInt8]] = []
@@ -51,7 +49,9 @@ import Testing
         #expect(!bodies[0].isEmpty && bodies[0] == bodies[1])
     }
 
-    @Test func aTaskWhoseWorkerIsKilledCompletesOnAnother() async throws {
+    @Test(arguments: Binary.allCases) func aTaskWhoseWorkerIsKilledCompletesOnAnother(_ binary: Binary) async throws {
+        let pipeline = try await PipelineFixture.start(binary: binary)
+        defer { pipeline.stop() }
         let doomed = try pipeline.worker(latencyMs: 4000, id: "w-doomed")
         try await Task.sleep(for: .milliseconds(800))
         let id = try await pipeline.submit(#"{"model":"sd15-base","prompt":"survivor","steps":10,"width":256,"height":256}"#)
@@ -66,7 +66,9 @@ import Testing
         #expect(task["error"] is NSNull)
     }
 
-    @Test func cancelWhileRunningIsFinalAndTheLateResultChangesNothing() async throws {
+    @Test(arguments: Binary.allCases) func cancelWhileRunningIsFinalAndTheLateResultChangesNothing(_ binary: Binary) async throws {
+        let pipeline = try await PipelineFixture.start(binary: binary)
+        defer { pipeline.stop() }
         let sim = try pipeline.worker(latencyMs: 600)
         defer { sim.stop() }
         let id = try await pipeline.submit(#"{"model":"sd15-base","prompt":"cancel me","steps":10,"width":256,"height":256}"#)
@@ -95,16 +97,19 @@ import Testing
         _ = try await closed.poll(id) { $0["status"] as? String == "succeeded" }
     }
 
-    @Test func afterKill9OfTheServerEveryTaskFinishesOnce() async throws {
+    @Test(arguments: Binary.allCases) func afterKill9OfTheServerEveryTaskFinishesOnce(_ binary: Binary) async throws {
+        let pipeline = try await PipelineFixture.start(binary: binary)
+        defer { pipeline.stop() }
         let sim = try pipeline.worker(latencyMs: 700)
         defer { sim.stop() }
         var ids: [String] = []
         for i in 0..<4 { ids.append(try await pipeline.submit(#"{"model":"sd15-base","prompt":"crash \#(i)","steps":5,"width":256,"height":256}"#)) }
         _ = try await pipeline.poll(ids[0]) { $0["status"] as? String == "running" }
         // Queued, dispatched and running tasks all exist at this moment.
+        let server = pipeline.server
         server.signal(SIGKILL)
         _ = await server.waitForExit()
-        let restarted = try ServerProcess("muse-cloud", arguments: ["--port", String(server.port), "--data-dir", server.dataDir!], port: server.port)
+        let restarted = try ServerProcess(binary.rawValue, arguments: ["--port", String(server.port), "--data-dir", server.dataDir!], port: server.port)
         defer { restarted.stop() }
         try await restarted.waitUntilHealthy()
         for id in ids {
@@ -115,6 +120,9 @@ import Testing
     }
 
     @Test func metricsDescribeThePipeline() async throws {
+        let pipeline = try await PipelineFixture.start()
+        defer { pipeline.stop() }
+        let server = pipeline.server
         let failing = try ServerProcess(
             "muse-worker-sim",
             arguments: [
@@ -140,6 +148,9 @@ import Testing
     }
 
     @Test func workerRoutesNeedTheWorkerToken() async throws {
+        let pipeline = try await PipelineFixture.start()
+        defer { pipeline.stop() }
+        let server = pipeline.server
         let client = try await RawHTTPClient(port: server.port)
         let response = try await client.request(
             "POST", "/internal/v1/workers", headers: ["Content-Type": "application/json", "Authorization": "Bearer wrong"],
