@@ -13,7 +13,8 @@ import Testing
     @Test(arguments: Binary.allCases) func submitRunsOnAWorkerAndTheImagesDecode(_ binary: Binary) async throws {
         let pipeline = try await PipelineFixture.start(binary: binary)
         defer { pipeline.stop() }
-        let sim = try pipeline.worker(latencyMs: 150)
+        // Long enough that a poll every 20 ms sees it running on a loaded machine.
+        let sim = try pipeline.worker(latencyMs: 600)
         defer { sim.stop() }
         let id = try await pipeline.submit(#"{"model":"sd15-base","prompt":"a red fox","seed":42,"num_images":2,"steps":20,"width":256,"height":384}"#)
         let (task, seen) = try await pipeline.poll(id) { $0["status"] as? String == "succeeded" }
