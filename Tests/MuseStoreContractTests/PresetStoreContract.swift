@@ -67,4 +67,21 @@ import Testing
         #expect(try await stores.presets.list(visibleTo: bob, limit: 10, before: nil).map(\.id) == [own.id])
         #expect(try await stores.presets.preset(id: shared.id, version: 1)?.sharedWithTeam == nil, "sharing belongs to the preset, not a version")
     }
+
+    @Test(arguments: StoreKind.allCases) func aShareRemembersTheFirstVersionTheTeamWasGiven(_ kind: StoreKind) async throws {
+        let stores = try await kind.open()
+        var p = preset("ann")
+        try await stores.presets.create(p)  // v1, private
+        #expect(try await stores.presets.preset(id: p.id, version: nil)?.sharedWithTeam == nil)
+        p.sharedWithTeam = "design"
+        #expect(try await stores.presets.update(p)?.sharedSince == 2, "shared from v2")
+        #expect(try await stores.presets.update(p)?.sharedSince == 2, "the same team keeps it at v3")
+        p.sharedWithTeam = "brand"
+        #expect(try await stores.presets.update(p)?.sharedSince == 4, "another team starts at v4")
+        p.sharedWithTeam = nil
+        #expect(try await stores.presets.update(p)?.sharedWithTeam == nil)
+        p.sharedWithTeam = "brand"
+        #expect(try await stores.presets.update(p)?.sharedSince == 6, "shared again: from v6")
+        #expect(try await stores.presets.preset(id: p.id, version: 1)?.sharedSince == 6)
+    }
 }

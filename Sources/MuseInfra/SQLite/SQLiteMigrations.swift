@@ -167,10 +167,15 @@ enum SQLiteMigrations {
         """
         CREATE TABLE IF NOT EXISTS schema_tracks (name TEXT PRIMARY KEY, version INTEGER NOT NULL)
         """,
-        // 10: the team a preset is shared with (its members read and run it). A table of its own,
+        // 10: the team a preset is shared with, from which version (its members read and run that
+        // version and later ones). A table of its own,
         // IF NOT EXISTS, like 9: an older binary may have set the version back, and 10 runs again.
         """
-        CREATE TABLE IF NOT EXISTS preset_shares (preset_id TEXT PRIMARY KEY REFERENCES presets (id), team TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS preset_shares (
+            preset_id TEXT PRIMARY KEY REFERENCES presets (id),
+            team TEXT NOT NULL,
+            since_version INTEGER NOT NULL
+        );
         CREATE INDEX IF NOT EXISTS preset_shares_by_team ON preset_shares (team, preset_id)
         """,
     ]

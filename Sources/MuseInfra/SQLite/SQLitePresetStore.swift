@@ -11,7 +11,7 @@ public struct SQLitePresetStore: PresetStore {
     }
 
     private static let select = """
-        SELECT p.id, p.tenant, v.name, v.description, v.version, v.params, v.overridable, p.created_at, v.created_at, s.team
+        SELECT p.id, p.tenant, v.name, v.description, v.version, v.params, v.overridable, p.created_at, v.created_at, s.team, s.since_version
         FROM presets p JOIN preset_versions v ON v.preset_id = p.id LEFT JOIN preset_shares s ON s.preset_id = p.id
         """
 
@@ -37,8 +37,7 @@ public struct SQLitePresetStore: PresetStore {
             var next = preset
             next.version = row.int(0) + 1
             try db.execute("UPDATE presets SET latest_version = ? WHERE id = ?", [.integer(Int64(next.version)), .text(preset.id)])
-            try db.execute("DELETE FROM preset_shares WHERE preset_id = ?", [.text(preset.id)])
-            try Self.share(db, preset)
+            try Self.share(db, next)
             try Self.insertVersion(db, try Self.versionValues(next))
             return try Self.read(db, id: preset.id, version: next.version)
         }
@@ -76,9 +75,20 @@ public struct SQLitePresetStore: PresetStore {
         return try db.query(select + " WHERE p.id = ? AND p.deleted_at IS NULL AND \(versionClause)", values).first.map(decode)
     }
 
+    /// Records `preset`'s sharing as of its version: the same team as before keeps its first
+    /// shared version; another team starts at this one.
     private static func share(_ db: SQLiteConnection, _ preset: Preset) throws {
-        guard let team = preset.sharedWithTeam else { return }
-        try db.execute("INSERT INTO preset_shares (preset_id, team) VALUES (?, ?)", [.text(preset.id), .text(team)])
+        guard let team = preset.sharedWithTeam else {
+            try db.execute("DELETE FROM preset_shares WHERE preset_id = ?", [.text(preset.id)])
+            return
+        }
+        try db.execute(
+            """
+            INSERT INTO preset_shares (preset_id, team, since_version) VALUES (?, ?, ?)
+            ON CONFLICT (preset_id) DO UPDATE SET
+                since_version = CASE WHEN team = excluded.team THEN since_version ELSE excluded.since_version END,
+                team = excluded.team
+            """, [.text(preset.id), .text(team), .integer(Int64(preset.version))])
     }
 
     private static func versionValues(_ preset: Preset) throws -> [SQLiteValue] {
@@ -98,7 +108,8 @@ public struct SQLitePresetStore: PresetStore {
         Preset(
             id: row.text(0), tenant: row.text(1), name: row.text(2), description: row.text(3), version: row.int(4),
             params: try SQLiteJSON.decode(JSONValue.self, row.text(5)), overridable: try SQLiteJSON.decode([String].self, row.text(6)),
-            sharedWithTeam: row.optionalText(9), createdAt: row.date(7) ?? Date(timeIntervalSince1970: 0),
+            sharedWithTeam: row.optionalText(9), sharedSince: row.optionalText(9) == nil ? 1 : row.int(10),
+            createdAt: row.date(7) ?? Date(timeIntervalSince1970: 0),
             updatedAt: row.date(8) ?? Date(timeIntervalSince1970: 0)
         )
     }

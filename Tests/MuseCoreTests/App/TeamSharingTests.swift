@@ -16,6 +16,7 @@ import Testing
     static let ann = Caller(tenant: "ann", teams: ["design"])
     static let bob = Caller(tenant: "bob", teams: ["design", "brand"])
     static let cy = Caller(tenant: "cy", teams: ["sales"])
+    static let dee = Caller(tenant: "dee", teams: ["design"])
     static let cloudTenant = Caller(tenant: "acme")
 
     init() async throws {
@@ -99,6 +100,29 @@ import Testing
         // The owner unshares it: bob loses it at once.
         _ = try await presets.update(id: shared.id, try input(#"{"name":"house","params":\#(Self.withTeamLoRA)}"#), caller: Self.ann)
         await #expect(throws: ServiceError.notFound("no preset \"\(shared.id)\"")) { try await generations.submit(.preset(run), caller: Self.bob) }
+    }
+
+    @Test func sharingShowsTheTeamNoVersionWrittenBeforeItWasShared() async throws {
+        let privateFirst = try await presets.create(
+            try input(#"{"name":"draft","params":{"model":"sd15-base","prompt":"private draft"}}"#), caller: Self.ann)
+        _ = try await presets.update(
+            id: privateFirst.id, try input(#"{"name":"v2","params":{"model":"sd15-base","prompt":"for design"},"shared_with_team":"design"}"#),
+            caller: Self.ann)
+        #expect(try await presets.preset(id: privateFirst.id, version: 2, caller: Self.dee).name == "v2")
+        await #expect(throws: ServiceError.self) { try await presets.preset(id: privateFirst.id, version: 1, caller: Self.dee) }
+        let pinned = try JSON.decode(PresetRun.self, from: Array(#"{"preset":"\#(privateFirst.id)","preset_version":1}"#.utf8))
+        await #expect(throws: ServiceError.self) { try await generations.submit(.preset(pinned), caller: Self.dee) }
+        #expect(try await presets.preset(id: privateFirst.id, version: 1, caller: Self.ann).name == "draft", "its owner sees every version")
+
+        // Moved to another team of ann's: brand sees from v3 only, not what design was given.
+        let both = Caller(tenant: "ann", teams: ["design", "brand"])
+        _ = try await presets.update(
+            id: privateFirst.id, try input(#"{"name":"v3","params":{"model":"sd15-base","prompt":"for brand"},"shared_with_team":"brand"}"#),
+            caller: both)
+        let brand = Caller(tenant: "eve", teams: ["brand"])
+        #expect(try await presets.preset(id: privateFirst.id, version: nil, caller: brand).version == 3)
+        await #expect(throws: ServiceError.self) { try await presets.preset(id: privateFirst.id, version: 2, caller: brand) }
+        await #expect(throws: ServiceError.self) { try await presets.preset(id: privateFirst.id, version: 3, caller: Self.dee) }
     }
 
     @Test func aPresetIsSharedOnlyWithATeamOfItsOwner() async throws {

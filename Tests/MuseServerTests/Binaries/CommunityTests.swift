@@ -36,6 +36,9 @@ import Testing
         for body in [
             Self.publish("gen_../x", images[0]), Self.publish(generation, "../../etc/passwd"), Self.publish(generation, images[0], ""),
             Self.publish(generation, images[0], String(repeating: "a", count: 201)), Self.publish(generation, images[0], #"a\u202eb"#),
+            Self.publish(generation, images[0], #"a\u00adb"#), Self.publish(generation, images[0], #"a\u061cb"#),
+            Self.publish(generation, images[0], #"a\udb40\udc69b"#), Self.publish(generation, images[0], #"\u3164\u3164"#),
+            Self.publish(generation, images[0], "  "), Self.publish(generation, images[0], #"\u0301"#),
             #"{"generation":"\#(generation)","image":"\#(images[0])"}"#,
         ] {
             #expect(try await pipeline.call("POST", "/v1/community/posts", body: body).status == 400, "\(body)")
@@ -71,7 +74,8 @@ import Testing
         defer { worker.stop(); pipeline.stop() }
         var posts: [String] = []
         for (i, image) in images.enumerated() {
-            posts.append(try await pipeline.call("POST", "/v1/community/posts", body: Self.publish(generation, image, "fox \(i)")).json["id"] as? String ?? "")
+            posts.append(
+                try await pipeline.call("POST", "/v1/community/posts", body: Self.publish(generation, image, "fox \(i) 🦊❤️ café")).json["id"] as? String ?? "")
             try await Task.sleep(for: .milliseconds(2))
         }
         let first = try await pipeline.call("GET", "/v1/community/feed?limit=2")
@@ -80,6 +84,7 @@ import Testing
         #expect(rest.json["next_cursor"] is NSNull)
         let shown = ((first.json["data"] as? [[String: Any]] ?? []) + (rest.json["data"] as? [[String: Any]] ?? [])).compactMap { $0["id"] as? String }
         #expect(shown == posts.reversed())
+        #expect((first.json["data"] as? [[String: Any]])?.first?["title"] as? String == "fox 2 🦊❤️ café", "emoji and accents are titles too")
         #expect(try await pipeline.call("GET", "/v1/community/feed?cursor=gen_x").status == 400)
         #expect(try await pipeline.call("GET", "/v1/community/feed?limit=0").status == 400)
     }

@@ -7,8 +7,9 @@ import MuseJSON
 public protocol PresetStore: Sendable {
     /// Saves version 1 of a new preset.
     func create(_ preset: Preset) async throws
-    /// Saves version N+1 of `preset.tenant`'s live preset from `preset`'s content (its sharing
-    /// included); nil if there is no such preset.
+    /// Saves version N+1 of `preset.tenant`'s live preset from `preset`'s content, and its sharing:
+    /// shared with the same team as before, `sharedSince` stays; with another team, it is N+1.
+    /// Nil if there is no such preset.
     func update(_ preset: Preset) async throws -> Preset?
     /// The latest version, or `version`, of a live preset, whoever owns it.
     func preset(id: String, version: Int?) async throws -> Preset?

@@ -16,12 +16,15 @@ public struct Preset: Sendable, Equatable {
     public var overridable: [String]
     /// A team whose members may read and run the preset (not change or delete it); nil: only its owner.
     public var sharedWithTeam: String?
+    /// The first version shared with `sharedWithTeam` (kept while the team stays the same): the
+    /// team sees that version and later ones, never what the owner wrote before sharing with it.
+    public var sharedSince: Int
     public var createdAt: Date
     public var updatedAt: Date
 
     public init(
         id: String, tenant: String, name: String, description: String, version: Int, params: JSONValue, overridable: [String],
-        sharedWithTeam: String? = nil, createdAt: Date, updatedAt: Date
+        sharedWithTeam: String? = nil, sharedSince: Int = 1, createdAt: Date, updatedAt: Date
     ) {
         self.id = id
         self.tenant = tenant
@@ -31,13 +34,17 @@ public struct Preset: Sendable, Equatable {
         self.params = params
         self.overridable = overridable
         self.sharedWithTeam = sharedWithTeam
+        self.sharedSince = sharedSince
         self.createdAt = createdAt
         self.updatedAt = updatedAt
     }
 
-    /// Its owner, and the members of the team it is shared with, may read and run it.
+    /// Its owner may read and run every version; the members of the team it is shared with, the
+    /// versions written since it was shared with that team.
     public func isReadable(by caller: Caller) -> Bool {
-        tenant == caller.tenant || sharedWithTeam.map(caller.teams.contains) ?? false
+        guard tenant != caller.tenant else { return true }
+        guard let team = sharedWithTeam, caller.teams.contains(team) else { return false }
+        return version >= sharedSince
     }
 
     /// Only its owner may change or delete it.
