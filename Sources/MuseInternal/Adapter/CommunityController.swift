@@ -1,8 +1,6 @@
-import HTTPTypes
 import MuseCore
 import MuseHTTP
 import MuseServer
-import NIOCore
 
 /// `/v1/community`: the company's feed of published images, and likes.
 struct CommunityController: Sendable {
@@ -62,8 +60,6 @@ struct CommunityController: Sendable {
         }
     }
 
-    private static let noSniff = HTTPField.Name("X-Content-Type-Options")!
-
     func register(on routes: RouteGroup) {
         routes.post("/v1/community/posts") { request, context in
             let caller = try Self.caller(context)
@@ -102,12 +98,8 @@ struct CommunityController: Sendable {
             _ = try Self.caller(context)
             let imageID = try await service.imageID(ofPost: try request.parameters.require("id"))
             guard let png = try await images.get(imageID + ".png") else { throw HTTPError.notFound("the post's image is gone") }
-            var response = Response.bytes(ByteBuffer(bytes: png), contentType: "image/png")
             // Private: a shared cache must not hand it to someone outside the company.
-            response.headerFields[.cacheControl] = "private, max-age=3600"
-            response.headerFields[Self.noSniff] = "nosniff"
-            response.headerFields[.contentSecurityPolicy] = "default-src 'none'"
-            return response
+            return ImagesController.png(png, cacheControl: "private, max-age=3600")
         }
     }
 

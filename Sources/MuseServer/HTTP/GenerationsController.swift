@@ -86,7 +86,6 @@ public struct GenerationsController: Sendable {
         }
         return IdempotencyKey(key: key, bodyHash: Digest.hex(Digest.sha256(Array(buffer: request.body))))
     }
-
 }
 
 /// `GET /v1/generations/{id}/params`: what a client needs to refill its form and run again.

@@ -22,12 +22,17 @@ public struct ImagesController: Sendable {
             guard try await store.imageTenant(id) == context.tenant(), let png = try await images.get(id + ".png") else {
                 throw HTTPError.notFound("no image \"\(id)\"")
             }
-            var response = Response.bytes(ByteBuffer(bytes: png), contentType: "image/png")
-            response.headerFields[.cacheControl] = "private, max-age=31536000, immutable"
-            // The bytes came from a worker: a browser must never read them as anything but an image.
-            response.headerFields[Self.noSniff] = "nosniff"
-            response.headerFields[.contentSecurityPolicy] = "default-src 'none'"
-            return response
+            return Self.png(png, cacheControl: "private, max-age=31536000, immutable")
         }
+    }
+
+    /// A generated PNG as a response. The bytes came from a worker: a browser must never read them
+    /// as anything but an image.
+    public static func png(_ bytes: [UInt8], cacheControl: String) -> Response {
+        var response = Response.bytes(ByteBuffer(bytes: bytes), contentType: "image/png")
+        response.headerFields[.cacheControl] = cacheControl
+        response.headerFields[noSniff] = "nosniff"
+        response.headerFields[.contentSecurityPolicy] = "default-src 'none'"
+        return response
     }
 }
