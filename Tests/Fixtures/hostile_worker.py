@@ -31,7 +31,9 @@ def post(path, body):
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
-    except OSError:
+    except OSError as error:
+        # Said, so that a test that never sees the registration can tell why.
+        print("POST %s: %r" % (path, error), file=sys.stderr, flush=True)
         return 0
 
 
