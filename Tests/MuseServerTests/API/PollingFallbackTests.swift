@@ -48,8 +48,11 @@ import Testing
 
         /// SIGKILL: a child of the test process may not hear SIGTERM (as `WebhooksAPITests.Receiver`).
         func stop() {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            // Only while it runs: the pid of a process already reaped may be another test's server now.
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+            }
             try? FileManager.default.removeItem(atPath: log)
             try? FileManager.default.removeItem(atPath: log + ".err")
         }

@@ -56,8 +56,11 @@ import Testing
         }
 
         func stop() {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            // Only while it runs: the pid of a process already reaped may be another test's server now.
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+            }
             try? FileManager.default.removeItem(atPath: log)
         }
     }
