@@ -62,7 +62,7 @@ struct CommunityController: Sendable {
 
     func register(on routes: RouteGroup) {
         routes.post("/v1/community/posts") { request, context in
-            let caller = try Self.caller(context)
+            let caller = try context.internalPrincipal()
             let body = try JSONBody.decode(PublishBody.self, from: request)
             guard IDGenerator.isID(body.generation, prefix: "gen") else { throw HTTPError.invalidField("generation", "must be a generation id gen_…") }
             guard IDGenerator.isID(body.image, prefix: "img") else { throw HTTPError.invalidField("image", "must be an image id img_…") }
@@ -78,33 +78,28 @@ struct CommunityController: Sendable {
         routes.get("/v1/community/feed") { request, context in
             let limit = try Cursor.limit(request.query["limit"])
             let before = try Cursor.decode(request.query["cursor"], prefix: "post")
-            let page = try await service.feed(viewer: try Self.caller(context).id, limit: limit, before: before)
+            let page = try await service.feed(viewer: try context.internalPrincipal().id, limit: limit, before: before)
             return try .json(ListResource(data: page.posts.map(PostResource.init), nextCursor: Cursor.encode(page.next)))
         }
         routes.get("/v1/community/posts/{id}") { request, context in
-            try .json(PostResource(try await service.post(id: try request.parameters.require("id"), viewer: try Self.caller(context).id)))
+            try .json(PostResource(try await service.post(id: try request.parameters.require("id"), viewer: try context.internalPrincipal().id)))
         }
         routes.delete("/v1/community/posts/{id}") { request, context in
-            try await service.delete(id: try request.parameters.require("id"), by: try Self.caller(context).id)
+            try await service.delete(id: try request.parameters.require("id"), by: try context.internalPrincipal().id)
             return Response(status: .noContent)
         }
         routes.post("/v1/community/posts/{id}/like") { request, context in
-            try .json(PostResource(try await service.like(id: try request.parameters.require("id"), by: try Self.caller(context).id)))
+            try .json(PostResource(try await service.like(id: try request.parameters.require("id"), by: try context.internalPrincipal().id)))
         }
         routes.delete("/v1/community/posts/{id}/like") { request, context in
-            try .json(PostResource(try await service.unlike(id: try request.parameters.require("id"), by: try Self.caller(context).id)))
+            try .json(PostResource(try await service.unlike(id: try request.parameters.require("id"), by: try context.internalPrincipal().id)))
         }
         routes.get("/v1/community/posts/{id}/image") { request, context in
-            _ = try Self.caller(context)
+            _ = try context.internalPrincipal()
             let imageID = try await service.imageID(ofPost: try request.parameters.require("id"))
             guard let png = try await images.get(imageID + ".png") else { throw HTTPError.notFound("the post's image is gone") }
             // Private: a shared cache must not hand it to someone outside the company.
             return ImagesController.png(png, cacheControl: "private, max-age=3600")
         }
-    }
-
-    static func caller(_ context: RequestContext) throws -> InternalPrincipal {
-        guard let principal = context.principal as? InternalPrincipal else { throw HTTPError(.unauthenticated, detail: "authentication required") }
-        return principal
     }
 }

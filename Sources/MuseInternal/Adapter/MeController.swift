@@ -39,7 +39,7 @@ struct MeController: Sendable {
 
     func register(on routes: RouteGroup) {
         routes.get("/v1/me") { _, context in
-            guard let user = context.principal as? InternalPrincipal else { throw HTTPError(.unauthenticated, detail: "authentication required") }
+            let user = try context.internalPrincipal()
             let limits = settings.current.limits
             return try .json(
                 Me(

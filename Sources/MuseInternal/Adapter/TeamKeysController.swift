@@ -62,7 +62,7 @@ struct TeamKeysController: Sendable {
 
     /// A company user; a team key may not manage team keys (403).
     static func user(_ context: RequestContext) throws -> InternalPrincipal {
-        guard let principal = context.principal as? InternalPrincipal else { throw HTTPError(.unauthenticated, detail: "authentication required") }
+        let principal = try context.internalPrincipal()
         guard principal.kind == .user else { throw HTTPError(.permissionDenied, detail: "a team key cannot manage team keys") }
         return principal
     }

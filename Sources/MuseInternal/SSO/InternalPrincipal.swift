@@ -20,3 +20,11 @@ struct InternalPrincipal: Principal {
     /// Team models and presets shared with a team are visible to its members.
     var groups: [String] { teams }
 }
+
+extension RequestContext {
+    /// The caller as muse-internal's filter set it; 401 if none was (a route reached without it).
+    func internalPrincipal() throws(HTTPError) -> InternalPrincipal {
+        guard let principal = principal as? InternalPrincipal else { throw HTTPError(.unauthenticated, detail: "authentication required") }
+        return principal
+    }
+}

@@ -20,7 +20,6 @@ extension RequestContext {
 
     /// The authenticated caller with its teams, for the use cases that show team objects.
     func caller() throws(HTTPError) -> Caller {
-        guard let principal else { throw HTTPError(.unauthenticated, detail: "authentication required") }
-        return Caller(tenant: principal.id, teams: Set(principal.groups))
+        Caller(tenant: try tenant(), teams: Set(principal?.groups ?? []))
     }
 }
