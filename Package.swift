@@ -106,7 +106,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             // Links to config/models.yaml and openapi.yaml: the defaults every binary carries.
-            resources: [.embedInCode("Resources/models.yaml"), .embedInCode("Resources/openapi.yaml")],
+            resources: [.embedInCode("Resources/models.yaml"), .embedInCode("Resources/openapi.yaml"), .embedInCode("Resources/training.yaml")],
             swiftSettings: strict
         ),
         .executableTarget(

@@ -26,6 +26,10 @@ public struct ServerAssembly {
         try await catalog.importIfEmpty {
             catalogFile.isEmpty ? try CatalogFile.parse(BundledFiles.catalog, source: "the built-in catalogue") : try CatalogFile.read(catalogFile)
         }
+        let trainingFile = runtime.config.trainingFile
+        let training =
+            try trainingFile.isEmpty
+            ? TrainingFile.parse(BundledFiles.training, source: "the built-in training definitions") : TrainingFile.read(trainingFile)
         let signature = WebhookSignature(digests: OpenSSLDigests())
         let images = try FileBlobStore(directory: runtime.config.dataDir + "/images", pool: runtime.blockingPool)
         let workerToken = try WorkerToken.resolve(configured: runtime.config.workerToken, dataDir: runtime.config.dataDir)
@@ -72,6 +76,13 @@ public struct ServerAssembly {
             )
         ).register(on: api)
         ImagesController(store: stores.tasks, images: images).register(on: api)
+        DatasetsController(
+            service: DatasetService(
+                store: stores.datasets, blobs: try FileBlobStore(directory: runtime.config.dataDir + "/datasets", pool: runtime.blockingPool),
+                digests: OpenSSLDigests(), limits: runtime.config.datasets, categories: training.datasetCategories
+            ),
+            maxImageBytes: runtime.config.datasets.maxImageBytes
+        ).register(on: api)
         WorkersController(registry: workers, scheduler: scheduler, urls: runtime.config.workerURLs).register(on: workerRoutes)
         parts.apiRoutes(api)
         self.router = router

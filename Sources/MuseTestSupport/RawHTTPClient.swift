@@ -188,6 +188,15 @@ public final class RawHTTPClient: @unchecked Sendable {
         try await send(text)
         return try await readResponse(isHead: method == "HEAD")
     }
+
+    /// A request with a binary body (an upload), its Content-Length the body's size.
+    public func request(_ method: String, _ path: String, headers: [String: String] = [:], bytes: [UInt8]) async throws -> RawResponse {
+        var text = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\n"
+        for (name, value) in headers { text += "\(name): \(value)\r\n" }
+        text += "Content-Length: \(bytes.count)\r\n\r\n"
+        try await send(Array(text.utf8) + bytes)
+        return try await readResponse()
+    }
 }
 
 extension Int32 {

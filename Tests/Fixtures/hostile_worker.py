@@ -33,8 +33,23 @@ def post(path, body):
         return error.code
     except OSError as error:
         # Said, so that a test that never sees the registration can tell why.
-        print("POST %s: %r" % (path, error), file=sys.stderr, flush=True)
+        print("POST %s: %r; listening on that port: %s" % (path, error, listeners(server)), file=sys.stderr, flush=True)
         return 0
+
+
+def listeners(url):
+    """The sockets the kernel lists as listening on the server's port (/proc/net/tcp, tcp6)."""
+    wanted = "%04X" % int(url.rsplit(":", 1)[1])
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            for line in open(table).read().splitlines()[1:]:
+                fields = line.split()
+                if fields[1].endswith(":" + wanted) and fields[3] == "0A":
+                    found.append("%s %s inode %s" % (table[-4:], fields[1], fields[9]))
+        except OSError:
+            pass
+    return found or "none"
 
 
 def register():

@@ -12,6 +12,7 @@ struct StoresUnderTest {
     let presets: any PresetStore
     let idempotency: any IdempotencyStore
     let webhooks: any WebhookStore
+    let datasets: any DatasetStore
 }
 
 /// Every store implementation the contract runs against. Each test takes all of them as its
@@ -27,7 +28,8 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("muse-contract-\(UUID().uuidString)").path
             let stores = try await EmbeddedStores.open(dataDir: dir, pool: BlockingPool(threads: 2))
             return StoresUnderTest(
-                tasks: stores.tasks, models: stores.models, presets: stores.presets, idempotency: stores.idempotency, webhooks: stores.webhooks)
+                tasks: stores.tasks, models: stores.models, presets: stores.presets, idempotency: stores.idempotency, webhooks: stores.webhooks,
+                datasets: stores.datasets)
         }
     }
 }

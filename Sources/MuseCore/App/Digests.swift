@@ -1,5 +1,7 @@
-/// The MAC and random bytes the core needs (webhook signing); MuseInfra provides them (OpenSSL).
+/// The hashes and random bytes the core needs (webhook signing, upload checksums); MuseInfra
+/// provides them (OpenSSL).
 public protocol Digests: Sendable {
+    func sha256(_ data: [UInt8]) -> [UInt8]
     func hmacSHA256(key: [UInt8], message: [UInt8]) -> [UInt8]
     /// Bytes from a cryptographically secure source.
     func randomBytes(_ count: Int) -> [UInt8]

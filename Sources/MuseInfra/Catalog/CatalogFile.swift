@@ -40,21 +40,10 @@ public enum CatalogFile {
         var models: [Entry]
     }
 
-    public struct ParseError: Error, CustomStringConvertible {
-        public let description: String
-    }
+    public typealias ParseError = YAMLFile.ParseError
 
     public static func parse(_ text: String, source: String) throws -> [Model] {
-        let file: File
-        do {
-            file = try YAMLDecoder().decode(File.self, from: text)
-        } catch let DecodingError.keyNotFound(key, context) {
-            throw ParseError(description: "\(source): \(path(context.codingPath + [key])) is required")
-        } catch let DecodingError.dataCorrupted(context) {
-            throw ParseError(description: "\(source): \(path(context.codingPath)): \(context.debugDescription)")
-        } catch let DecodingError.typeMismatch(_, context) {
-            throw ParseError(description: "\(source): \(path(context.codingPath)): wrong type")
-        }
+        let file = try YAMLFile.decode(File.self, from: text, source: source)
         var seen = Set<String>()
         return try file.models.map { entry in
             guard seen.insert(entry.key).inserted else { throw ParseError(description: "\(source): model \"\(entry.key)\" listed twice") }
@@ -89,9 +78,5 @@ public enum CatalogFile {
             }
             return owner
         }
-    }
-
-    private static func path(_ keys: [any CodingKey]) -> String {
-        keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: CharacterSet(charactersIn: "."))
     }
 }

@@ -63,6 +63,7 @@ public enum Digest {
 public struct OpenSSLDigests: Digests {
     public init() {}
 
+    public func sha256(_ data: [UInt8]) -> [UInt8] { Digest.sha256(data) }
     public func hmacSHA256(key: [UInt8], message: [UInt8]) -> [UInt8] { Digest.hmacSHA256(key: key, message: message) }
     public func randomBytes(_ count: Int) -> [UInt8] { Digest.randomBytes(count) }
 }

@@ -11,6 +11,7 @@ public struct EmbeddedStores: Sendable {
     public let presets: SQLitePresetStore
     public let idempotency: SQLiteIdempotencyStore
     public let webhooks: SQLiteWebhookStore
+    public let datasets: SQLiteDatasetStore
 
     /// `notifier` hears of every task event (the `/events` streams' wake-up); `tracks` are the
     /// profile's own tables, migrated with the shared ones.
@@ -26,7 +27,8 @@ public struct EmbeddedStores: Sendable {
             database: database, tasks: SQLiteTaskStore(database: database, notifier: notifier),
             dispatch: SQLiteTaskStore(database: database.dispatchLane, notifier: notifier), models: SQLiteModelStore(database: database),
             presets: SQLitePresetStore(database: database),
-            idempotency: SQLiteIdempotencyStore(database: database), webhooks: SQLiteWebhookStore(database: database)
+            idempotency: SQLiteIdempotencyStore(database: database), webhooks: SQLiteWebhookStore(database: database),
+            datasets: SQLiteDatasetStore(database: database)
         )
     }
 }

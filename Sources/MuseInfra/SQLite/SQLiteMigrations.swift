@@ -178,5 +178,31 @@ enum SQLiteMigrations {
         );
         CREATE INDEX IF NOT EXISTS preset_shares_by_team ON preset_shares (team, preset_id)
         """,
+        // 11: training datasets and their images (the bytes are blobs named by id and version).
+        """
+        CREATE TABLE IF NOT EXISTS datasets (
+            id TEXT PRIMARY KEY,
+            tenant TEXT NOT NULL,
+            name TEXT NOT NULL,
+            category TEXT NOT NULL,
+            image_count INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS datasets_by_tenant ON datasets (tenant, id);
+        CREATE TABLE IF NOT EXISTS dataset_images (
+            id TEXT PRIMARY KEY,
+            dataset_id TEXT NOT NULL REFERENCES datasets (id),
+            format TEXT NOT NULL,
+            width INTEGER NOT NULL,
+            height INTEGER NOT NULL,
+            bytes INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,
+            caption TEXT NOT NULL DEFAULT '',
+            version INTEGER NOT NULL DEFAULT 1,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS dataset_images_by_dataset ON dataset_images (dataset_id, id)
+        """,
     ]
 }

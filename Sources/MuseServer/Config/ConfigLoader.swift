@@ -121,6 +121,11 @@ public struct ConfigLoader: Sendable {
             accessLog: try bool(reader, "log.access"),
             dataDir: try string(reader, "data_dir"),
             catalogFile: try string(reader, "catalog.file"),
+            trainingFile: try string(reader, "training.file"),
+            datasets: DatasetLimits(
+                maxImageBytes: try int(reader, "datasets.max_image_bytes"), maxImagePixels: try int(reader, "datasets.max_image_pixels"),
+                maxImageSide: try int(reader, "datasets.max_image_side"), maxImagesPerDataset: try int(reader, "datasets.max_images")
+            ),
             openAPIFile: try string(reader, "api.openapi_file"),
             dynamic: DynamicSettings(
                 limits: limits,

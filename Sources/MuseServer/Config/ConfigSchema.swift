@@ -83,6 +83,11 @@ enum ConfigSchema {
         .init(key: "events.write_timeout_ms", kind: .int(100...600_000), embeddedDefault: .int(30_000)),
         .init(key: "idempotency.ttl_hours", kind: .int(1...720), embeddedDefault: .int(24)),
         .init(key: "generation.max_num_images", kind: .int(1...8), embeddedDefault: .int(8)),
+        .init(key: "training.file", kind: .string(allowed: nil), embeddedDefault: .string("")),
+        .init(key: "datasets.max_image_bytes", kind: .int(1024...(1 << 30)), embeddedDefault: .int(20_971_520)),
+        .init(key: "datasets.max_image_pixels", kind: .int(64...1_000_000_000), embeddedDefault: .int(36_000_000)),
+        .init(key: "datasets.max_image_side", kind: .int(8...65_535), embeddedDefault: .int(8192)),
+        .init(key: "datasets.max_images", kind: .int(1...1_000_000), embeddedDefault: .int(1000)),
     ]
 
     /// Keys applied while running when the `--config` file changes; the others need a restart.

@@ -15,6 +15,11 @@ public struct MuseConfig: Sendable {
     public var dataDir: String
     /// The catalogue file imported at first start (relative to the working directory); empty: the built-in one.
     public var catalogFile: String
+    /// The training definitions (dataset categories, the training form) read at start (relative to
+    /// the working directory); empty: the built-in ones.
+    public var trainingFile: String
+    /// What one dataset image and one dataset may hold.
+    public var datasets: DatasetLimits
     /// The OpenAPI document served at `GET /v1/openapi.yaml` (relative to the working directory); empty: the built-in one.
     public var openAPIFile: String
     /// The part an operator may change without a restart (reloaded from the `--config` file).

@@ -26,10 +26,15 @@ public struct ImagesController: Sendable {
         }
     }
 
-    /// A generated PNG as a response. The bytes came from a worker: a browser must never read them
-    /// as anything but an image.
+    /// A generated PNG as a response.
     public static func png(_ bytes: [UInt8], cacheControl: String) -> Response {
-        var response = Response.bytes(ByteBuffer(bytes: bytes), contentType: "image/png")
+        image(bytes, contentType: "image/png", cacheControl: cacheControl)
+    }
+
+    /// Image bytes as a response. They came from a worker or an upload: a browser must never read
+    /// them as anything but an image.
+    public static func image(_ bytes: [UInt8], contentType: String, cacheControl: String) -> Response {
+        var response = Response.bytes(ByteBuffer(bytes: bytes), contentType: contentType)
         response.headerFields[.cacheControl] = cacheControl
         response.headerFields[noSniff] = "nosniff"
         response.headerFields[.contentSecurityPolicy] = "default-src 'none'"

@@ -15,6 +15,8 @@ import Testing
         let route: String
         let path: String
         var body: String? = nil
+        /// A PNG upload instead of a JSON body.
+        var png: [UInt8]? = nil
         /// The status each kind of caller must get.
         let expect: (Intruder.Kind) -> Int
     }
@@ -97,6 +99,9 @@ import Testing
         let presetBody = #"{"name":"owner's","params":{"model":"sd15-base","prompt":"x","steps":2}}"#
         let preset = try #require(try await pipeline.call("POST", "/v1/presets", body: presetBody, key: owner).json["id"] as? String)
         let change = #"{"name":"changed","params":{"model":"sd15-base","prompt":"y"}}"#
+        let dataset = try await DatasetsTests.create(pipeline, key: owner)
+        let datasetImage = try #require(
+            try await DatasetsTests.upload(pipeline, dataset, TinyPNG.make(width: 8, height: 8), key: owner).json["id"] as? String)
         let own: (Intruder.Kind) -> Int = { _ in 404 }
 
         var rows: [Row] = [
@@ -112,6 +117,16 @@ import Testing
             Row(method: "DELETE", route: "/v1/presets/{id}", path: "/v1/presets/\(preset)", expect: own),
             Row(method: "POST", route: "/v1/generations", path: "/v1/generations", body: #"{"preset":"\#(preset)"}"#, expect: own),
             Row(method: "GET", route: "/v1/models/{key}", path: "/v1/models/owners-own", expect: own),
+            Row(method: "GET", route: "/v1/datasets/{id}", path: "/v1/datasets/\(dataset)", expect: own),
+            Row(
+                method: "POST", route: "/v1/datasets/{id}/images", path: "/v1/datasets/\(dataset)/images", png: TinyPNG.make(width: 8, height: 8),
+                expect: own),
+            Row(method: "GET", route: "/v1/datasets/{id}/images/{image_id}", path: "/v1/datasets/\(dataset)/images/\(datasetImage)", expect: own),
+            Row(
+                method: "PUT", route: "/v1/datasets/{id}/images/{image_id}/caption", path: "/v1/datasets/\(dataset)/images/\(datasetImage)/caption",
+                body: #"{"caption":"mine"}"#, expect: own),
+            Row(method: "DELETE", route: "/v1/datasets/{id}/images/{image_id}", path: "/v1/datasets/\(dataset)/images/\(datasetImage)", expect: own),
+            Row(method: "DELETE", route: "/v1/datasets/{id}", path: "/v1/datasets/\(dataset)", expect: own),
         ]
         var teamIDs: [String] = []
         var sharedPreset = "", teamKey = "", post = ""
@@ -157,7 +172,12 @@ import Testing
         var failures = 0
         for intruder in intruders {
             for row in rows {
-                let response = try await pipeline.call(row.method, row.path, body: row.body, key: intruder.credential)
+                let response =
+                    if let png = row.png {
+                        try await DatasetsTests.upload(pipeline, dataset, png, key: intruder.credential)
+                    } else {
+                        try await pipeline.call(row.method, row.path, body: row.body, key: intruder.credential)
+                    }
                 let expected = row.expect(intruder.kind)
                 cases += 1
                 if response.status != expected { failures += 1 }
@@ -172,8 +192,8 @@ import Testing
         )
 
         // Lists, feeds and webhooks show nothing of the owner's own objects (team ones: members only).
-        let ownersOnly = [generation, image, delivery, preset, "owners-own"]
-        var lists = ["/v1/generations", "/v1/presets", "/v1/models", "/v1/webhook-deliveries"]
+        let ownersOnly = [generation, image, delivery, preset, "owners-own", dataset, datasetImage]
+        var lists = ["/v1/generations", "/v1/presets", "/v1/models", "/v1/webhook-deliveries", "/v1/datasets"]
         if isInternal { lists += ["/v1/team-keys", "/v1/community/feed"] }
         for intruder in intruders {
             let mine = try await pipeline.call(
@@ -202,6 +222,8 @@ import Testing
         let kept = try await pipeline.call("GET", "/v1/presets/\(preset)", key: owner)
         #expect(kept.json["name"] as? String == "owner's" && kept.json["version"] as? Int == 1)
         #expect(try await pipeline.call("GET", "/v1/generations/\(generation)", key: owner).json["status"] as? String == "succeeded")
+        let keptDataset = try await pipeline.call("GET", "/v1/datasets/\(dataset)", key: owner).json
+        #expect(keptDataset["image_count"] as? Int == 1 && (keptDataset["images"] as? [[String: Any]])?.first?["caption"] as? String == "")
         if isInternal {
             #expect(try await pipeline.call("GET", "/v1/presets/\(sharedPreset)", key: owner).json["version"] as? Int == 1)
             #expect((try await pipeline.call("GET", "/v1/team-keys", key: owner).json["data"] as? [[String: Any]])?.count == 1)

@@ -4,8 +4,8 @@
 /// overrides, zero-width and tag characters, the soft hyphen…), line and paragraph separators, and
 /// the blank fillers; and at least one letter, number, punctuation or symbol. The list is explicit, not the runtime's Unicode tables, so that
 /// openapi.internal.yaml's patterns can state the same (the astral-plane entries excepted).
-enum DisplayText {
-    static func isValid(_ text: String, maxScalars: Int) -> Bool {
+public enum DisplayText {
+    public static func isValid(_ text: String, maxScalars: Int) -> Bool {
         let scalars = text.unicodeScalars
         return (1...maxScalars).contains(scalars.count) && !scalars.contains(where: isHidden) && scalars.contains(where: isVisible)
     }
