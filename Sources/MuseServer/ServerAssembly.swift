@@ -83,6 +83,7 @@ public struct ServerAssembly {
             ),
             maxImageBytes: runtime.config.datasets.maxImageBytes
         ).register(on: api)
+        TrainingFormController(forms: training.forms).register(on: api)
         WorkersController(registry: workers, scheduler: scheduler, urls: runtime.config.workerURLs).register(on: workerRoutes)
         parts.apiRoutes(api)
         self.router = router

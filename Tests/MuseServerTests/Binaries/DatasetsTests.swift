@@ -41,6 +41,13 @@ import Testing
         defer { pipeline.stop() }
         let categories = try await pipeline.call("GET", "/v1/training/dataset-categories")
         #expect((categories.json["data"] as? [[String: Any]])?.compactMap { $0["key"] as? String }.contains("person") == true)
+        let form = try await pipeline.call("GET", "/v1/training/form?base=sdxl")
+        #expect(form.json["base"] as? String == "sdxl")
+        let steps = (form.json["fields"] as? [[String: Any]])?.first { $0["key"] as? String == "steps" }
+        #expect(steps?["type"] as? String == "integer" && steps?["default"] as? Int == 2000 && steps?["help"] is String, "\(form.text)")
+        for query in ["", "?base=sd3", "?base="] {
+            #expect(try await pipeline.call("GET", "/v1/training/form\(query)").status == 400)
+        }
         let dataset = try await Self.create(pipeline)
 
         let png = TinyPNG.make(width: 64, height: 48)
