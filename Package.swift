@@ -122,7 +122,7 @@ let package = Package(
         .executableTarget(
             name: "MuseWorkerSim",
             dependencies: [
-                "MuseWorkerProtocol", "MuseHTTP", "MuseJSON", "MuseCurl", "CZlib",
+                "MuseWorkerProtocol", "MuseHTTP", "MuseJSON", "MuseCurl", "CZlib", "COpenSSL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

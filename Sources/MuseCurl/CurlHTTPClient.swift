@@ -63,6 +63,16 @@ public final class CurlHTTPClient: Sendable {
         )
     }
 
+    /// A request with a raw body of `contentType` (an upload).
+    public func send(
+        _ url: String, method: String, body: [UInt8], contentType: String, headers: [String] = [], timeoutMilliseconds: Int = 10_000,
+        maxResponseBytes: Int = defaultMaxResponseBytes
+    ) throws -> CurlResponse {
+        try perform(
+            url, method: method, body: body, headers: ["Content-Type: \(contentType)"] + headers, timeoutMilliseconds: timeoutMilliseconds,
+            maxResponseBytes: maxResponseBytes)
+    }
+
     private func perform(
         _ url: String, method: String, body: [UInt8]?, headers: [String], timeoutMilliseconds: Int, resolve: [String] = [], maxResponseBytes: Int
     ) throws -> CurlResponse {
@@ -82,7 +92,12 @@ public final class CurlHTTPClient: Sendable {
         let payload = body ?? []
         if body != nil {
             muse_curl_setopt_long(curl, CURLOPT_POSTFIELDSIZE, payload.count)
-            muse_curl_setopt_string(curl, CURLOPT_COPYPOSTFIELDS, payload.isEmpty ? "" : String(decoding: payload, as: UTF8.self))
+            // The bytes as they are, NULs and all (set after POSTFIELDSIZE, so curl copies that many).
+            if payload.isEmpty {
+                muse_curl_setopt_string(curl, CURLOPT_COPYPOSTFIELDS, "")
+            } else {
+                payload.withUnsafeBytes { muse_curl_setopt_pointer(curl, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0.baseAddress)) }
+            }
         }
         final class Sink {
             var bytes: [UInt8] = []

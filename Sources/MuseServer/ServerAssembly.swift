@@ -76,21 +76,43 @@ public struct ServerAssembly {
             )
         ).register(on: api)
         ImagesController(store: stores.tasks, images: images).register(on: api)
+        let datasetBlobs = try FileBlobStore(directory: runtime.config.dataDir + "/datasets", pool: runtime.blockingPool)
+        let trainingBlobs = try FileBlobStore(directory: runtime.config.dataDir + "/training", pool: runtime.blockingPool)
         DatasetsController(
             service: DatasetService(
-                store: stores.datasets, blobs: try FileBlobStore(directory: runtime.config.dataDir + "/datasets", pool: runtime.blockingPool),
-                digests: OpenSSLDigests(), limits: runtime.config.datasets, categories: training.datasetCategories
+                store: stores.datasets, blobs: datasetBlobs, digests: OpenSSLDigests(), limits: runtime.config.datasets,
+                categories: training.datasetCategories
             ),
             maxImageBytes: runtime.config.datasets.maxImageBytes
         ).register(on: api)
         TrainingFormController(forms: training.forms).register(on: api)
+        let trainingSettings = runtime.config.training
+        let jobScheduler = JobScheduler(
+            store: stores.jobs, datasets: stores.datasets, registry: workers,
+            client: WorkerPoolTrainClient(pool: runtime.outboundHTTPPool, token: workerToken), callbackBaseURL: runtime.callbackBaseURL,
+            settings: .init(reservedWorkers: trainingSettings.reservedWorkers, maxAttempts: trainingSettings.maxAttempts), logger: runtime.logger
+        )
+        TrainingsController(
+            service: TrainingService(
+                jobs: stores.jobs, datasets: stores.datasets, catalog: catalog, forms: training.forms, scheduler: jobScheduler, notifier: taskEvents,
+                feedSettings: runtime.config.events, reservedOwners: Set(trainingSettings.reservedWorkers.values.flatMap { $0 })
+            )
+        ).register(on: api)
+        WorkerJobsController(
+            intake: JobIntake(
+                store: stores.jobs, datasets: stores.datasets, datasetBlobs: datasetBlobs, trainingBlobs: trainingBlobs, models: stores.models,
+                digests: OpenSSLDigests(), scheduler: jobScheduler, limits: runtime.config.datasets
+            ),
+            datasetBlobs: datasetBlobs, datasets: stores.datasets, trainingBlobs: trainingBlobs, limits: runtime.config.datasets,
+            maxArtifactBytes: trainingSettings.maxArtifactBytes
+        ).register(on: workerRoutes)
         WorkersController(registry: workers, scheduler: scheduler, urls: runtime.config.workerURLs).register(on: workerRoutes)
         parts.apiRoutes(api)
         self.router = router
 
         let watcher = ConfigWatcher(config: runtime.config, live: settings, logger: runtime.logger)
         let housekeeping = Housekeeping(generations: generations, logger: runtime.logger)
-        services = [scheduler, webhooks, watcher, housekeeping] + parts.services
+        services = [scheduler, jobScheduler, webhooks, watcher, housekeeping] + parts.services
     }
 
     /// Runs the services and the HTTP server until SIGTERM. The server is listed last, so it

@@ -31,16 +31,19 @@ public struct WorkerProgress: Sendable, Codable {
     public var totalSteps: Int?
     /// A preview image (base64 PNG) a worker may send; accepted, not kept yet.
     public var preview: String?
+    /// A training's loss at `step` (an extension of the protocol for `train` jobs).
+    public var loss: Double?
 
     enum CodingKeys: String, CodingKey {
-        case progress, step, preview
+        case progress, step, preview, loss
         case totalSteps = "total_steps"
     }
 
-    public init(progress: Double, step: Int?, totalSteps: Int?) {
+    public init(progress: Double, step: Int?, totalSteps: Int?, loss: Double? = nil) {
         self.progress = progress
         self.step = step
         self.totalSteps = totalSteps
+        self.loss = loss
     }
 }
 
@@ -138,6 +141,7 @@ extension WorkerProgress {
         for (name, value) in [("step", step), ("total_steps", totalSteps)] {
             if let value, !(0...1_000_000).contains(value) { throw InvalidInput(name, "must be from 0 to 1000000") }
         }
+        if let loss, !(loss.isFinite && abs(loss) <= 1e9) { throw InvalidInput("loss", "must be a finite number of at most 1e9") }
     }
 }
 

@@ -8,6 +8,9 @@ public struct WorkerRegistration: Sendable, Codable, Equatable {
     public var abilities: [String]
     public var maxBatch: Int
     public var slots: Int
+    /// Crop, tag and training jobs it runs at once, counted apart from `slots` (generation), so a
+    /// long training never holds a generation slot (an extension of the protocol; default 1).
+    public var trainSlots: Int
     public var modelsLoaded: [String]
     public var version: String?
     /// The GPU's memory as reported (informational).
@@ -18,15 +21,19 @@ public struct WorkerRegistration: Sendable, Codable, Equatable {
         case workerID = "worker_id"
         case maxBatch = "max_batch"
         case modelsLoaded = "models_loaded"
+        case trainSlots = "train_slots"
         case gpu
     }
 
-    public init(workerID: String, url: String, abilities: [String], maxBatch: Int, slots: Int, modelsLoaded: [String], version: String?) {
+    public init(
+        workerID: String, url: String, abilities: [String], maxBatch: Int, slots: Int, trainSlots: Int = 1, modelsLoaded: [String], version: String?
+    ) {
         self.workerID = workerID
         self.url = url
         self.abilities = abilities
         self.maxBatch = maxBatch
         self.slots = slots
+        self.trainSlots = trainSlots
         self.modelsLoaded = modelsLoaded
         self.version = version
     }
@@ -38,6 +45,7 @@ public struct WorkerRegistration: Sendable, Codable, Equatable {
         abilities = try c.decode([String].self, forKey: .abilities)
         maxBatch = try c.decodeIfPresent(Int.self, forKey: .maxBatch) ?? 1
         slots = try c.decodeIfPresent(Int.self, forKey: .slots) ?? 1
+        trainSlots = try c.decodeIfPresent(Int.self, forKey: .trainSlots) ?? 1
         modelsLoaded = try c.decodeIfPresent([String].self, forKey: .modelsLoaded) ?? []
         version = try c.decodeIfPresent(String.self, forKey: .version)
         // Informational; read so that it is not an unknown field, and checked like the rest.
@@ -60,6 +68,7 @@ public struct WorkerRegistration: Sendable, Codable, Equatable {
         }
         guard (1...64).contains(maxBatch) else { throw InvalidInput("max_batch", "must be from 1 to 64") }
         guard (1...64).contains(slots) else { throw InvalidInput("slots", "must be from 1 to 64") }
+        guard (1...64).contains(trainSlots) else { throw InvalidInput("train_slots", "must be from 1 to 64") }
         if let memory = gpuMemoryMB, !(0...Int(Int32.max)).contains(memory) {
             throw InvalidInput("gpu.memory_mb", "must be from 0 to \(Int32.max)")
         }
@@ -92,6 +101,7 @@ public struct WorkerRegistration: Sendable, Codable, Equatable {
         try c.encode(abilities, forKey: .abilities)
         try c.encode(maxBatch, forKey: .maxBatch)
         try c.encode(slots, forKey: .slots)
+        try c.encode(trainSlots, forKey: .trainSlots)
         try c.encode(modelsLoaded, forKey: .modelsLoaded)
         try c.encodeIfPresent(version, forKey: .version)
     }

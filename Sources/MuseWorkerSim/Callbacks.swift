@@ -50,11 +50,35 @@ struct Callbacks: Sendable {
         _ = await post(callbackURL + "/progress", body)
     }
 
-    func result(_ callbackURL: String, _ body: WorkerResult) async {
+    func result(_ callbackURL: String, _ body: some Encodable & Sendable) async {
         for attempt in 1...5 {
             if let status = await post(callbackURL + "/result", body), status < 500 { return }
             logger.warning("result callback failed; retrying", metadata: ["attempt": "\(attempt)"])
             try? await Task.sleep(for: .milliseconds(200 * attempt))
         }
+    }
+
+    /// PUTs raw bytes (a cropped image, a checkpoint, a LoRA), tried again like a result while the
+    /// server is unreachable or failing; the last status, nil when it never answered.
+    func put(_ url: String, _ bytes: [UInt8], contentType: String) async -> Int? {
+        var status: Int?
+        for attempt in 1...5 {
+            status = try? await threads.runIfActive { [http, token] in
+                let headers = ["Authorization: Bearer \(token)"]
+                return try http.send(url, method: "PUT", body: bytes, contentType: contentType, headers: headers, timeoutMilliseconds: 60_000).status
+            }
+            if let status, status < 500 { return status }
+            try? await Task.sleep(for: .milliseconds(200 * attempt))
+        }
+        return status
+    }
+
+    /// GETs bytes the server serves to workers (a dataset image, a checkpoint); nil unless 200.
+    func fetch(_ url: String, maxBytes: Int) async -> [UInt8]? {
+        let response = try? await threads.runIfActive { [http, token] in
+            try http.send(url, method: "GET", json: nil, headers: ["Authorization: Bearer \(token)"], timeoutMilliseconds: 60_000, maxResponseBytes: maxBytes)
+        }
+        guard let response, response.status == 200 else { return nil }
+        return response.body
     }
 }

@@ -8,6 +8,7 @@ import ServiceLifecycle
 struct Presence: Service {
     let registration: WorkerRegistration
     let gpu: SimulatedGPU
+    let trainer: SimulatedTrainer
     let callbacks: Callbacks
     let logger: Logger
 
@@ -17,7 +18,8 @@ struct Presence: Service {
             await register()
             while !Task.isCancelled, !Task.isShuttingDownGracefully {
                 try? await Task.sleep(for: .seconds(2))
-                let beat = WorkerHeartbeat(busy: gpu.busyRatio, running: gpu.runningJobs, modelsLoaded: gpu.loadedModels, queue: gpu.queued)
+                let beat = WorkerHeartbeat(
+                    busy: gpu.busyRatio, running: gpu.runningJobs + trainer.runningJobs, modelsLoaded: gpu.loadedModels, queue: gpu.queued)
                 if await callbacks.heartbeat(registration.workerID, beat) == 404 { await register() }
             }
             await callbacks.leave(registration.workerID)

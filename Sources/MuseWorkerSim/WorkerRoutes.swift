@@ -7,6 +7,7 @@ import NIOCore
 /// The worker's own routes (docs/WORKER-PROTOCOL.md, Jobs): take jobs, report on them, cancel, health.
 struct WorkerRoutes: Sendable {
     let gpu: SimulatedGPU
+    let trainer: SimulatedTrainer
     let abilities: [String]
     let maxBatch: Int
 
@@ -28,8 +29,16 @@ struct WorkerRoutes: Sendable {
 
     func register(on routes: RouteGroup) {
         routes.post("/v1/jobs") { request, _ in
+            let body = try JSONBody.value(from: request)
+            if case .string(let kind)? = body[member: "kind"], ["crop", "tag", "train"].contains(kind) {
+                guard abilities.contains(kind) else { throw HTTPError.invalidField("kind", "this worker does not do \(kind)") }
+                guard trainer.accept(try JSON.decode(WorkerDatasetJob.self, from: body)) else {
+                    throw HTTPError(.rateLimited, detail: "training slots full", headers: [.retryAfter: "1"])
+                }
+                return try .json(["accepted": true], status: .accepted)
+            }
             let jobs: [WorkerJob]
-            switch try JSONBody.decode(Submission.self, from: request) {
+            switch try JSON.decode(Submission.self, from: body) {
             case .single(let job): jobs = [job]
             case .batch(let batch): jobs = batch
             }
@@ -57,11 +66,14 @@ struct WorkerRoutes: Sendable {
             return try .json(["accepted": true], status: .accepted)
         }
         routes.get("/v1/jobs/{attempt_id}") { request, _ in
-            guard let job = gpu.job(try request.parameters.require("attempt_id")) else { throw HTTPError.notFound() }
+            let id = try request.parameters.require("attempt_id")
+            if let (status, progress) = trainer.status(id) { return try .json(WorkerJobStatus(status: status, progress: progress)) }
+            guard let job = gpu.job(id) else { throw HTTPError.notFound() }
             return try .json(WorkerJobStatus(status: job.status, progress: job.progress, result: job.result))
         }
         routes.post("/v1/jobs/{attempt_id}/cancel") { request, _ in
-            guard gpu.cancel(try request.parameters.require("attempt_id")) else { throw HTTPError.notFound() }
+            let id = try request.parameters.require("attempt_id")
+            guard trainer.cancel(id) || gpu.cancel(id) else { throw HTTPError.notFound() }
             return try .json(["canceled": true])
         }
         routes.get("/v1/health") { _, _ in

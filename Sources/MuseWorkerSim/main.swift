@@ -20,6 +20,8 @@ struct MuseWorkerSim: AsyncParsableCommand {
     @Option(name: .customLong("fail-rate"), help: "Fraction of jobs that fail.") var failRate = 0.0
     @Option(name: .customLong("max-batch"), help: "Most jobs in one batch call.") var maxBatch = 1
     @Option(help: "Jobs run at once.") var slots = 1
+    @Option(name: .customLong("train-slots"), help: "Crop, tag and training jobs run at once, apart from --slots.") var trainSlots = 1
+    @Option(name: .customLong("train-step-ms"), help: "Time per training step (and per image of a tag job).") var trainStepMs = 20
     @Option(help: "Abilities, comma-separated.") var abilities = "txt2img,img2img"
     @Option(name: .customLong("worker-id"), help: "Worker id (default: w-<port>).") var workerID: String?
     @Flag(name: .customLong("lose-results"), help: "Never call results back, as if every callback were lost (the server must poll).") var loseResults = false
@@ -44,9 +46,11 @@ struct MuseWorkerSim: AsyncParsableCommand {
             callbacks: callbacks
         )
         let abilityList = abilities.split(separator: ",").map(String.init)
+        let trainer = SimulatedTrainer(
+            settings: .init(trainSlots: trainSlots, stepTime: .milliseconds(trainStepMs), loseResults: loseResults), callbacks: callbacks)
 
         let router = Router()
-        WorkerRoutes(gpu: gpu, abilities: abilityList, maxBatch: maxBatch)
+        WorkerRoutes(gpu: gpu, trainer: trainer, abilities: abilityList, maxBatch: maxBatch)
             .register(on: router.group("/v1", name: "server", filters: [BearerTokenFilter(token: token, detail: "worker token required")]))
         var configuration = HTTPServerConfiguration()
         configuration.port = port
@@ -61,9 +65,9 @@ struct MuseWorkerSim: AsyncParsableCommand {
         let presence = Presence(
             registration: WorkerRegistration(
                 workerID: workerID ?? "w-\(port)", url: "http://127.0.0.1:\(port)", abilities: abilityList, maxBatch: maxBatch,
-                slots: slots, modelsLoaded: gpu.loadedModels, version: "sim-1"
+                slots: slots, trainSlots: trainSlots, modelsLoaded: gpu.loadedModels, version: "sim-1"
             ),
-            gpu: gpu, callbacks: callbacks, logger: logger
+            gpu: gpu, trainer: trainer, callbacks: callbacks, logger: logger
         )
 
         // Listen before registering: the server pushes a job the moment it knows the worker.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The hashes and random bytes the core needs (webhook signing, upload checksums); MuseInfra
 /// provides them (OpenSSL).
 public protocol Digests: Sendable {
@@ -5,4 +7,11 @@ public protocol Digests: Sendable {
     func hmacSHA256(key: [UInt8], message: [UInt8]) -> [UInt8]
     /// Bytes from a cryptographically secure source.
     func randomBytes(_ count: Int) -> [UInt8]
+}
+
+extension Digests {
+    /// SHA-256 as 64 lowercase hex digits (how uploads and artifacts are named and compared).
+    public func sha256Hex(_ data: [UInt8]) -> String {
+        sha256(data).map { String(format: "%02x", $0) }.joined()
+    }
 }

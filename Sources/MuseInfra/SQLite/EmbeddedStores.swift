@@ -12,6 +12,7 @@ public struct EmbeddedStores: Sendable {
     public let idempotency: SQLiteIdempotencyStore
     public let webhooks: SQLiteWebhookStore
     public let datasets: SQLiteDatasetStore
+    public let jobs: SQLiteJobStore
 
     /// `notifier` hears of every task event (the `/events` streams' wake-up); `tracks` are the
     /// profile's own tables, migrated with the shared ones.
@@ -28,7 +29,7 @@ public struct EmbeddedStores: Sendable {
             dispatch: SQLiteTaskStore(database: database.dispatchLane, notifier: notifier), models: SQLiteModelStore(database: database),
             presets: SQLitePresetStore(database: database),
             idempotency: SQLiteIdempotencyStore(database: database), webhooks: SQLiteWebhookStore(database: database),
-            datasets: SQLiteDatasetStore(database: database)
+            datasets: SQLiteDatasetStore(database: database), jobs: SQLiteJobStore(database: database, notifier: notifier)
         )
     }
 }

@@ -75,6 +75,21 @@ public struct SQLiteDatasetStore: DatasetStore {
         }
     }
 
+    public func saveVersion(_ image: DatasetImage) async throws -> DatasetImage? {
+        try await database.transaction { db in
+            let changed = try db.execute(
+                "UPDATE dataset_images SET format = ?, width = ?, height = ?, bytes = ?, sha256 = ?, version = ? WHERE id = ? AND dataset_id = ? AND version = ?",
+                [
+                    .text(image.format.rawValue), .integer(Int64(image.width)), .integer(Int64(image.height)), .integer(Int64(image.bytes)),
+                    .text(image.sha256),
+                    .integer(Int64(image.version)), .text(image.id), .text(image.datasetID), .integer(Int64(image.version - 1)),
+                ])
+            guard changed > 0 else { return nil }
+            try db.execute("UPDATE datasets SET updated_at = ? WHERE id = ?", [Date().sqliteMillis, .text(image.datasetID)])
+            return try Self.readImage(db, id: image.id)
+        }
+    }
+
     public func removeImage(id: String, datasetID: String, tenant: String) async throws -> DatasetImage? {
         try await database.transaction { db in
             guard try Self.read(db, id: datasetID, tenant: tenant) != nil, let image = try Self.readImage(db, id: id), image.datasetID == datasetID else {

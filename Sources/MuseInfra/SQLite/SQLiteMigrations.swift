@@ -204,5 +204,52 @@ enum SQLiteMigrations {
         );
         CREATE INDEX IF NOT EXISTS dataset_images_by_dataset ON dataset_images (dataset_id, id)
         """,
+        // 12: crop, tag and training jobs, who may run a private one, and their event logs.
+        """
+        CREATE TABLE IF NOT EXISTS jobs (
+            id TEXT PRIMARY KEY,
+            tenant TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            status TEXT NOT NULL,
+            dataset_id TEXT NOT NULL,
+            params TEXT NOT NULL,
+            resources TEXT NOT NULL,
+            progress REAL NOT NULL DEFAULT 0,
+            step INTEGER,
+            total_steps INTEGER,
+            loss REAL,
+            attempt_id TEXT,
+            worker_id TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            checkpoint_step INTEGER,
+            checkpoint_key TEXT,
+            output_model_key TEXT,
+            error TEXT,
+            created_at INTEGER NOT NULL,
+            started_at INTEGER,
+            finished_at INTEGER
+        );
+        CREATE UNIQUE INDEX IF NOT EXISTS jobs_by_attempt ON jobs (attempt_id);
+        CREATE INDEX IF NOT EXISTS jobs_by_tenant ON jobs (tenant, kind, id);
+        CREATE INDEX IF NOT EXISTS jobs_queue ON jobs (status, resources, kind, id);
+        CREATE TABLE IF NOT EXISTS job_owners (
+            job_id TEXT NOT NULL REFERENCES jobs (id),
+            owner TEXT NOT NULL,
+            PRIMARY KEY (job_id, owner)
+        );
+        CREATE INDEX IF NOT EXISTS job_owners_by_owner ON job_owners (owner, job_id);
+        CREATE TABLE IF NOT EXISTS job_events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            job_id TEXT NOT NULL REFERENCES jobs (id),
+            type TEXT NOT NULL,
+            status TEXT NOT NULL,
+            progress REAL NOT NULL,
+            step INTEGER,
+            total_steps INTEGER,
+            loss REAL,
+            at INTEGER NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS job_events_by_job ON job_events (job_id, seq)
+        """,
     ]
 }

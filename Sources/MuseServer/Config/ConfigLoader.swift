@@ -122,6 +122,10 @@ public struct ConfigLoader: Sendable {
             dataDir: try string(reader, "data_dir"),
             catalogFile: try string(reader, "catalog.file"),
             trainingFile: try string(reader, "training.file"),
+            training: TrainingSettings(
+                reservedWorkers: try TrainingSettings.parseReservations(try string(reader, "training.reserved_workers")).get(),
+                maxAttempts: try int(reader, "training.max_attempts"), maxArtifactBytes: try int(reader, "training.max_artifact_bytes")
+            ),
             datasets: DatasetLimits(
                 maxImageBytes: try int(reader, "datasets.max_image_bytes"), maxImagePixels: try int(reader, "datasets.max_image_pixels"),
                 maxImageSide: try int(reader, "datasets.max_image_side"), maxImagesPerDataset: try int(reader, "datasets.max_images")

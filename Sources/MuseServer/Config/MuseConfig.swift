@@ -3,6 +3,7 @@ import Logging
 import MuseCore
 import MuseHTTP
 import MuseInfra
+import MuseWorkerProtocol
 import NIOCore
 
 /// The checked configuration a binary runs with.
@@ -18,6 +19,8 @@ public struct MuseConfig: Sendable {
     /// The training definitions (dataset categories, the training form) read at start (relative to
     /// the working directory); empty: the built-in ones.
     public var trainingFile: String
+    /// Worker reservations, tries per job, the largest checkpoint or LoRA upload.
+    public var training: TrainingSettings
     /// What one dataset image and one dataset may hold.
     public var datasets: DatasetLimits
     /// The OpenAPI document served at `GET /v1/openapi.yaml` (relative to the working directory); empty: the built-in one.
@@ -79,5 +82,27 @@ public struct ProfileSettings: Sendable {
     public func bool(_ key: String) -> Bool {
         guard case .bool(let value)? = values[key] else { preconditionFailure("\(key) is not a declared boolean key") }
         return value
+    }
+}
+
+/// The training lane's config (`training.*`).
+public struct TrainingSettings: Sendable {
+    /// Worker id → the tenants or teams it is reserved for.
+    public var reservedWorkers: [String: Set<String>]
+    public var maxAttempts: Int
+    public var maxArtifactBytes: Int
+
+    /// `worker-a=acme, worker-b=design|research`: each worker id once, its owners separated by `|`.
+    static func parseReservations(_ text: String) -> Result<[String: Set<String>], ConfigError> {
+        var reservations: [String: Set<String>] = [:]
+        for entry in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !entry.isEmpty {
+            let parts = entry.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            let owners = Set((parts.count == 2 ? parts[1] : "").split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+            guard parts.count == 2, WorkerRegistration.isWorkerID(parts[0]), !owners.isEmpty, reservations[parts[0]] == nil else {
+                return .failure(ConfigError(key: "training.reserved_workers", message: "\(entry): not worker-id=owner|owner, each worker once"))
+            }
+            reservations[parts[0]] = owners
+        }
+        return .success(reservations)
     }
 }

@@ -15,8 +15,6 @@ public struct GenerationsController: Sendable {
         self.feed = feed
     }
 
-    static let lastEventIDHeader = HTTPField.Name("Last-Event-ID")!
-
     public func register(on routes: RouteGroup) {
         routes.post("/v1/generations") { request, context in
             // Full parameters, or a preset with overrides (docs/API.md): the `preset` member tells them apart.
@@ -51,13 +49,7 @@ public struct GenerationsController: Sendable {
         }
         routes.get("/v1/generations/{id}/events") { request, context in
             guard let feed else { throw HTTPError.notFound() }
-            let after =
-                try request.head.headerFields[Self.lastEventIDHeader].map { raw throws(HTTPError) -> Int64 in
-                    guard let seq = Int64(raw.trimmingCharacters(in: .whitespaces)), seq >= 0 else {
-                        throw HTTPError.invalidField("Last-Event-ID", "must be an event id this stream sent")
-                    }
-                    return seq
-                } ?? 0
+            let after = try LastEventID.parse(request)
             let items = try await feed.follow(id: try request.parameters.require("id"), tenant: try context.tenant(), after: after)
             return .eventStream(writeTimeout: feed.settings.writeTimeout) { writer in
                 for try await item in items {

@@ -102,6 +102,10 @@ import Testing
         let dataset = try await DatasetsTests.create(pipeline, key: owner)
         let datasetImage = try #require(
             try await DatasetsTests.upload(pipeline, dataset, TinyPNG.make(width: 8, height: 8), key: owner).json["id"] as? String)
+        let cropJob = try #require(
+            try await pipeline.call("POST", "/v1/datasets/\(dataset)/crop", body: #"{"width":256,"height":256}"#, key: owner).json["id"] as? String)
+        let training = try #require(
+            try await pipeline.call("POST", "/v1/trainings", body: TrainingTests.training(dataset, steps: 50), key: owner).json["id"] as? String)
         let own: (Intruder.Kind) -> Int = { _ in 404 }
 
         var rows: [Row] = [
@@ -127,6 +131,16 @@ import Testing
                 body: #"{"caption":"mine"}"#, expect: own),
             Row(method: "DELETE", route: "/v1/datasets/{id}/images/{image_id}", path: "/v1/datasets/\(dataset)/images/\(datasetImage)", expect: own),
             Row(method: "DELETE", route: "/v1/datasets/{id}", path: "/v1/datasets/\(dataset)", expect: own),
+            Row(method: "POST", route: "/v1/datasets/{id}/crop", path: "/v1/datasets/\(dataset)/crop", body: #"{"width":256,"height":256}"#, expect: own),
+            Row(method: "POST", route: "/v1/datasets/{id}/tag", path: "/v1/datasets/\(dataset)/tag", body: #"{"trigger_word":"x"}"#, expect: own),
+            Row(method: "POST", route: "/v1/trainings", path: "/v1/trainings", body: TrainingTests.training(dataset, steps: 50), expect: own),
+            Row(method: "GET", route: "/v1/jobs/{id}", path: "/v1/jobs/\(cropJob)", expect: own),
+            Row(method: "POST", route: "/v1/jobs/{id}/cancel", path: "/v1/jobs/\(cropJob)/cancel", expect: own),
+            Row(method: "GET", route: "/v1/trainings/{id}", path: "/v1/trainings/\(training)", expect: own),
+            Row(method: "GET", route: "/v1/trainings/{id}/events", path: "/v1/trainings/\(training)/events", expect: own),
+            Row(method: "GET", route: "/v1/trainings/{id}/generation-params", path: "/v1/trainings/\(training)/generation-params", expect: own),
+            Row(method: "GET", route: "/v1/trainings/{id}/loss.svg", path: "/v1/trainings/\(training)/loss.svg", expect: own),
+            Row(method: "POST", route: "/v1/trainings/{id}/cancel", path: "/v1/trainings/\(training)/cancel", expect: own),
         ]
         var teamIDs: [String] = []
         var sharedPreset = "", teamKey = "", post = ""
@@ -192,8 +206,8 @@ import Testing
         )
 
         // Lists, feeds and webhooks show nothing of the owner's own objects (team ones: members only).
-        let ownersOnly = [generation, image, delivery, preset, "owners-own", dataset, datasetImage]
-        var lists = ["/v1/generations", "/v1/presets", "/v1/models", "/v1/webhook-deliveries", "/v1/datasets"]
+        let ownersOnly = [generation, image, delivery, preset, "owners-own", dataset, datasetImage, cropJob, training]
+        var lists = ["/v1/generations", "/v1/presets", "/v1/models", "/v1/webhook-deliveries", "/v1/datasets", "/v1/trainings"]
         if isInternal { lists += ["/v1/team-keys", "/v1/community/feed"] }
         for intruder in intruders {
             let mine = try await pipeline.call(
@@ -222,6 +236,8 @@ import Testing
         let kept = try await pipeline.call("GET", "/v1/presets/\(preset)", key: owner)
         #expect(kept.json["name"] as? String == "owner's" && kept.json["version"] as? Int == 1)
         #expect(try await pipeline.call("GET", "/v1/generations/\(generation)", key: owner).json["status"] as? String == "succeeded")
+        #expect(try await pipeline.call("GET", "/v1/trainings/\(training)", key: owner).json["status"] as? String == "queued")
+        #expect(try await pipeline.call("GET", "/v1/jobs/\(cropJob)", key: owner).json["status"] as? String == "queued")
         let keptDataset = try await pipeline.call("GET", "/v1/datasets/\(dataset)", key: owner).json
         #expect(keptDataset["image_count"] as? Int == 1 && (keptDataset["images"] as? [[String: Any]])?.first?["caption"] as? String == "")
         if isInternal {

@@ -7,11 +7,7 @@ import Synchronization
 /// after the final event, or after `maxLifetime` (the client reconnects with `Last-Event-ID`).
 /// A tenant holds at most `maxPerTenant` streams at once.
 public struct TaskEventFeed: Sendable {
-    public enum Item: Sendable {
-        case event(TaskEvent)
-        /// Nothing happened for a while: say so, so proxies keep the connection.
-        case keepAlive
-    }
+    public typealias Item = EventFollower.Item<TaskEvent>
 
     /// The limits of `/events` streams (`events.*`).
     public struct Settings: Sendable {
@@ -28,8 +24,6 @@ public struct TaskEventFeed: Sendable {
             self.writeTimeout = writeTimeout
         }
     }
-
-    private enum Wake { case announced, tick, expired }
 
     let generations: GenerationService
     let events: any TaskEventStore
@@ -51,58 +45,12 @@ public struct TaskEventFeed: Sendable {
         guard open.take(tenant, max: settings.maxPerTenant) else {
             throw ServiceError.rateLimited("at most \(settings.maxPerTenant) event streams at once per tenant", retryAfterSeconds: 5)
         }
-        // Subscribed before the first read, so no event falls between the read and the wait.
-        let announced = notifier.subscribe(taskID: id)
-        let (wakes, wake) = AsyncStream.makeStream(of: Wake.self, bufferingPolicy: .bufferingNewest(1))
-        let (items, output) = AsyncThrowingStream.makeStream(of: Item.self)
-        let listener = Task {
-            for await _ in announced { wake.yield(.announced) }
-        }
-        let ticker = Task { [settings] in
-            let deadline = ContinuousClock.now + settings.maxLifetime
-            while !Task.isCancelled {
-                let next = min(ContinuousClock.now + settings.keepAlive, deadline)
-                try? await Task.sleep(until: next)
-                wake.yield(ContinuousClock.now >= deadline ? .expired : .tick)
-            }
-        }
-        let producer = Task { [events] in
-            var last = seq
-            var first = true
-            var iterator = wakes.makeAsyncIterator()
-            do {
-                read: while !Task.isCancelled {
-                    let batch = try await events.events(taskID: id, after: last, limit: 100)
-                    for event in batch {
-                        output.yield(.event(event))
-                        last = event.seq
-                        if event.isFinal { break read }
-                    }
-                    if batch.count == 100 { continue }
-                    // Resumed after the final event: nothing more will come.
-                    if first, batch.isEmpty, view.task.status.isFinal { break }
-                    first = false
-                    // A keep-alive reads nothing: only an announced event is worth a query.
-                    wait: while true {
-                        switch await iterator.next() {
-                        case .announced: break wait
-                        case .tick: output.yield(.keepAlive)
-                        case .expired, nil: break read
-                        }
-                    }
-                }
-                output.finish()
-            } catch {
-                output.finish(throwing: error)
-            }
-        }
-        output.onTermination = { [open] _ in
-            producer.cancel()
-            listener.cancel()
-            ticker.cancel()
-            open.give(tenant)
-        }
-        return items
+        let events = events
+        return EventFollower.follow(
+            id: id, notifier: notifier, settings: settings, alreadyFinal: view.task.status.isFinal,
+            read: { after in try await events.events(taskID: id, after: after, limit: 100) }, seq: \.seq, isFinal: \.isFinal, after: seq,
+            onEnd: { [open] in open.give(tenant) }
+        )
     }
 }
 

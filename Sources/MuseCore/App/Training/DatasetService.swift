@@ -79,7 +79,7 @@ public struct DatasetService: Sendable {
         let now = Date()
         let image = DatasetImage(
             id: IDGenerator.make("img", at: now), datasetID: datasetID, format: info.format, width: info.width, height: info.height, bytes: bytes.count,
-            sha256: Self.hex(digests.sha256(bytes)), createdAt: now)
+            sha256: digests.sha256Hex(bytes), createdAt: now)
         try await blobs.put(image.blobKey, bytes)
         let outcome: DatasetAddOutcome
         do {
@@ -141,8 +141,4 @@ public struct DatasetService: Sendable {
 
     static func noDataset(_ id: String) -> ServiceError { .notFound("no dataset \"\(id)\"") }
     static func noImage(_ id: String, _ datasetID: String) -> ServiceError { .notFound("no image \"\(id)\" in dataset \"\(datasetID)\"") }
-
-    static func hex(_ bytes: [UInt8]) -> String {
-        bytes.map { String(format: "%02x", $0) }.joined()
-    }
 }

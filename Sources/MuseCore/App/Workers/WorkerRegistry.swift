@@ -20,6 +20,8 @@ public final class WorkerRegistry: Sendable {
         public var reserved: Int
         /// The worker answered 429 (full): no dispatch to it before this time.
         public var fullUntil: Date?
+        /// The attempts its latest heartbeat listed as running (generation and training alike).
+        public var reported: Set<String> = []
 
         /// Each slot holds one running unit (a job or a batch) and `prefetch` more waiting on the
         /// worker, so a worker never idles for the round trip between finishing a job and receiving the next.
@@ -67,6 +69,7 @@ public final class WorkerRegistry: Sendable {
             worker.lastSeen = now
             worker.fullUntil = nil  // heard from: a back-off for being unreachable or full ends
             let running = Set(beat.running)
+            worker.reported = running
             for (attemptID, flight) in worker.inFlight where !running.contains(attemptID) && now.timeIntervalSince(flight.lastNews) > Self.unreportedAfter {
                 worker.inFlight[attemptID]?.lastNews = .distantPast
             }

@@ -1,0 +1,165 @@
+import Foundation
+import MuseJSON
+import MuseWorkerProtocol
+
+/// What workers send about crop, tag and training jobs: progress, checkpoints, cropped images,
+/// the trained artifact and the result. All of it is checked against the job's current attempt:
+/// news of one that was requeued or canceled stores nothing (404, the worker gives up on it).
+public struct JobIntake: Sendable {
+    let store: any JobStore
+    let datasets: any DatasetStore
+    let datasetBlobs: any BlobStore
+    /// Checkpoints and trained LoRAs.
+    let trainingBlobs: any BlobStore
+    let models: any ModelStore
+    let digests: any Digests
+    let scheduler: JobScheduler
+    let limits: DatasetLimits
+
+    public init(
+        store: any JobStore, datasets: any DatasetStore, datasetBlobs: any BlobStore, trainingBlobs: any BlobStore, models: any ModelStore,
+        digests: any Digests, scheduler: JobScheduler, limits: DatasetLimits
+    ) {
+        self.store = store
+        self.datasets = datasets
+        self.datasetBlobs = datasetBlobs
+        self.trainingBlobs = trainingBlobs
+        self.models = models
+        self.digests = digests
+        self.scheduler = scheduler
+        self.limits = limits
+    }
+
+    /// Where a training's LoRA is kept: one file per training, whichever attempt made it.
+    public static func artifactKey(jobID: String) -> String { "lora-\(jobID).safetensors" }
+
+    public func progress(attemptID: String, _ body: WorkerProgress) async throws {
+        guard
+            try await store.progress(attemptID: attemptID, progress: body.progress, step: body.step, totalSteps: body.totalSteps, loss: body.loss, at: Date())
+                != nil
+        else { throw Self.notCurrent(attemptID) }
+        scheduler.heard(attemptID)
+    }
+
+    public func checkpoint(attemptID: String, step: Int, bytes: [UInt8]) async throws {
+        let job = try await current(attemptID, kind: .train)
+        guard !bytes.isEmpty else { throw InvalidInput("body", "an empty checkpoint") }
+        let key = "ckpt-\(job.id)-\(attemptID)-\(step).bin"
+        try await trainingBlobs.put(key, bytes)
+        let (saved, replaced) = try await store.saveCheckpoint(attemptID: attemptID, JobCheckpoint(step: step, blobKey: key))
+        guard saved else {
+            try? await trainingBlobs.delete(key)
+            throw Self.notCurrent(attemptID)
+        }
+        if let replaced, replaced.blobKey != key { try? await trainingBlobs.delete(replaced.blobKey) }
+        scheduler.heard(attemptID)
+    }
+
+    /// The bytes of a training's last checkpoint, for the worker that resumes it.
+    public func checkpointBytes(jobID: String) async throws -> [UInt8] {
+        guard let job = try await store.active().first(where: { $0.id == jobID }), let checkpoint = job.checkpoint,
+            let bytes = try await trainingBlobs.get(checkpoint.blobKey)
+        else { throw ServiceError.notFound("no checkpoint for \"\(jobID)\"") }
+        return bytes
+    }
+
+    /// The trained LoRA's bytes, written before the result names them.
+    public func artifact(attemptID: String, bytes: [UInt8]) async throws {
+        let job = try await current(attemptID, kind: .train)
+        guard !bytes.isEmpty else { throw InvalidInput("body", "an empty artifact") }
+        try await trainingBlobs.put(Self.artifactKey(jobID: job.id), bytes)
+        scheduler.heard(attemptID)
+    }
+
+    /// A cropped image: the next version of a dataset image, checked like an upload.
+    public func croppedImage(attemptID: String, imageID: String, bytes: [UInt8]) async throws {
+        let job = try await current(attemptID, kind: .crop)
+        guard let image = try await datasets.images(datasetID: job.datasetID).first(where: { $0.id == imageID }) else {
+            throw ServiceError.notFound("no image \"\(imageID)\" in the job's dataset")
+        }
+        let info: ImageProbe.Info
+        do {
+            info = try ImageProbe.inspect(bytes)
+        } catch {
+            throw InvalidInput("body", error.description)
+        }
+        guard info.width <= limits.maxImageSide, info.height <= limits.maxImageSide, info.width * info.height <= limits.maxImagePixels else {
+            throw InvalidInput("body", "the image is \(info.width)×\(info.height), over the dataset limits")
+        }
+        let next = DatasetImage(
+            id: image.id, datasetID: image.datasetID, format: info.format, width: info.width, height: info.height, bytes: bytes.count,
+            sha256: digests.sha256Hex(bytes), caption: image.caption, version: image.version + 1,
+            createdAt: image.createdAt)
+        try await datasetBlobs.put(next.blobKey, bytes)
+        guard try await datasets.saveVersion(next) != nil else {
+            try? await datasetBlobs.delete(next.blobKey)
+            throw ServiceError.conflict("image \"\(imageID)\" changed meanwhile")
+        }
+        try? await datasetBlobs.delete(image.blobKey)
+        scheduler.heard(attemptID)
+    }
+
+    /// The job's end. A tag job's captions and a training's LoRA (its bytes checked against the
+    /// result's sha256 and size, then a private `lora` in the catalogue) are applied first, so
+    /// the job is `succeeded` only with its output in place. A repeated result changes nothing.
+    public func result(attemptID: String, _ result: WorkerJobResult) async throws {
+        guard let job = try await store.job(attemptID: attemptID), job.attemptID == attemptID, !job.status.isFinal,
+            job.status == .dispatched || job.status == .running
+        else { throw Self.notCurrent(attemptID) }
+        defer { scheduler.ended(attemptID) }
+        switch result.status {
+        case .succeeded: break
+        case .canceled:
+            _ = try await store.finish(attemptID: attemptID, status: .canceled, outputModelKey: nil, error: result.error, at: Date())
+            return
+        default:
+            _ = try await store.finish(
+                attemptID: attemptID, status: .failed, outputModelKey: nil,
+                error: result.error ?? TaskError(code: "internal", message: "the worker gave no reason"), at: Date())
+            return
+        }
+        var outputKey: String?
+        switch job.kind {
+        case .crop: break
+        case .tag:
+            let images = Set(try await datasets.images(datasetID: job.datasetID).map(\.id))
+            for caption in result.captions ?? [] where images.contains(caption.imageID) {
+                guard caption.caption.isEmpty || DisplayText.isValid(caption.caption, maxScalars: DatasetService.maxCaptionScalars) else { continue }
+                _ = try await datasets.setCaption(caption.caption, imageID: caption.imageID, datasetID: job.datasetID, tenant: job.tenant)
+            }
+        case .train:
+            outputKey = try await publish(job, result.artifact)
+            if outputKey == nil {
+                _ = try await store.finish(
+                    attemptID: attemptID, status: .failed, outputModelKey: nil,
+                    error: TaskError(code: "bad_artifact", message: "the artifact is missing or does not match its sha256 and size"), at: Date())
+                return
+            }
+        }
+        _ = try await store.finish(attemptID: attemptID, status: .succeeded, outputModelKey: outputKey, error: nil, at: Date())
+    }
+
+    /// Checks the uploaded LoRA and enters it in the catalogue, private to the job's tenant.
+    private func publish(_ job: TrainingJob, _ artifact: WorkerJobResult.Artifact?) async throws -> String? {
+        guard let artifact, let bytes = try await trainingBlobs.get(Self.artifactKey(jobID: job.id)), bytes.count == artifact.size,
+            digests.sha256Hex(bytes) == artifact.sha256
+        else { return nil }
+        let spec = TrainingSpec(job.params)
+        let key = TrainingSpec.modelKey(outputName: spec.outputName, jobID: job.id)
+        try await models.upsert([
+            Model(
+                key: key, name: spec.outputName, kind: .lora, base: spec.base, source: .private, version: "1",
+                triggerWords: spec.triggerWord.isEmpty ? [] : [spec.triggerWord], owner: job.tenant)
+        ])
+        return key
+    }
+
+    private func current(_ attemptID: String, kind: JobKind) async throws -> TrainingJob {
+        guard let job = try await store.job(attemptID: attemptID), job.attemptID == attemptID, job.kind == kind,
+            job.status == .dispatched || job.status == .running
+        else { throw Self.notCurrent(attemptID) }
+        return job
+    }
+
+    static func notCurrent(_ attemptID: String) -> ServiceError { .notFound("attempt \"\(attemptID)\" is not current") }
+}

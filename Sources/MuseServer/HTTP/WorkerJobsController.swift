@@ -1,0 +1,93 @@
+import Foundation
+import MuseCore
+import MuseHTTP
+import MuseInfra
+import MuseJSON
+import MuseWorkerProtocol
+import NIOCore
+
+/// `/internal/v1/…` for crop, tag and training jobs (worker token): the dataset images a job
+/// names, its progress and result, a training's checkpoints and LoRA, a crop's images.
+public struct WorkerJobsController: Sendable {
+    let intake: JobIntake
+    let datasetBlobs: any BlobStore
+    let datasets: any DatasetStore
+    let trainingBlobs: any BlobStore
+    let limits: DatasetLimits
+    /// The largest checkpoint or LoRA a worker may upload.
+    let maxArtifactBytes: Int
+
+    public init(
+        intake: JobIntake, datasetBlobs: any BlobStore, datasets: any DatasetStore, trainingBlobs: any BlobStore, limits: DatasetLimits,
+        maxArtifactBytes: Int
+    ) {
+        self.intake = intake
+        self.datasetBlobs = datasetBlobs
+        self.datasets = datasets
+        self.trainingBlobs = trainingBlobs
+        self.limits = limits
+        self.maxArtifactBytes = maxArtifactBytes
+    }
+
+    private static let ok = ByteBuffer(string: #"{"ok":true}"#)
+
+    private static func attemptID(_ request: Request) throws -> String {
+        let id = try request.parameters.require("attempt_id")
+        guard IDGenerator.isID(id, prefix: "att") else { throw HTTPError.invalidField("attempt_id", "not an attempt id (att_…)") }
+        return id
+    }
+
+    private static func id(_ request: Request, _ name: String, prefix: String) throws -> String {
+        let id = try request.parameters.require(name)
+        guard IDGenerator.isID(id, prefix: prefix) else { throw HTTPError.invalidField(name, "not an id of this server (\(prefix)_…)") }
+        return id
+    }
+
+    public func register(on routes: RouteGroup) {
+        routes.get("/internal/v1/datasets/{id}/images/{image_id}") { request, _ in
+            let datasetID = try Self.id(request, "id", prefix: "ds")
+            let imageID = try Self.id(request, "image_id", prefix: "img")
+            guard let image = try await datasets.images(datasetID: datasetID).first(where: { $0.id == imageID }),
+                let bytes = try await datasetBlobs.get(image.blobKey)
+            else { throw HTTPError.notFound("no image \"\(imageID)\" in dataset \"\(datasetID)\"") }
+            return .bytes(ByteBuffer(bytes: bytes), contentType: image.format.contentType)
+        }
+        routes.get("/internal/v1/trainings/{id}/checkpoint") { request, _ in
+            .bytes(
+                ByteBuffer(bytes: try await intake.checkpointBytes(jobID: try Self.id(request, "id", prefix: "trn"))), contentType: "application/octet-stream")
+        }
+        routes.get("/internal/v1/trainings/{id}/artifact") { request, _ in
+            let id = try Self.id(request, "id", prefix: "trn")
+            guard let bytes = try await trainingBlobs.get(JobIntake.artifactKey(jobID: id)) else { throw HTTPError.notFound("no LoRA for \"\(id)\"") }
+            return .bytes(ByteBuffer(bytes: bytes), contentType: "application/octet-stream")
+        }
+        routes.post("/internal/v1/job-attempts/{attempt_id}/progress") { request, _ in
+            let body = try JSONBody.decode(WorkerProgress.self, from: request)
+            try body.check()
+            try await intake.progress(attemptID: try Self.attemptID(request), body)
+            return .bytes(Self.ok, contentType: "application/json")
+        }
+        routes.post("/internal/v1/job-attempts/{attempt_id}/result") { request, _ in
+            let result = try JSONBody.decode(WorkerJobResult.self, from: request)
+            try result.check()
+            try await intake.result(attemptID: try Self.attemptID(request), result)
+            return .bytes(Self.ok, contentType: "application/json")
+        }
+        routes.put("/internal/v1/job-attempts/{attempt_id}/checkpoint", maxBodyBytes: maxArtifactBytes) { request, _ in
+            guard let raw = request.query["step"], let step = Int(raw), (0...1_000_000).contains(step) else {
+                throw HTTPError.invalidField("step", "must be an integer from 0 to 1000000")
+            }
+            try await intake.checkpoint(attemptID: try Self.attemptID(request), step: step, bytes: Array(request.body.readableBytesView))
+            return .bytes(Self.ok, contentType: "application/json")
+        }
+        routes.put("/internal/v1/job-attempts/{attempt_id}/artifact", maxBodyBytes: maxArtifactBytes) { request, _ in
+            try await intake.artifact(attemptID: try Self.attemptID(request), bytes: Array(request.body.readableBytesView))
+            return .bytes(Self.ok, contentType: "application/json")
+        }
+        routes.put("/internal/v1/job-attempts/{attempt_id}/images/{image_id}", maxBodyBytes: limits.maxImageBytes) { request, _ in
+            try await intake.croppedImage(
+                attemptID: try Self.attemptID(request), imageID: try Self.id(request, "image_id", prefix: "img"), bytes: Array(request.body.readableBytesView))
+            return .bytes(Self.ok, contentType: "application/json")
+        }
+    }
+}
