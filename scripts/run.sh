@@ -36,7 +36,8 @@ curl -sf "http://127.0.0.1:$port/healthz" >/dev/null || { echo "$server did not 
 
 for worker_port in 8091 8092; do
   "$bin/muse-worker-sim" --port "$worker_port" --server "http://127.0.0.1:$port" --token-file "$data/worker-token" \
-    --models sd15-base --latency-ms 500 --model-load-ms 2000 >"$data/worker-$worker_port.log" 2>&1 &
+    --models sd15-base --latency-ms 500 --model-load-ms 2000 --abilities txt2img,img2img,crop,tag,train --train-step-ms 20 \
+    >"$data/worker-$worker_port.log" 2>&1 &
   pids+=($!)
 done
 
@@ -52,7 +53,8 @@ fi
 
 cat <<MSG
 
-$server is running on the embedded default at http://127.0.0.1:$port with two simulated workers.
+$server is running on the embedded default at http://127.0.0.1:$port with two simulated workers
+(generation, crop, tag and training; README "Train a LoRA" walks through a training).
 $credential
 $key
 

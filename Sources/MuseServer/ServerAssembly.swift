@@ -90,7 +90,8 @@ public struct ServerAssembly {
         let jobScheduler = JobScheduler(
             store: stores.jobs, datasets: stores.datasets, registry: workers,
             client: WorkerPoolTrainClient(pool: runtime.outboundHTTPPool, token: workerToken), callbackBaseURL: runtime.callbackBaseURL,
-            settings: .init(reservedWorkers: trainingSettings.reservedWorkers, maxAttempts: trainingSettings.maxAttempts), logger: runtime.logger
+            settings: .init(reservedWorkers: trainingSettings.reservedWorkers, maxAttempts: trainingSettings.maxAttempts),
+            metrics: TrainingMetrics(factory: runtime.metricsFactory), logger: runtime.logger
         )
         TrainingsController(
             service: TrainingService(

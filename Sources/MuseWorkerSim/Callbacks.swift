@@ -73,12 +73,17 @@ struct Callbacks: Sendable {
         return status
     }
 
-    /// GETs bytes the server serves to workers (a dataset image, a checkpoint); nil unless 200.
+    /// GETs bytes the server serves to workers (a dataset image, a checkpoint), tried again while
+    /// the server is unreachable or failing; nil unless it answered 200.
     func fetch(_ url: String, maxBytes: Int) async -> [UInt8]? {
-        let response = try? await threads.runIfActive { [http, token] in
-            try http.send(url, method: "GET", json: nil, headers: ["Authorization: Bearer \(token)"], timeoutMilliseconds: 60_000, maxResponseBytes: maxBytes)
+        for attempt in 1...5 {
+            let response = try? await threads.runIfActive { [http, token] in
+                try http.send(
+                    url, method: "GET", json: nil, headers: ["Authorization: Bearer \(token)"], timeoutMilliseconds: 60_000, maxResponseBytes: maxBytes)
+            }
+            if let response, response.status < 500 { return response.status == 200 ? response.body : nil }
+            try? await Task.sleep(for: .milliseconds(200 * attempt))
         }
-        guard let response, response.status == 200 else { return nil }
-        return response.body
+        return nil
     }
 }

@@ -13,6 +13,7 @@ struct StoresUnderTest {
     let idempotency: any IdempotencyStore
     let webhooks: any WebhookStore
     let datasets: any DatasetStore
+    let jobs: any JobStore
 }
 
 /// Every store implementation the contract runs against. Each test takes all of them as its
@@ -29,7 +30,7 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
             let stores = try await EmbeddedStores.open(dataDir: dir, pool: BlockingPool(threads: 2))
             return StoresUnderTest(
                 tasks: stores.tasks, models: stores.models, presets: stores.presets, idempotency: stores.idempotency, webhooks: stores.webhooks,
-                datasets: stores.datasets)
+                datasets: stores.datasets, jobs: stores.jobs)
         }
     }
 }

@@ -176,6 +176,19 @@ public struct SQLiteJobStore: JobStore {
         }
     }
 
+    public func census() async throws -> [JobKind: [JobStatus: Int]] {
+        try await database.transaction { db in
+            var counts: [JobKind: [JobStatus: Int]] = [:]
+            for row in try db.query(
+                "SELECT kind, status, count(*) FROM jobs WHERE status IN ('queued', 'dispatched', 'running') GROUP BY kind, status", [])
+            {
+                guard let kind = JobKind(rawValue: row.text(0)), let status = JobStatus(rawValue: row.text(1)) else { continue }
+                counts[kind, default: [:]][status] = row.int(2)
+            }
+            return counts
+        }
+    }
+
     public func events(jobID: String, after seq: Int64, limit: Int) async throws -> [JobEvent] {
         try await database.transaction { db in
             try db.query(

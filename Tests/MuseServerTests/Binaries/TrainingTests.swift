@@ -153,6 +153,42 @@ import Testing
         #expect(stopped["status"] as? String == "canceled" && stopped["output_model_key"] is NSNull, "a late result changes nothing")
     }
 
+    @Test func aPrivateTrainingRunsOnlyOnAWorkerReservedForItsOwner() async throws {
+        let (pipeline, reserved, dataset) = try await Self.start(.cloud, images: 1, environment: ["MUSE_TRAINING_RESERVED_WORKERS": "trainer-1=acme"])
+        defer { reserved.stop(); pipeline.stop() }
+        // Only the reserved worker is up: a shared training waits, a private one runs.
+        let shared = try #require(try await pipeline.call("POST", "/v1/trainings", body: Self.training(dataset, steps: 20)).json["id"] as? String)
+        let mine = try #require(
+            try await pipeline.call("POST", "/v1/trainings", body: Self.training(dataset, steps: 20, extra: #","resources":"private""#)).json["id"] as? String)
+        #expect(try await Self.poll(pipeline, "/v1/trainings/\(mine)", until: Self.isFinal)["status"] as? String == "succeeded")
+        #expect(try await pipeline.call("GET", "/v1/trainings/\(shared)").json["status"] as? String == "queued")
+        // Another tenant may not ask for private workers; a shared worker then takes the shared training.
+        let globex = try await pipeline.credential("globex")
+        let theirs = try await DatasetsTests.create(pipeline, key: globex)
+        _ = try await DatasetsTests.upload(pipeline, theirs, TinyPNG.make(width: 8, height: 8), key: globex)
+        let refused = try await pipeline.call("POST", "/v1/trainings", body: Self.training(theirs, steps: 20, extra: #","resources":"private""#), key: globex)
+        #expect(refused.status == 400 && refused.text.contains("resources"))
+        let common = try pipeline.worker(latencyMs: 10, id: "trainer-common", extra: Self.trainer)
+        defer { common.stop() }
+        #expect(try await Self.poll(pipeline, "/v1/trainings/\(shared)", until: Self.isFinal)["status"] as? String == "succeeded")
+    }
+
+    @Test func queuedJobsAreCanceledWithoutAWorker() async throws {
+        let pipeline = try await PipelineFixture.start()
+        defer { pipeline.stop() }
+        let dataset = try await DatasetsTests.create(pipeline)
+        _ = try await DatasetsTests.upload(pipeline, dataset, TinyPNG.make(width: 8, height: 8))
+        let crop = try #require(try await pipeline.call("POST", "/v1/datasets/\(dataset)/crop", body: #"{"width":64,"height":64}"#).json["id"] as? String)
+        let training = try #require(try await pipeline.call("POST", "/v1/trainings", body: Self.training(dataset, steps: 20)).json["id"] as? String)
+        #expect(try await pipeline.call("POST", "/v1/jobs/\(crop)/cancel").json["status"] as? String == "canceled")
+        #expect(try await pipeline.call("POST", "/v1/trainings/\(training)/cancel").json["status"] as? String == "canceled")
+        #expect(try await pipeline.call("POST", "/v1/jobs/\(training)/cancel").status == 404, "a training is not a /v1/jobs job")
+        #expect(try await pipeline.call("GET", "/v1/trainings/\(training)/generation-params").status == 409)
+        let stream = try await EventStreamReader(
+            port: pipeline.server.port, path: "/v1/trainings/\(training)/events", headers: ["Authorization": "Bearer \(pipeline.key)"])
+        #expect(try await stream.rest().map { $0.json["status"] as? String } == ["queued", "canceled"], "a final training's stream replays and ends")
+    }
+
     @Test func aKilledWorkersTrainingResumesFromItsCheckpointOnTheNextWorker() async throws {
         let (pipeline, worker, dataset) = try await Self.start(.cloud, images: 1)
         defer { pipeline.stop() }

@@ -37,16 +37,20 @@ public final class JobScheduler: Service, Sendable {
     let client: any TrainClient
     let callbackBaseURL: String
     let settings: Settings
+    let metrics: TrainingMetrics
     let logger: Logger
     let trigger = DispatchTrigger()
     let started = Date()
     /// Attempt id → when the server last heard of it (dispatch, progress, a heartbeat listing it).
     private let news = Mutex<[String: Date]>([:])
+    /// Attempts a worker was told to stop, and when: told again after `unreportedAfter` if it still runs them.
+    private let stopped = Mutex<[String: Date]>([:])
 
     public init(
         store: any JobStore, datasets: any DatasetStore, registry: WorkerRegistry, client: any TrainClient, callbackBaseURL: String, settings: Settings,
-        logger: Logger
+        metrics: TrainingMetrics, logger: Logger
     ) {
+        self.metrics = metrics
         self.store = store
         self.datasets = datasets
         self.registry = registry
@@ -160,10 +164,13 @@ public final class JobScheduler: Service, Sendable {
         }
     }
 
-    /// Queues again what is out on a worker that is gone, or on a live one that no longer knows it.
+    /// Queues again what is out on a worker that is gone, or on a live one that no longer knows it;
+    /// stops what a worker still runs for a job that is over (canceled while the worker was away).
     func sweep() async {
+        if let census = try? await store.census() { metrics.jobs(census) }
         guard let active = try? await store.active() else { return }
         let now = Date()
+        await stopLeftovers(active: Set(active.compactMap(\.attemptID)), now: now)
         for job in active {
             guard let attemptID = job.attemptID, let workerID = job.workerID else { continue }
             let last = news.withLock { news in
@@ -200,7 +207,29 @@ public final class JobScheduler: Service, Sendable {
         }
     }
 
+    /// Attempts a worker reports running that are neither generation attempts it holds nor current
+    /// training attempts: if the store knows them as a job's (final, or no longer its attempt),
+    /// the worker is told to stop them, again every `unreportedAfter` while it keeps reporting them.
+    private func stopLeftovers(active: Set<String>, now: Date) async {
+        for worker in registry.all where !worker.abilities.isDisjoint(with: [.crop, .tag, .train]) {
+            let unknown = worker.reported.subtracting(active).subtracting(worker.inFlight.keys)
+            for attemptID in unknown {
+                let recently = stopped.withLock { $0[attemptID].map { now.timeIntervalSince($0) < settings.unreportedAfter } ?? false }
+                guard !recently, let job = try? await store.job(attemptID: attemptID) else { continue }
+                guard job.status.isFinal || job.attemptID != attemptID else { continue }
+                stopped.withLock { $0[attemptID] = now }
+                logger.notice(
+                    "stopping a job attempt that is over",
+                    metadata: ["attempt": "\(attemptID)", "job": "\(job.id)", "worker": "\(worker.registration.workerID)"])
+                let url = worker.registration.url
+                Task { [client] in try? await client.cancel(attemptID: attemptID, workerURL: url) }
+            }
+        }
+        stopped.withLock { $0 = $0.filter { now.timeIntervalSince($0.value) < 600 } }
+    }
+
     private func requeue(_ job: TrainingJob, _ attemptID: String, _ reason: String) async {
+        metrics.requeued()
         logger.warning("training job queued again", metadata: ["job": "\(job.id)", "attempt": "\(attemptID)", "reason": "\(reason)"])
         _ = try? await store.requeue(
             attemptID: attemptID, maxAttempts: settings.maxAttempts, error: TaskError(code: "worker_lost", message: reason), at: Date())

@@ -31,6 +31,8 @@ public protocol JobStore: Sendable {
     func cancel(id: String, tenant: String, at: Date) async throws -> (job: TrainingJob, stopped: (attemptID: String, workerID: String)?)?
     /// Jobs out on workers (`dispatched` or `running`).
     func active() async throws -> [TrainingJob]
+    /// Jobs not yet final, by kind and status (the gauges).
+    func census() async throws -> [JobKind: [JobStatus: Int]]
     /// The job's events after `seq`, oldest first.
     func events(jobID: String, after seq: Int64, limit: Int) async throws -> [JobEvent]
 }
