@@ -80,7 +80,7 @@ public struct ServerAssembly {
         let trainingBlobs = try FileBlobStore(directory: runtime.config.dataDir + "/training", pool: runtime.blockingPool)
         DatasetsController(
             service: DatasetService(
-                store: stores.datasets, blobs: datasetBlobs, digests: OpenSSLDigests(), limits: runtime.config.datasets,
+                store: stores.datasets, jobs: stores.jobs, blobs: datasetBlobs, digests: OpenSSLDigests(), limits: runtime.config.datasets,
                 categories: training.datasetCategories
             ),
             maxImageBytes: runtime.config.datasets.maxImageBytes
@@ -89,14 +89,16 @@ public struct ServerAssembly {
         let trainingSettings = runtime.config.training
         let jobScheduler = JobScheduler(
             store: stores.jobs, datasets: stores.datasets, registry: workers,
-            client: WorkerPoolTrainClient(pool: runtime.outboundHTTPPool, token: workerToken), callbackBaseURL: runtime.callbackBaseURL,
+            client: WorkerPoolTrainClient(pool: runtime.outboundHTTPPool, token: workerToken), trainingBlobs: trainingBlobs,
+            callbackBaseURL: runtime.callbackBaseURL,
             settings: .init(reservedWorkers: trainingSettings.reservedWorkers, maxAttempts: trainingSettings.maxAttempts),
             metrics: TrainingMetrics(factory: runtime.metricsFactory), logger: runtime.logger
         )
         TrainingsController(
             service: TrainingService(
-                jobs: stores.jobs, datasets: stores.datasets, catalog: catalog, forms: training.forms, scheduler: jobScheduler, notifier: taskEvents,
-                feedSettings: runtime.config.events, reservedOwners: Set(trainingSettings.reservedWorkers.values.flatMap { $0 })
+                jobs: stores.jobs, datasets: stores.datasets, catalog: catalog, forms: training.forms, scheduler: jobScheduler,
+                trainingBlobs: trainingBlobs, notifier: taskEvents, feedSettings: runtime.config.events,
+                reservedOwners: Set(trainingSettings.reservedWorkers.values.flatMap { $0 }), maxUnfinishedPerTenant: trainingSettings.maxUnfinishedPerTenant
             )
         ).register(on: api)
         WorkerJobsController(
@@ -104,7 +106,7 @@ public struct ServerAssembly {
                 store: stores.jobs, datasets: stores.datasets, datasetBlobs: datasetBlobs, trainingBlobs: trainingBlobs, models: stores.models,
                 digests: OpenSSLDigests(), scheduler: jobScheduler, limits: runtime.config.datasets
             ),
-            datasetBlobs: datasetBlobs, datasets: stores.datasets, trainingBlobs: trainingBlobs, limits: runtime.config.datasets,
+            datasetBlobs: datasetBlobs, datasets: stores.datasets, limits: runtime.config.datasets,
             maxArtifactBytes: trainingSettings.maxArtifactBytes
         ).register(on: workerRoutes)
         WorkersController(registry: workers, scheduler: scheduler, urls: runtime.config.workerURLs).register(on: workerRoutes)

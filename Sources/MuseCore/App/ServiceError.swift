@@ -9,6 +9,8 @@ public enum ServiceError: Error, Sendable, Equatable {
     case conflict(String)
     /// The request repeats an earlier one's key with different content.
     case mismatch(String)
+    /// The caller holds as many of these as it may (datasets, unfinished jobs): 429 `quota_exceeded`.
+    case quotaExceeded(String)
     /// Too many at once; worth retrying after the given seconds.
     case rateLimited(String, retryAfterSeconds: Int)
 }

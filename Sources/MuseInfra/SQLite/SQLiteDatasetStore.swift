@@ -28,6 +28,10 @@ public struct SQLiteDatasetStore: DatasetStore {
         try await database.transaction { db in try Self.read(db, id: id, tenant: tenant) }
     }
 
+    public func count(tenant: String) async throws -> Int {
+        try await database.transaction { db in try db.query("SELECT count(*) FROM datasets WHERE tenant = ?", [.text(tenant)]).first?.int(0) ?? 0 }
+    }
+
     public func list(tenant: String, limit: Int, before: String?) async throws -> [Dataset] {
         try await database.transaction { db in
             var sql = "SELECT \(Self.datasetColumns) FROM datasets WHERE tenant = ?"

@@ -44,6 +44,22 @@ public struct SQLiteJobStore: JobStore {
         try await database.transaction { db in try Self.read(db, "attempt_id = ?", [.text(attemptID)]) }
     }
 
+    public func job(id: String) async throws -> TrainingJob? {
+        try await database.transaction { db in try Self.read(db, "id = ?", [.text(id)]) }
+    }
+
+    public func unfinished(tenant: String) async throws -> Int {
+        try await database.transaction { db in
+            try db.query("SELECT count(*) FROM jobs WHERE tenant = ? AND status IN ('queued', 'dispatched', 'running')", [.text(tenant)]).first?.int(0) ?? 0
+        }
+    }
+
+    public func usesDataset(_ datasetID: String) async throws -> Bool {
+        try await database.transaction { db in
+            try !db.query("SELECT 1 FROM jobs WHERE dataset_id = ? AND status IN ('queued', 'dispatched', 'running') LIMIT 1", [.text(datasetID)]).isEmpty
+        }
+    }
+
     public func list(tenant: String, kinds: Set<JobKind>, limit: Int, before: String?) async throws -> [TrainingJob] {
         let kinds = kinds.map(\.rawValue).sorted()
         return try await database.transaction { db in
@@ -102,13 +118,13 @@ public struct SQLiteJobStore: JobStore {
         try await change(attemptID: attemptID, from: ["dispatched", "running"], event: "progress", at: at) { db, id in
             try db.execute(
                 """
-                UPDATE jobs SET status = 'running', progress = MAX(progress, ?), step = COALESCE(?, step), total_steps = COALESCE(?, total_steps),
-                loss = COALESCE(?, loss) WHERE id = ?
+                UPDATE jobs SET status = 'running', progress = MAX(progress, ?), total_steps = COALESCE(?, total_steps),
+                loss = CASE WHEN ? >= COALESCE(step, 0) THEN COALESCE(?, loss) ELSE loss END,
+                step = CASE WHEN ? IS NULL THEN step ELSE MAX(COALESCE(step, 0), ?) END WHERE id = ?
                 """,
                 [
-                    .real(progress), step.map { .integer(Int64($0)) } ?? .null, totalSteps.map { .integer(Int64($0)) } ?? .null,
-                    loss.map(SQLiteValue.real) ?? .null,
-                    .text(id),
+                    .real(progress), totalSteps.map { .integer(Int64($0)) } ?? .null, .integer(Int64(step ?? Int.max)), loss.map(SQLiteValue.real) ?? .null,
+                    step.map { .integer(Int64($0)) } ?? .null, step.map { .integer(Int64($0)) } ?? .null, .text(id),
                 ])
         }
     }

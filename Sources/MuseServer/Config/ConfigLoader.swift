@@ -124,11 +124,13 @@ public struct ConfigLoader: Sendable {
             trainingFile: try string(reader, "training.file"),
             training: TrainingSettings(
                 reservedWorkers: try TrainingSettings.parseReservations(try string(reader, "training.reserved_workers")).get(),
-                maxAttempts: try int(reader, "training.max_attempts"), maxArtifactBytes: try int(reader, "training.max_artifact_bytes")
+                maxAttempts: try int(reader, "training.max_attempts"), maxArtifactBytes: try int(reader, "training.max_artifact_bytes"),
+                maxUnfinishedPerTenant: try int(reader, "training.max_unfinished_per_tenant")
             ),
             datasets: DatasetLimits(
                 maxImageBytes: try int(reader, "datasets.max_image_bytes"), maxImagePixels: try int(reader, "datasets.max_image_pixels"),
-                maxImageSide: try int(reader, "datasets.max_image_side"), maxImagesPerDataset: try int(reader, "datasets.max_images")
+                maxImageSide: try int(reader, "datasets.max_image_side"), maxImagesPerDataset: try int(reader, "datasets.max_images"),
+                maxDatasetsPerTenant: try int(reader, "datasets.max_per_tenant")
             ),
             openAPIFile: try string(reader, "api.openapi_file"),
             dynamic: DynamicSettings(

@@ -91,6 +91,8 @@ enum ConfigSchema {
         .init(key: "datasets.max_image_pixels", kind: .int(64...1_000_000_000), embeddedDefault: .int(36_000_000)),
         .init(key: "datasets.max_image_side", kind: .int(8...65_535), embeddedDefault: .int(8192)),
         .init(key: "datasets.max_images", kind: .int(1...1_000_000), embeddedDefault: .int(1000)),
+        .init(key: "datasets.max_per_tenant", kind: .int(1...1_000_000), embeddedDefault: .int(200)),
+        .init(key: "training.max_unfinished_per_tenant", kind: .int(1...100_000), embeddedDefault: .int(20)),
     ]
 
     /// Keys applied while running when the `--config` file changes; the others need a restart.

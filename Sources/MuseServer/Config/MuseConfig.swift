@@ -91,6 +91,7 @@ public struct TrainingSettings: Sendable {
     public var reservedWorkers: [String: Set<String>]
     public var maxAttempts: Int
     public var maxArtifactBytes: Int
+    public var maxUnfinishedPerTenant: Int
 
     /// `worker-a=acme, worker-b=design|research`: each worker id once, its owners separated by `|`.
     static func parseReservations(_ text: String) -> Result<[String: Set<String>], ConfigError> {

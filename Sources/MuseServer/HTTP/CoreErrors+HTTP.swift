@@ -11,6 +11,7 @@ extension ServiceError: HTTPResponseError {
         case .forbidden(let detail): HTTPError(.permissionDenied, detail: detail)
         case .conflict(let detail): HTTPError(.conflict, detail: detail)
         case .mismatch(let detail): HTTPError(.invalidArgument, status: .unprocessableContent, detail: detail)
+        case .quotaExceeded(let detail): HTTPError(.quotaExceeded, detail: detail)
         case .rateLimited(let detail, let seconds): HTTPError(.rateLimited, detail: detail, headers: [.retryAfter: String(seconds)])
         }
     }

@@ -67,16 +67,13 @@ public struct TrainingsController: Sendable {
         }
         routes.post("/v1/trainings") { request, context in
             let body = try JSONBody.decode(TrainingBody.self, from: request)
-            guard body.webhookURL == nil else {
-                throw HTTPError.invalidField("webhook_url", "webhooks for trainings are not available yet: follow GET /v1/trainings/{id}/events")
-            }
             let resources = try body.resources.map { raw throws(HTTPError) -> JobResources in
                 guard let value = JobResources(rawValue: raw) else { throw HTTPError.invalidField("resources", "must be shared or private") }
                 return value
             }
             let job = try await service.train(
                 baseModel: body.baseModel, datasetID: body.dataset, outputName: body.outputName, triggerWord: body.triggerWord, params: body.params,
-                resources: resources ?? .shared, caller: try context.caller())
+                resources: resources ?? .shared, webhookURL: body.webhookURL, caller: try context.caller())
             return try Self.accepted(TrainingResource(job), location: "/v1/trainings/\(job.id)")
         }
         routes.get("/v1/trainings") { request, context in
@@ -107,12 +104,11 @@ public struct TrainingsController: Sendable {
             }
         }
         routes.get("/v1/trainings/{id}/generation-params") { request, context in
-            let (spec, lora) = try await service.generationParams(id: try request.parameters.require("id"), caller: try context.caller())
-            let prompt = spec.triggerWord.isEmpty ? "a photo" : "a photo of \(spec.triggerWord)"
+            let suggestion = try await service.generationParams(id: try request.parameters.require("id"), caller: try context.caller())
             return try .json(
                 JSONValue.object([
-                    ("model", .string(spec.baseModel)), ("prompt", .string(prompt)),
-                    ("loras", .array([.object([("key", .string(lora)), ("weight", .number("0.8"))])])),
+                    ("model", .string(suggestion.model)), ("prompt", .string(suggestion.prompt)),
+                    ("loras", .array([.object([("key", .string(suggestion.lora)), ("weight", .number(String(suggestion.weight)))])])),
                 ]))
         }
         routes.get("/v1/trainings/{id}/loss.svg") { request, context in

@@ -12,19 +12,17 @@ public struct WorkerJobsController: Sendable {
     let intake: JobIntake
     let datasetBlobs: any BlobStore
     let datasets: any DatasetStore
-    let trainingBlobs: any BlobStore
     let limits: DatasetLimits
     /// The largest checkpoint or LoRA a worker may upload.
     let maxArtifactBytes: Int
 
     public init(
-        intake: JobIntake, datasetBlobs: any BlobStore, datasets: any DatasetStore, trainingBlobs: any BlobStore, limits: DatasetLimits,
+        intake: JobIntake, datasetBlobs: any BlobStore, datasets: any DatasetStore, limits: DatasetLimits,
         maxArtifactBytes: Int
     ) {
         self.intake = intake
         self.datasetBlobs = datasetBlobs
         self.datasets = datasets
-        self.trainingBlobs = trainingBlobs
         self.limits = limits
         self.maxArtifactBytes = maxArtifactBytes
     }
@@ -57,9 +55,8 @@ public struct WorkerJobsController: Sendable {
                 ByteBuffer(bytes: try await intake.checkpointBytes(jobID: try Self.id(request, "id", prefix: "trn"))), contentType: "application/octet-stream")
         }
         routes.get("/internal/v1/trainings/{id}/artifact") { request, _ in
-            let id = try Self.id(request, "id", prefix: "trn")
-            guard let bytes = try await trainingBlobs.get(JobIntake.artifactKey(jobID: id)) else { throw HTTPError.notFound("no LoRA for \"\(id)\"") }
-            return .bytes(ByteBuffer(bytes: bytes), contentType: "application/octet-stream")
+            .bytes(
+                ByteBuffer(bytes: try await intake.artifactBytes(jobID: try Self.id(request, "id", prefix: "trn"))), contentType: "application/octet-stream")
         }
         routes.post("/internal/v1/job-attempts/{attempt_id}/progress") { request, _ in
             let body = try JSONBody.decode(WorkerProgress.self, from: request)
@@ -86,7 +83,8 @@ public struct WorkerJobsController: Sendable {
         }
         routes.put("/internal/v1/job-attempts/{attempt_id}/images/{image_id}", maxBodyBytes: limits.maxImageBytes) { request, _ in
             try await intake.croppedImage(
-                attemptID: try Self.attemptID(request), imageID: try Self.id(request, "image_id", prefix: "img"), bytes: Array(request.body.readableBytesView))
+                attemptID: try Self.attemptID(request), imageID: try Self.id(request, "image_id", prefix: "img"),
+                declaredType: try DatasetsController.imageType(request.head.headerFields[.contentType]), bytes: Array(request.body.readableBytesView))
             return .bytes(Self.ok, contentType: "application/json")
         }
     }

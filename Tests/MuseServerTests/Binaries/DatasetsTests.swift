@@ -10,7 +10,7 @@ import Testing
     static func jpeg(width: Int, height: Int) -> [UInt8] {
         [
             0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x0B, 0x08, UInt8(height >> 8), UInt8(height & 0xFF), UInt8(width >> 8), UInt8(width & 0xFF), 0x01, 0x01, 0x11, 0x00,
-            0xFF, 0xD9,
+            0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3F, 0x00, 0x12, 0x34, 0xFF, 0x00, 0x56, 0xFF, 0xD9,
         ]
     }
 
@@ -127,6 +127,18 @@ import Testing
 
         #expect(try await pipeline.call("GET", "/v1/datasets/\(dataset)").json["image_count"] as? Int == 0)
         #expect(Self.storedFiles(pipeline).isEmpty, "nothing of a refused upload is kept")
+    }
+
+    @Test func aTenantKeepsAtMostItsQuotaOfDatasets() async throws {
+        let pipeline = try await PipelineFixture.start(environment: ["MUSE_DATASETS_MAX_PER_TENANT": "2"])
+        defer { pipeline.stop() }
+        let first = try await Self.create(pipeline)
+        _ = try await Self.create(pipeline)
+        let third = try await pipeline.call("POST", "/v1/datasets", body: #"{"name":"one more","category":"object"}"#)
+        #expect(third.status == 429 && third.json["code"] as? String == "quota_exceeded", "\(third.text)")
+        _ = try await Self.create(pipeline, key: try await pipeline.credential("bob"))
+        #expect(try await pipeline.call("DELETE", "/v1/datasets/\(first)").status == 204)
+        #expect(try await pipeline.call("POST", "/v1/datasets", body: #"{"name":"one more","category":"object"}"#).status == 201)
     }
 
     @Test(arguments: Binary.allCases) func anotherCallersDatasetIsNotThere(_ binary: Binary) async throws {

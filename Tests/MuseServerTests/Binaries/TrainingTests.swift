@@ -181,12 +181,14 @@ import Testing
         let crop = try #require(try await pipeline.call("POST", "/v1/datasets/\(dataset)/crop", body: #"{"width":64,"height":64}"#).json["id"] as? String)
         let training = try #require(try await pipeline.call("POST", "/v1/trainings", body: Self.training(dataset, steps: 20)).json["id"] as? String)
         #expect(try await pipeline.call("POST", "/v1/jobs/\(crop)/cancel").json["status"] as? String == "canceled")
+        #expect(try await pipeline.call("DELETE", "/v1/datasets/\(dataset)").status == 409, "a queued job uses the dataset")
         #expect(try await pipeline.call("POST", "/v1/trainings/\(training)/cancel").json["status"] as? String == "canceled")
         #expect(try await pipeline.call("POST", "/v1/jobs/\(training)/cancel").status == 404, "a training is not a /v1/jobs job")
         #expect(try await pipeline.call("GET", "/v1/trainings/\(training)/generation-params").status == 409)
         let stream = try await EventStreamReader(
             port: pipeline.server.port, path: "/v1/trainings/\(training)/events", headers: ["Authorization": "Bearer \(pipeline.key)"])
         #expect(try await stream.rest().map { $0.json["status"] as? String } == ["queued", "canceled"], "a final training's stream replays and ends")
+        #expect(try await pipeline.call("DELETE", "/v1/datasets/\(dataset)").status == 204, "once its jobs are over")
     }
 
     @Test func aKilledWorkersTrainingResumesFromItsCheckpointOnTheNextWorker() async throws {

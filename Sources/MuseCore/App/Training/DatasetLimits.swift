@@ -7,8 +7,13 @@ public struct DatasetLimits: Sendable {
     /// Either side of one image.
     public var maxImageSide: Int
     public var maxImagesPerDataset: Int
+    public var maxDatasetsPerTenant: Int
 
-    public init(maxImageBytes: Int = 20 << 20, maxImagePixels: Int = 36_000_000, maxImageSide: Int = 8192, maxImagesPerDataset: Int = 1000) {
+    public init(
+        maxImageBytes: Int = 20 << 20, maxImagePixels: Int = 36_000_000, maxImageSide: Int = 8192, maxImagesPerDataset: Int = 1000,
+        maxDatasetsPerTenant: Int = 200
+    ) {
+        self.maxDatasetsPerTenant = maxDatasetsPerTenant
         self.maxImageBytes = maxImageBytes
         self.maxImagePixels = maxImagePixels
         self.maxImageSide = maxImageSide

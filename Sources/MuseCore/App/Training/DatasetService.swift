@@ -17,13 +17,18 @@ public struct DatasetView: Sendable {
 /// is 404, as one that does not exist.
 public struct DatasetService: Sendable {
     let store: any DatasetStore
+    /// To refuse deleting a dataset that a job still uses.
+    let jobs: any JobStore
     let blobs: any BlobStore
     let digests: any Digests
     let limits: DatasetLimits
     let categories: [DatasetCategory]
 
-    public init(store: any DatasetStore, blobs: any BlobStore, digests: any Digests, limits: DatasetLimits, categories: [DatasetCategory]) {
+    public init(
+        store: any DatasetStore, jobs: any JobStore, blobs: any BlobStore, digests: any Digests, limits: DatasetLimits, categories: [DatasetCategory]
+    ) {
         self.store = store
+        self.jobs = jobs
         self.blobs = blobs
         self.digests = digests
         self.limits = limits
@@ -41,6 +46,9 @@ public struct DatasetService: Sendable {
         }
         guard categories.contains(where: { $0.key == category }) else {
             throw InvalidInput("category", "one of \(categories.map(\.key).joined(separator: ", ")) (GET /v1/training/dataset-categories)")
+        }
+        guard try await store.count(tenant: caller.tenant) < limits.maxDatasetsPerTenant else {
+            throw ServiceError.quotaExceeded("you have \(limits.maxDatasetsPerTenant) datasets, the most (datasets.max_per_tenant): delete one first")
         }
         let now = Date()
         let dataset = Dataset(id: IDGenerator.make("ds", at: now), tenant: caller.tenant, name: name, category: category, createdAt: now, updatedAt: now)
@@ -124,6 +132,10 @@ public struct DatasetService: Sendable {
     }
 
     public func delete(id: String, caller: Caller) async throws {
+        _ = try await existing(id, caller)
+        guard try await !jobs.usesDataset(id) else {
+            throw ServiceError.conflict("a crop, tag or training job that is not finished uses dataset \"\(id)\": cancel it first")
+        }
         guard let images = try await store.delete(id: id, tenant: caller.tenant) else { throw Self.noDataset(id) }
         for image in images { try? await blobs.delete(image.blobKey) }
     }

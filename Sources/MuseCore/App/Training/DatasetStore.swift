@@ -5,6 +5,7 @@ import Foundation
 public protocol DatasetStore: Sendable {
     func create(_ dataset: Dataset) async throws
     func dataset(id: String, tenant: String) async throws -> Dataset?
+    func count(tenant: String) async throws -> Int
     /// The tenant's datasets, newest first; `before` is the last id of the previous page.
     func list(tenant: String, limit: Int, before: String?) async throws -> [Dataset]
     /// The dataset's images, oldest first.

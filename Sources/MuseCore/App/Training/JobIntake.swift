@@ -34,6 +34,11 @@ public struct JobIntake: Sendable {
     public static func artifactKey(jobID: String) -> String { "lora-\(jobID).safetensors" }
 
     public func progress(attemptID: String, _ body: WorkerProgress) async throws {
+        // A training's steps are the form's: a report of more, or of another total, is a bad report.
+        if let job = try await store.job(attemptID: attemptID), job.kind == .train, let steps = TrainingSpec(job.params).steps {
+            if let total = body.totalSteps, total != steps { throw InvalidInput("total_steps", "the training has \(steps) steps") }
+            if let step = body.step, step > steps { throw InvalidInput("step", "the training has \(steps) steps") }
+        }
         guard
             try await store.progress(attemptID: attemptID, progress: body.progress, step: body.step, totalSteps: body.totalSteps, loss: body.loss, at: Date())
                 != nil
@@ -44,6 +49,10 @@ public struct JobIntake: Sendable {
     public func checkpoint(attemptID: String, step: Int, bytes: [UInt8]) async throws {
         let job = try await current(attemptID, kind: .train)
         guard !bytes.isEmpty else { throw InvalidInput("body", "an empty checkpoint") }
+        let lowest = job.checkpoint?.step ?? 0
+        guard step >= lowest, step <= TrainingSpec(job.params).steps ?? Int.max else {
+            throw InvalidInput("step", "from the last checkpoint's step (\(lowest)) to the training's steps")
+        }
         let key = "ckpt-\(job.id)-\(attemptID)-\(step).bin"
         try await trainingBlobs.put(key, bytes)
         let (saved, replaced) = try await store.saveCheckpoint(attemptID: attemptID, JobCheckpoint(step: step, blobKey: key))
@@ -53,6 +62,13 @@ public struct JobIntake: Sendable {
         }
         if let replaced, replaced.blobKey != key { try? await trainingBlobs.delete(replaced.blobKey) }
         scheduler.heard(attemptID)
+    }
+
+    /// A finished training's LoRA, for a worker that generates with it; nothing before it has succeeded.
+    public func artifactBytes(jobID: String) async throws -> [UInt8] {
+        guard let job = try await store.job(id: jobID), job.status == .succeeded, let bytes = try await trainingBlobs.get(Self.artifactKey(jobID: jobID))
+        else { throw ServiceError.notFound("no LoRA for \"\(jobID)\"") }
+        return bytes
     }
 
     /// The bytes of a training's last checkpoint, for the worker that resumes it.
@@ -71,8 +87,9 @@ public struct JobIntake: Sendable {
         scheduler.heard(attemptID)
     }
 
-    /// A cropped image: the next version of a dataset image, checked like an upload.
-    public func croppedImage(attemptID: String, imageID: String, bytes: [UInt8]) async throws {
+    /// A cropped image: the next version of a dataset image, checked like an upload, of the size
+    /// the job asked for.
+    public func croppedImage(attemptID: String, imageID: String, declaredType: ImageProbe.Format, bytes: [UInt8]) async throws {
         let job = try await current(attemptID, kind: .crop)
         guard let image = try await datasets.images(datasetID: job.datasetID).first(where: { $0.id == imageID }) else {
             throw ServiceError.notFound("no image \"\(imageID)\" in the job's dataset")
@@ -83,8 +100,10 @@ public struct JobIntake: Sendable {
         } catch {
             throw InvalidInput("body", error.description)
         }
-        guard info.width <= limits.maxImageSide, info.height <= limits.maxImageSide, info.width * info.height <= limits.maxImagePixels else {
-            throw InvalidInput("body", "the image is \(info.width)×\(info.height), over the dataset limits")
+        guard info.format == declaredType else { throw InvalidInput("body", "the body is not the declared \(declaredType.contentType)") }
+        let size = Self.cropSize(job)
+        guard info.width == size.width, info.height == size.height else {
+            throw InvalidInput("body", "the image is \(info.width)×\(info.height); the job asked for \(size.width)×\(size.height)")
         }
         let next = DatasetImage(
             id: image.id, datasetID: image.datasetID, format: info.format, width: info.width, height: info.height, bytes: bytes.count,
@@ -111,16 +130,26 @@ public struct JobIntake: Sendable {
         case .succeeded: break
         case .canceled:
             _ = try await store.finish(attemptID: attemptID, status: .canceled, outputModelKey: nil, error: result.error, at: Date())
+            await Self.discardCheckpoint(job, trainingBlobs)
             return
         default:
             _ = try await store.finish(
                 attemptID: attemptID, status: .failed, outputModelKey: nil,
                 error: result.error ?? TaskError(code: "internal", message: "the worker gave no reason"), at: Date())
+            await Self.discardCheckpoint(job, trainingBlobs)
             return
         }
         var outputKey: String?
         switch job.kind {
-        case .crop: break
+        case .crop:
+            let size = Self.cropSize(job)
+            let missing = try await datasets.images(datasetID: job.datasetID).filter { $0.width != size.width || $0.height != size.height }
+            if !missing.isEmpty {
+                _ = try await store.finish(
+                    attemptID: attemptID, status: .failed, outputModelKey: nil,
+                    error: TaskError(code: "incomplete_crop", message: "\(missing.count) images were not cropped"), at: Date())
+                return
+            }
         case .tag:
             let images = Set(try await datasets.images(datasetID: job.datasetID).map(\.id))
             for caption in result.captions ?? [] where images.contains(caption.imageID) {
@@ -130,6 +159,7 @@ public struct JobIntake: Sendable {
         case .train:
             outputKey = try await publish(job, result.artifact)
             if outputKey == nil {
+                try? await trainingBlobs.delete(Self.artifactKey(jobID: job.id))
                 _ = try await store.finish(
                     attemptID: attemptID, status: .failed, outputModelKey: nil,
                     error: TaskError(code: "bad_artifact", message: "the artifact is missing or does not match its sha256 and size"), at: Date())
@@ -137,6 +167,20 @@ public struct JobIntake: Sendable {
             }
         }
         _ = try await store.finish(attemptID: attemptID, status: .succeeded, outputModelKey: outputKey, error: nil, at: Date())
+        await Self.discardCheckpoint(job, trainingBlobs)
+    }
+
+    /// A final job's checkpoint is of no more use.
+    static func discardCheckpoint(_ job: TrainingJob, _ blobs: any BlobStore) async {
+        if let checkpoint = job.checkpoint { try? await blobs.delete(checkpoint.blobKey) }
+    }
+
+    static func cropSize(_ job: TrainingJob) -> (width: Int, height: Int) {
+        func number(_ key: String) -> Int {
+            if case .number(let text)? = job.params[member: key], let value = Double(text) { return Int(value) }
+            return 0
+        }
+        return (number("width"), number("height"))
     }
 
     /// Checks the uploaded LoRA and enters it in the catalogue, private to the job's tenant.

@@ -35,6 +35,8 @@ public final class JobScheduler: Service, Sendable {
     let datasets: any DatasetStore
     let registry: WorkerRegistry
     let client: any TrainClient
+    /// Checkpoints, deleted when a job fails for good.
+    let trainingBlobs: any BlobStore
     let callbackBaseURL: String
     let settings: Settings
     let metrics: TrainingMetrics
@@ -47,9 +49,10 @@ public final class JobScheduler: Service, Sendable {
     private let stopped = Mutex<[String: Date]>([:])
 
     public init(
-        store: any JobStore, datasets: any DatasetStore, registry: WorkerRegistry, client: any TrainClient, callbackBaseURL: String, settings: Settings,
-        metrics: TrainingMetrics, logger: Logger
+        store: any JobStore, datasets: any DatasetStore, registry: WorkerRegistry, client: any TrainClient, trainingBlobs: any BlobStore,
+        callbackBaseURL: String, settings: Settings, metrics: TrainingMetrics, logger: Logger
     ) {
+        self.trainingBlobs = trainingBlobs
         self.metrics = metrics
         self.store = store
         self.datasets = datasets
@@ -133,7 +136,16 @@ public final class JobScheduler: Service, Sendable {
 
     private func push(_ job: TrainingJob, attemptID: String, to worker: WorkerRegistry.Worker) async {
         let base = callbackBaseURL + "/internal/v1"
-        let images = ((try? await datasets.images(datasetID: job.datasetID)) ?? []).map {
+        let stored = (try? await datasets.images(datasetID: job.datasetID)) ?? []
+        guard !stored.isEmpty else {
+            // Emptied while it waited: nothing to run on.
+            _ = try? await store.finish(
+                attemptID: attemptID, status: .failed, outputModelKey: nil, error: TaskError(code: "dataset_empty", message: "the dataset has no images"),
+                at: Date())
+            ended(attemptID)
+            return
+        }
+        let images = stored.map {
             WorkerDatasetJob.Image(
                 id: $0.id, url: "\(base)/datasets/\(job.datasetID)/images/\($0.id)", contentType: $0.format.contentType, width: $0.width, height: $0.height,
                 caption: $0.caption)
@@ -231,8 +243,9 @@ public final class JobScheduler: Service, Sendable {
     private func requeue(_ job: TrainingJob, _ attemptID: String, _ reason: String) async {
         metrics.requeued()
         logger.warning("training job queued again", metadata: ["job": "\(job.id)", "attempt": "\(attemptID)", "reason": "\(reason)"])
-        _ = try? await store.requeue(
+        let after = try? await store.requeue(
             attemptID: attemptID, maxAttempts: settings.maxAttempts, error: TaskError(code: "worker_lost", message: reason), at: Date())
+        if let after, after.status.isFinal { await JobIntake.discardCheckpoint(after, trainingBlobs) }
         ended(attemptID)
     }
 }

@@ -10,6 +10,12 @@ public protocol JobStore: Sendable {
     func create(_ job: TrainingJob) async throws
     func job(id: String, tenant: String) async throws -> TrainingJob?
     func job(attemptID: String) async throws -> TrainingJob?
+    /// A job whoever owns it (for worker routes).
+    func job(id: String) async throws -> TrainingJob?
+    /// Jobs of the tenant that are not final.
+    func unfinished(tenant: String) async throws -> Int
+    /// Whether a job that is not final uses the dataset.
+    func usesDataset(_ datasetID: String) async throws -> Bool
     /// The tenant's jobs of `kinds`, newest first; `before` is the last id of the previous page.
     func list(tenant: String, kinds: Set<JobKind>, limit: Int, before: String?) async throws -> [TrainingJob]
     /// Takes the oldest queued job of `kinds` that the worker may run, under a new attempt: a
@@ -17,7 +23,8 @@ public protocol JobStore: Sendable {
     func claim(kinds: Set<JobKind>, workerID: String, reservedFor: Set<String>, attemptID: String, at: Date) async throws -> TrainingJob?
     /// The worker never took the attempt: queued again, the try not counted.
     func unclaim(attemptID: String) async throws -> TrainingJob?
-    /// Progress of the current attempt (`dispatched` becomes `running`).
+    /// Progress of the current attempt (`dispatched` becomes `running`); a step below the one
+    /// recorded does not move it (or its loss) back.
     func progress(attemptID: String, progress: Double, step: Int?, totalSteps: Int?, loss: Double?, at: Date) async throws -> TrainingJob?
     /// Records the current attempt's checkpoint; returns the one it replaces (its blob is the
     /// caller's to delete), or nil with `saved` false when the attempt is not current.

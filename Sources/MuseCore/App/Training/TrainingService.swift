@@ -11,16 +11,23 @@ public struct TrainingService: Sendable {
     let catalog: CatalogService
     let forms: [BaseModel: TrainingForm]
     let scheduler: JobScheduler
+    /// Checkpoints, deleted when a job is canceled.
+    let trainingBlobs: any BlobStore
     let notifier: any TaskEventNotifier
     public let feedSettings: TaskEventFeed.Settings
     /// Everyone some worker is reserved for: a `private` job of anyone else could never run.
     let reservedOwners: Set<String>
+    /// Jobs a tenant may have queued or running at once.
+    let maxUnfinishedPerTenant: Int
     private let open = OpenStreams()
 
     public init(
         jobs: any JobStore, datasets: any DatasetStore, catalog: CatalogService, forms: [BaseModel: TrainingForm], scheduler: JobScheduler,
-        notifier: any TaskEventNotifier, feedSettings: TaskEventFeed.Settings, reservedOwners: Set<String>
+        trainingBlobs: any BlobStore, notifier: any TaskEventNotifier, feedSettings: TaskEventFeed.Settings, reservedOwners: Set<String>,
+        maxUnfinishedPerTenant: Int
     ) {
+        self.trainingBlobs = trainingBlobs
+        self.maxUnfinishedPerTenant = maxUnfinishedPerTenant
         self.jobs = jobs
         self.datasets = datasets
         self.catalog = catalog
@@ -54,8 +61,12 @@ public struct TrainingService: Sendable {
     /// A training of `baseModel` (a checkpoint the caller may use) on the caller's dataset, its
     /// `params` checked against the form of that checkpoint's base.
     public func train(
-        baseModel: String, datasetID: String, outputName: String, triggerWord: String, params: JSONValue?, resources: JobResources, caller: Caller
+        baseModel: String, datasetID: String, outputName: String, triggerWord: String, params: JSONValue?, resources: JobResources,
+        webhookURL: String? = nil, caller: Caller
     ) async throws -> TrainingJob {
+        guard webhookURL == nil else {
+            throw InvalidInput("webhook_url", "webhooks for trainings are not available yet: follow GET /v1/trainings/{id}/events")
+        }
         guard DisplayText.isValid(outputName, maxScalars: 100) else {
             throw InvalidInput("output_name", "1 to 100 characters, not only spaces, no control, invisible or direction characters")
         }
@@ -79,7 +90,9 @@ public struct TrainingService: Sendable {
 
     /// A job of one of `kinds` (trainings at `/v1/trainings`, crop and tag at `/v1/jobs`).
     public func job(id: String, kinds: Set<JobKind>, caller: Caller) async throws -> TrainingJob {
-        guard let job = try await jobs.job(id: id, tenant: caller.tenant), kinds.contains(job.kind) else { throw Self.noJob(id) }
+        guard let job = try await jobs.job(id: id, tenant: caller.tenant), kinds.contains(job.kind) else {
+            throw ServiceError.notFound(kinds == [.train] ? "no training \"\(id)\"" : "no job \"\(id)\"")
+        }
         return job
     }
 
@@ -94,16 +107,19 @@ public struct TrainingService: Sendable {
         _ = try await job(id: id, kinds: kinds, caller: caller)
         guard let (job, stopped) = try await jobs.cancel(id: id, tenant: caller.tenant, at: Date()) else { throw Self.noJob(id) }
         if let stopped { scheduler.stop(attemptID: stopped.attemptID, workerID: stopped.workerID) }
+        await JobIntake.discardCheckpoint(job, trainingBlobs)
         return job
     }
 
-    /// A succeeded training's LoRA with its base checkpoint, trigger word and the form's resolution.
-    public func generationParams(id: String, caller: Caller) async throws -> (spec: TrainingSpec, loraKey: String) {
+    /// What to try a succeeded training's LoRA with: its base checkpoint, a prompt with the
+    /// trigger word, the LoRA at a weight that shows it without burning in.
+    public func generationParams(id: String, caller: Caller) async throws -> (model: String, prompt: String, lora: String, weight: Double) {
         let job = try await job(id: id, kinds: [.train], caller: caller)
         guard job.status == .succeeded, let key = job.outputModelKey else {
             throw ServiceError.conflict("the training is \(job.status.rawValue): its LoRA exists once it has succeeded")
         }
-        return (TrainingSpec(job.params), key)
+        let spec = TrainingSpec(job.params)
+        return (spec.baseModel, spec.triggerWord.isEmpty ? "a photo" : "a photo of \(spec.triggerWord)", key, 0.8)
     }
 
     /// The loss reported at each step so far, oldest first (at most `limit` points, evenly thinned).
@@ -139,6 +155,10 @@ public struct TrainingService: Sendable {
     }
 
     private func submit(_ kind: JobKind, datasetID: String, params: JSONValue, resources: JobResources, caller: Caller) async throws -> TrainingJob {
+        guard try await jobs.unfinished(tenant: caller.tenant) < maxUnfinishedPerTenant else {
+            throw ServiceError.quotaExceeded(
+                "you have \(maxUnfinishedPerTenant) crop, tag and training jobs queued or running, the most (training.max_unfinished_per_tenant)")
+        }
         let now = Date()
         let job = TrainingJob(
             id: IDGenerator.make(kind.idPrefix, at: now), tenant: caller.tenant, owners: caller.teams.union([caller.tenant]), kind: kind,

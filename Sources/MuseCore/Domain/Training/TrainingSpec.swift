@@ -23,6 +23,12 @@ public struct TrainingSpec: Sendable, Equatable {
             && a.form.map(\.key) == b.form.map(\.key) && a.form.map(\.value) == b.form.map(\.value)
     }
 
+    /// The form's `steps`: how many a worker may report and checkpoint.
+    public var steps: Int? {
+        guard case .number(let text)? = form.last(where: { $0.key == "steps" })?.value, let steps = Double(text) else { return nil }
+        return Int(steps)
+    }
+
     /// The job's `params` as the worker receives them.
     public var params: JSONValue {
         .object([
