@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds muse-fuzz with libFuzzer and AddressSanitizer (its own build folder, .build-fuzz) and runs
 # each target for SECONDS (default 60): json (the strict JSON parser and decoder), router (the
-# request-path parser and the router), result (a worker's result: decoding, checks, PNG header).
+# request-path parser and the router), result (a worker's result: decoding, checks, PNG header),
+# image (an upload's bytes: the PNG chunk and JPEG segment walk).
 # Seeds are Tests/Fuzz/regressions/<target>/; a crash is copied there (so FuzzRegressionTests
 # replays it from then on) and the script fails. Prints executions per target.
 #   scripts/fuzz.sh [SECONDS] [TARGET…]
@@ -14,7 +15,7 @@ ensure_swift
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(json router result)
+[ ${#targets[@]} -eq 0 ] && targets=(json router result image)
 
 flags=(--scratch-path .build-fuzz --sanitize=fuzzer --sanitize=address -Xswiftc -DFUZZING)
 swift build "${flags[@]}" --product muse-fuzz >&2

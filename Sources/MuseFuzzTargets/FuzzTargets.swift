@@ -12,15 +12,24 @@ import MuseWorkerProtocol
 /// binary (`scripts/fuzz.sh`) calls them; `FuzzRegressionTests` replays the inputs kept in
 /// `Tests/Fuzz/regressions/<target>/`.
 public enum FuzzTargets {
-    public static let names = ["json", "router", "result"]
+    public static let names = ["json", "router", "result", "image"]
 
     public static func run(_ target: String, _ bytes: [UInt8]) {
         switch target {
         case "json": json(bytes)
         case "router": router(bytes)
         case "result": result(bytes)
+        case "image": image(bytes)
         default: preconditionFailure("unknown fuzz target \(target); known: \(names)")
         }
+    }
+
+    /// An upload's bytes (and a worker's crop): the PNG and JPEG walk. What it accepts has a size
+    /// inside the format's bounds and a format its signature says.
+    static func image(_ bytes: [UInt8]) {
+        guard let info = try? ImageProbe.inspect(bytes) else { return }
+        precondition(info.width > 0 && info.height > 0 && info.width <= 0xFFFF_FFFF && info.height <= 0xFFFF_FFFF, "\(info)")
+        precondition(ImageProbe.format(of: bytes) == info.format, "\(info)")
     }
 
     /// The strict JSON parser and decoder, on the largest request body there is, and back out.
