@@ -1,4 +1,5 @@
-/// CRC-32 (ISO 3309, the PNG chunk checksum), table-driven.
+/// CRC-32 (ISO 3309, the PNG chunk checksum), table-driven over the bytes' buffer (no per-byte
+/// bounds checks: a 20 MB upload is read once).
 enum CRC32 {
     static let table: [UInt32] = (0..<256).map { n in
         var c = UInt32(n)
@@ -7,8 +8,12 @@ enum CRC32 {
     }
 
     static func of(_ bytes: ArraySlice<UInt8>) -> UInt32 {
-        var c: UInt32 = 0xFFFF_FFFF
-        for byte in bytes { c = table[Int((c ^ UInt32(byte)) & 0xFF)] ^ (c >> 8) }
-        return c ^ 0xFFFF_FFFF
+        table.withUnsafeBufferPointer { table in
+            bytes.withUnsafeBufferPointer { input in
+                var c: UInt32 = 0xFFFF_FFFF
+                for byte in input { c = table[Int(truncatingIfNeeded: (c ^ UInt32(byte)) & 0xFF)] ^ (c >> 8) }
+                return c ^ 0xFFFF_FFFF
+            }
+        }
     }
 }
