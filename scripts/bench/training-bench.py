@@ -355,7 +355,7 @@ def kill_stages(server, key):
     sim = simulator("bench-kill-2", 10)
     final = wait_for(lambda: (lambda j: j if j["status"] in ("succeeded", "failed") else None)(call("GET", f"/v1/trainings/{tid}", key=key)[1]))
     out["worker_killed"] = {"status": final and final["status"], "attempts": final and final["attempts"],
-                            "resumed_from": final and final.get("checkpoint_step"), "until_done_s": round(time.monotonic() - started, 2)}
+                            "last_checkpoint": final and final.get("checkpoint_step"), "until_done_s": round(time.monotonic() - started, 2)}
     sim.send_signal(signal.SIGKILL)
     return out
 
