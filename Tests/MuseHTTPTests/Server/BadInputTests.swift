@@ -36,7 +36,7 @@ import Testing
     /// NIO frames any answer to CONNECT without a body, so the refusal must end the connection.
     @Test func connectIsRefusedAndTheConnectionCloses() async throws {
         try await withTestServer(router: fixture.router()) { _, port in
-            let client = try await RawHTTPClient(port: port, receiveTimeout: 3)
+            let client = try await RawHTTPClient(port: port, receiveTimeout: 15)
             try await client.send("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n")
             let response = try await client.readResponse()
             #expect(response.status == 400)
@@ -212,7 +212,7 @@ import Testing
             let b = try await RawHTTPClient(port: port)
             #expect(try await a.request("GET", "/items/a").status == 200)
             #expect(try await b.request("GET", "/items/b").status == 200)
-            let c = try await RawHTTPClient(port: port, receiveTimeout: 3)
+            let c = try await RawHTTPClient(port: port, receiveTimeout: 15)
             #expect(await c.isClosedByPeer())
             #expect(server.connectionCount == 2)
         }
