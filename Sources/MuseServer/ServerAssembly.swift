@@ -106,7 +106,7 @@ public struct ServerAssembly {
                 store: stores.jobs, datasets: stores.datasets, datasetBlobs: datasetBlobs, trainingBlobs: trainingBlobs, models: stores.models,
                 digests: OpenSSLDigests(), scheduler: jobScheduler, limits: runtime.config.datasets
             ),
-            datasetBlobs: datasetBlobs, datasets: stores.datasets, limits: runtime.config.datasets,
+            limits: runtime.config.datasets,
             maxArtifactBytes: trainingSettings.maxArtifactBytes
         ).register(on: workerRoutes)
         WorkersController(registry: workers, scheduler: scheduler, urls: runtime.config.workerURLs).register(on: workerRoutes)

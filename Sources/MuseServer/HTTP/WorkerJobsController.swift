@@ -10,19 +10,15 @@ import NIOCore
 /// names, its progress and result, a training's checkpoints and LoRA, a crop's images.
 public struct WorkerJobsController: Sendable {
     let intake: JobIntake
-    let datasetBlobs: any BlobStore
-    let datasets: any DatasetStore
     let limits: DatasetLimits
     /// The largest checkpoint or LoRA a worker may upload.
     let maxArtifactBytes: Int
 
     public init(
-        intake: JobIntake, datasetBlobs: any BlobStore, datasets: any DatasetStore, limits: DatasetLimits,
+        intake: JobIntake, limits: DatasetLimits,
         maxArtifactBytes: Int
     ) {
         self.intake = intake
-        self.datasetBlobs = datasetBlobs
-        self.datasets = datasets
         self.limits = limits
         self.maxArtifactBytes = maxArtifactBytes
     }
@@ -43,11 +39,8 @@ public struct WorkerJobsController: Sendable {
 
     public func register(on routes: RouteGroup) {
         routes.get("/internal/v1/datasets/{id}/images/{image_id}") { request, _ in
-            let datasetID = try Self.id(request, "id", prefix: "ds")
-            let imageID = try Self.id(request, "image_id", prefix: "img")
-            guard let image = try await datasets.images(datasetID: datasetID).first(where: { $0.id == imageID }),
-                let bytes = try await datasetBlobs.get(image.blobKey)
-            else { throw HTTPError.notFound("no image \"\(imageID)\" in dataset \"\(datasetID)\"") }
+            let (image, bytes) = try await intake.datasetImage(
+                datasetID: try Self.id(request, "id", prefix: "ds"), imageID: try Self.id(request, "image_id", prefix: "img"))
             return .bytes(ByteBuffer(bytes: bytes), contentType: image.format.contentType)
         }
         routes.get("/internal/v1/trainings/{id}/checkpoint") { request, _ in

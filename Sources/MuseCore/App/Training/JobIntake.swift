@@ -64,6 +64,15 @@ public struct JobIntake: Sendable {
         scheduler.heard(attemptID)
     }
 
+    /// A dataset image's record and bytes, for the worker running a job on it (workers hold the
+    /// shared token: any dataset's images).
+    public func datasetImage(datasetID: String, imageID: String) async throws -> (DatasetImage, [UInt8]) {
+        guard let image = try await datasets.images(datasetID: datasetID).first(where: { $0.id == imageID }),
+            let bytes = try await datasetBlobs.get(image.blobKey)
+        else { throw ServiceError.notFound("no image \"\(imageID)\" in dataset \"\(datasetID)\"") }
+        return (image, bytes)
+    }
+
     /// A finished training's LoRA, for a worker that generates with it; nothing before it has succeeded.
     public func artifactBytes(jobID: String) async throws -> [UInt8] {
         guard let job = try await store.job(id: jobID), job.status == .succeeded, let bytes = try await trainingBlobs.get(Self.artifactKey(jobID: jobID))
