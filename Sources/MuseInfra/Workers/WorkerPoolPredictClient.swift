@@ -7,13 +7,10 @@ import MuseWorkerProtocol
 /// `PredictClient` over registered Muse workers (docs/WORKER-PROTOCOL.md): jobs are POSTed to the
 /// worker through libcurl on the blocking pool, so no event loop waits on a worker.
 public struct WorkerPoolPredictClient: PredictClient {
-    let http = CurlHTTPClient()
-    let pool: BlockingPool
-    let token: String
+    let calls: WorkerCalls
 
     public init(pool: BlockingPool, token: String) {
-        self.pool = pool
-        self.token = token
+        calls = WorkerCalls(pool: pool, token: token)
     }
 
     public func submit(_ jobs: [PredictJob], workerURL: String) async throws -> SubmitOutcome {
@@ -24,29 +21,12 @@ public struct WorkerPoolPredictClient: PredictClient {
             )
         }
         let bytes = try wire.count == 1 ? JSON.encode(wire[0]) : JSON.encode(WorkerBatch(jobs: wire))
-        let response: CurlResponse
-        do {
-            response = try await pool.run { [http, token] in
-                try http.send(workerURL + "/v1/jobs", json: bytes, headers: ["Authorization: Bearer \(token)"], timeoutMilliseconds: 5000)
-            }
-        } catch let error as CurlError {
-            return .unreachable(reason: error.message)
-        }
-        switch response.status {
-        case 202: return .accepted
-        case 429: return .full(retryAfter: 1)
-        default: throw CurlError(message: "worker answered \(response.status): \(String(decoding: response.body.prefix(300), as: UTF8.self))")
-        }
+        return try await calls.submit(bytes, workerURL: workerURL)
     }
 
     public func status(attemptID: String, workerURL: String) async throws -> WorkerJobStatus? {
-        let response = try await pool.run { [http, token] in
-            // A finished job's status carries its result, images and all: as much as a result callback may be.
-            try http.send(
-                workerURL + "/v1/jobs/\(attemptID)", method: "GET", json: nil, headers: ["Authorization: Bearer \(token)"], timeoutMilliseconds: 5000,
-                maxResponseBytes: 128 << 20
-            )
-        }
+        // A finished job's status carries its result, images and all: as much as a result callback may be.
+        let response = try await calls.status(attemptID: attemptID, workerURL: workerURL, maxBytes: 128 << 20)
         switch response.status {
         // Lenient on purpose: a worker may add fields this server does not know yet.
         case 200: return try JSONDecoder().decode(WorkerJobStatus.self, from: Data(response.body))
@@ -56,8 +36,6 @@ public struct WorkerPoolPredictClient: PredictClient {
     }
 
     public func cancel(attemptID: String, workerURL: String) async throws {
-        _ = try await pool.run { [http, token] in
-            try http.send(workerURL + "/v1/jobs/\(attemptID)/cancel", json: [], headers: ["Authorization: Bearer \(token)"], timeoutMilliseconds: 5000)
-        }
+        try await calls.cancel(attemptID: attemptID, workerURL: workerURL)
     }
 }

@@ -5,33 +5,16 @@ import MuseJSON
 import MuseWorkerProtocol
 
 /// `TrainClient` over registered Muse workers: the same routes as generation jobs
-/// (`POST /v1/jobs`, `GET /v1/jobs/{id}`, `POST /v1/jobs/{id}/cancel`), through libcurl on the
-/// blocking pool.
+/// (`POST /v1/jobs`, `GET /v1/jobs/{id}`, `POST /v1/jobs/{id}/cancel`).
 public struct WorkerPoolTrainClient: TrainClient {
-    let http = CurlHTTPClient()
-    let pool: BlockingPool
-    let token: String
+    let calls: WorkerCalls
 
     public init(pool: BlockingPool, token: String) {
-        self.pool = pool
-        self.token = token
+        calls = WorkerCalls(pool: pool, token: token)
     }
 
     public func submit(_ job: WorkerDatasetJob, workerURL: String) async throws -> SubmitOutcome {
-        let bytes = try JSON.encode(job)
-        let response: CurlResponse
-        do {
-            response = try await pool.run { [http, token] in
-                try http.send(workerURL + "/v1/jobs", json: bytes, headers: ["Authorization: Bearer \(token)"], timeoutMilliseconds: 5000)
-            }
-        } catch let error as CurlError {
-            return .unreachable(reason: error.message)
-        }
-        switch response.status {
-        case 202: return .accepted
-        case 429: return .full(retryAfter: 1)
-        default: throw CurlError(message: "worker answered \(response.status): \(String(decoding: response.body.prefix(300), as: UTF8.self))")
-        }
+        try await calls.submit(try JSON.encode(job), workerURL: workerURL)
     }
 
     struct Status: Decodable {
@@ -39,11 +22,7 @@ public struct WorkerPoolTrainClient: TrainClient {
     }
 
     public func status(attemptID: String, workerURL: String) async throws -> AttemptStatus? {
-        let response = try await pool.run { [http, token] in
-            try http.send(
-                workerURL + "/v1/jobs/\(attemptID)", method: "GET", json: nil, headers: ["Authorization: Bearer \(token)"], timeoutMilliseconds: 5000,
-                maxResponseBytes: 1 << 20)
-        }
+        let response = try await calls.status(attemptID: attemptID, workerURL: workerURL, maxBytes: 1 << 20)
         switch response.status {
         // Lenient on purpose: only the status is read.
         case 200: return try JSONDecoder().decode(Status.self, from: Data(response.body)).status
@@ -53,8 +32,6 @@ public struct WorkerPoolTrainClient: TrainClient {
     }
 
     public func cancel(attemptID: String, workerURL: String) async throws {
-        _ = try await pool.run { [http, token] in
-            try http.send(workerURL + "/v1/jobs/\(attemptID)/cancel", json: [], headers: ["Authorization: Bearer \(token)"], timeoutMilliseconds: 5000)
-        }
+        try await calls.cancel(attemptID: attemptID, workerURL: workerURL)
     }
 }
