@@ -84,6 +84,12 @@ public final class RawHTTPClient: @unchecked Sendable {
         guard sent == bytes.count else { throw RawClientError(description: "send failed: errno \(errno)") }
     }
 
+    /// Sends what the socket takes now without waiting: the count accepted (0 when its buffer is full).
+    public func sendWithoutWaiting(_ bytes: ArraySlice<UInt8>) -> Int {
+        let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        return max(sent, 0)
+    }
+
     /// Reads more bytes; false on end of stream or reset by the peer, throws on timeout.
     private func fill() async throws -> Bool {
         let fd = fd

@@ -12,17 +12,19 @@ public struct RouteGroup: Sendable {
     public let name: String
     let filters: [any HeadFilter]
 
-    public func on(_ method: HTTPRequest.Method, _ pattern: String, maxBodyBytes: Int? = nil, _ handler: @escaping Handler) {
+    /// `streaming`: the handler reads the body from `Request.bodyStream` as it arrives (an
+    /// upload written on to disk), instead of receiving it collected in memory.
+    public func on(_ method: HTTPRequest.Method, _ pattern: String, maxBodyBytes: Int? = nil, streaming: Bool = false, _ handler: @escaping Handler) {
         precondition(prefix.isEmpty || pattern.hasPrefix(prefix + "/"), "route \(pattern) is outside its group's prefix \(prefix)")
-        router.add(method, pattern, group: self, maxBodyBytes: maxBodyBytes, handler)
+        router.add(method, pattern, group: self, maxBodyBytes: maxBodyBytes, streaming: streaming, handler)
     }
 
     public func get(_ pattern: String, _ handler: @escaping Handler) { on(.get, pattern, handler) }
-    public func post(_ pattern: String, maxBodyBytes: Int? = nil, _ handler: @escaping Handler) {
-        on(.post, pattern, maxBodyBytes: maxBodyBytes, handler)
+    public func post(_ pattern: String, maxBodyBytes: Int? = nil, streaming: Bool = false, _ handler: @escaping Handler) {
+        on(.post, pattern, maxBodyBytes: maxBodyBytes, streaming: streaming, handler)
     }
-    public func put(_ pattern: String, maxBodyBytes: Int? = nil, _ handler: @escaping Handler) {
-        on(.put, pattern, maxBodyBytes: maxBodyBytes, handler)
+    public func put(_ pattern: String, maxBodyBytes: Int? = nil, streaming: Bool = false, _ handler: @escaping Handler) {
+        on(.put, pattern, maxBodyBytes: maxBodyBytes, streaming: streaming, handler)
     }
     public func delete(_ pattern: String, _ handler: @escaping Handler) { on(.delete, pattern, handler) }
 }

@@ -12,15 +12,21 @@ public final class Route: Sendable {
     public let group: String
     /// The largest body this route reads; `nil` takes the server's default.
     public let maxBodyBytes: Int?
+    /// Whether the handler reads the body as it arrives (`Request.bodyStream`) instead of collected.
+    public let streamsBody: Bool
     /// The group's access checks, run on the head before any body byte is read.
     let filters: [any HeadFilter]
     let handler: Handler
 
-    init(method: HTTPRequest.Method, pattern: String, group: String, maxBodyBytes: Int?, filters: [any HeadFilter], handler: @escaping Handler) {
+    init(
+        method: HTTPRequest.Method, pattern: String, group: String, maxBodyBytes: Int?, streamsBody: Bool, filters: [any HeadFilter],
+        handler: @escaping Handler
+    ) {
         self.method = method
         self.pattern = pattern
         self.group = group
         self.maxBodyBytes = maxBodyBytes
+        self.streamsBody = streamsBody
         self.filters = filters
         self.handler = handler
     }
@@ -59,13 +65,14 @@ public struct Router: Sendable {
         RouteGroup(router: self, prefix: prefix, name: name, filters: filters)
     }
 
-    func add(_ method: HTTPRequest.Method, _ pattern: String, group: RouteGroup, maxBodyBytes: Int?, _ handler: @escaping Handler) {
+    func add(_ method: HTTPRequest.Method, _ pattern: String, group: RouteGroup, maxBodyBytes: Int?, streaming: Bool, _ handler: @escaping Handler) {
         let node = trie.node(for: pattern)
         let methods = node.value ?? Methods()
         precondition(methods.routes[method] == nil, "route \(method) \(pattern) registered twice")
         // GET and HEAD read no body: one that comes is refused on the head (413), not buffered.
         let limit = maxBodyBytes ?? ([.get, .head].contains(method) ? 0 : nil)
-        let route = Route(method: method, pattern: pattern, group: group.name, maxBodyBytes: limit, filters: group.filters, handler: handler)
+        let route = Route(
+            method: method, pattern: pattern, group: group.name, maxBodyBytes: limit, streamsBody: streaming, filters: group.filters, handler: handler)
         methods.routes[method] = route
         node.value = methods
         registered.routes.append(route)
@@ -91,7 +98,7 @@ public struct Router: Sendable {
             let node = copy.trie.node(for: route.pattern)
             let methods = node.value ?? Methods()
             let wrapped = Route(
-                method: route.method, pattern: route.pattern, group: route.group, maxBodyBytes: route.maxBodyBytes,
+                method: route.method, pattern: route.pattern, group: route.group, maxBodyBytes: route.maxBodyBytes, streamsBody: route.streamsBody,
                 filters: route.filters, handler: chain.compose(around: route.handler)
             )
             methods.routes[route.method] = wrapped

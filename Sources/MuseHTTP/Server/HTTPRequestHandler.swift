@@ -9,6 +9,8 @@ import NIOHTTPTypesHTTP1
 /// connection's event loop, and writes the response. The checks start no later than the first
 /// body byte, and while they run no read is asked of the socket: of an unauthenticated upload,
 /// at most what the socket had already delivered (within the route's limit) is held, then dropped.
+/// A streaming route's handler starts once the checks pass and reads the body as it arrives,
+/// the socket read only as fast as the handler takes it.
 /// A request the decoder cannot parse is answered here too (400, or 431 for oversized
 /// headers) as problem+json, and the connection closes.
 final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
@@ -21,6 +23,8 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var request: HTTPRequest
         var resolution: Router.Resolution
         var limit: Int
+        /// The route reads its body as a stream.
+        var streams: Bool
         var context: RequestContext
         /// More body arrived than `limit` while the head filters ran; answered once they pass.
         var overflowed = false
@@ -37,6 +41,8 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         /// The route's head filters are running; `ended` once the request's end has arrived.
         case checking(Pending, ended: Bool)
         case receiving(Pending)
+        /// A streaming route's handler runs while its body arrives; `received` counts the bytes.
+        case streaming(Pending, source: RequestBodyStream.Producer.Source, received: Int)
         /// The request was refused before its body ended; the rest is dropped and the connection closes.
         case discarding
         case responding
@@ -49,8 +55,11 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var executor: EventLoopTaskExecutor?
     private var requestIDs = RequestIDGenerator()
     private var state = State.idle
-    /// A read the channel asked for while the head filters ran; passed on once they answer.
+    /// A read the channel asked for while the head filters ran, or while a streaming handler was
+    /// behind; passed on once they answer, or once it wants more.
     private var readHeld = false
+    /// A streaming handler has enough body waiting: no read until it asks for more.
+    private var bodyPaused = false
     /// The body so far; kept outside `state` so that appending never copies it.
     private var body: ByteBuffer?
     /// The response being produced; a streamed one is canceled when the client goes away, so a
@@ -76,6 +85,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        if case .streaming(_, let source, _) = state { source.finish(RequestBodyStream.ClientGone()) }
         if streaming { responding?.cancel() }
         responding = nil
         context.fireChannelInactive()
@@ -87,6 +97,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func read(context: ChannelHandlerContext) {
         switch state {
         case .headed, .checking: readHeld = true
+        case .streaming where bodyPaused: readHeld = true
         default: context.read()
         }
     }
@@ -119,11 +130,17 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 pending.overflowed = true
                 state = .checking(pending, ended: ended)
             }
+        case (.body(let chunk), .streaming(let pending, let source, let received)):
+            stream(chunk, pending, source, received: received)
+        case (.end, .streaming(_, let source, _)):
+            state = .responding
+            timeouts.requestReceived()
+            source.finish()
         case (.end, .headed(let pending)):
             // The whole request came in one read: filters and handler run in one task.
             state = .responding
             timeouts.requestReceived()
-            dispatch(pending, context: context)
+            dispatch(pending, bodyStream: pending.streams ? .ended(with: nil) : nil, context: context)
         case (.end, .checking(let pending, _)):
             state = .checking(pending, ended: true)
         case (.end, .receiving(let pending)):
@@ -137,6 +154,29 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         default:
             // The pipeline handler delivers one request at a time; anything else is a protocol breach.
             context.close(promise: nil)
+        }
+    }
+
+    /// Passes a chunk to the streaming handler, or ends its body with 413 once past the limit
+    /// (the handler answers, and the connection closes after its answer).
+    private func stream(_ chunk: ByteBuffer, _ pending: Pending, _ source: RequestBodyStream.Producer.Source, received: Int) {
+        let total = received + chunk.readableBytes
+        guard total <= pending.limit else {
+            source.finish(HTTPError(.payloadTooLarge, detail: "request body exceeds \(pending.limit) bytes"))
+            state = .discarding
+            bodyPaused = false
+            return
+        }
+        state = .streaming(pending, source: source, received: total)
+        if source.yield(chunk) == .stopProducing { bodyPaused = true }
+    }
+
+    /// The streaming handler wants more (or has gone: the rest is then read and dropped).
+    private func bodyDemanded(context: ChannelHandlerContext) {
+        bodyPaused = false
+        if readHeld {
+            readHeld = false
+            context.read()
         }
     }
 
@@ -175,6 +215,11 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .responding, .discarding:
             // A response is already under way: its status cannot change, so just end the connection.
             context.close(promise: nil)
+        case .streaming(_, let source, _):
+            // The handler is running: its body ends in error, and the connection with it.
+            source.finish(HTTPError(.invalidArgument, detail: "malformed HTTP request: \(parserError)"))
+            state = .discarding
+            context.close(promise: nil)
         }
     }
 
@@ -196,8 +241,10 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var limit = maxBodyBytes
         var pattern = "unmatched"
         var filters: [any HeadFilter] = []
+        var streams = false
         if case .found(let route, _) = resolution {
             limit = route.maxBodyBytes ?? limit
+            streams = route.streamsBody
             pattern = route.pattern
             filters = route.filters
         }
@@ -205,7 +252,8 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
             requestID: requestIDs.accept(request.headerFields[Self.requestIDField]), logger: logger, route: pattern, eventLoop: context.eventLoop
         )
         body = nil
-        let pending = Pending(head: head, request: request, resolution: resolution, limit: limit, context: requestContext, filters: filters)
+        let pending = Pending(
+            head: head, request: request, resolution: resolution, limit: limit, streams: streams, context: requestContext, filters: filters)
         if let refusal = router.refusal(for: resolution), Self.hasBody(head) {
             // No route will read it: answered on the head, and the body is never buffered.
             answerEarly(refusal, pending, context: context)
@@ -271,6 +319,8 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         // Decided from Content-Length before any body byte is read.
         if let declared = pending.head.headers.first(name: "content-length").flatMap(Int.init), declared > pending.limit {
             answerEarly(HTTPError(.payloadTooLarge, detail: "request body of \(declared) bytes exceeds \(pending.limit) bytes"), pending, context: context)
+        } else if pending.streams {
+            startStream(pending, ended: ended, context: context)
         } else if ended {
             state = .responding
             timeouts.requestReceived()
@@ -282,6 +332,30 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: pending.head.version, status: .continue))), promise: nil)
             }
         }
+    }
+
+    /// Starts a streaming route's handler: what arrived during the checks goes first into its stream.
+    private func startStream(_ pending: Pending, ended: Bool, context: ChannelHandlerContext) {
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        let (bodyStream, source) = RequestBodyStream.make(onDemand: {
+            bound.eventLoop.execute(inLoop: { bound.value.handler.bodyDemanded(context: bound.value.context) })
+        })
+        let early = body
+        body = nil
+        bodyPaused = false
+        if ended {
+            state = .responding
+            timeouts.requestReceived()
+            if let early, early.readableBytes > 0 { _ = source.yield(early) }
+            source.finish()
+        } else {
+            state = .streaming(pending, source: source, received: 0)
+            if let early, early.readableBytes > 0 { stream(early, pending, source, received: 0) }
+            if pending.head.headers.first(name: "expect")?.lowercased() == "100-continue" {
+                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: pending.head.version, status: .continue))), promise: nil)
+            }
+        }
+        dispatch(pending, bodyStream: bodyStream, context: context)
     }
 
     /// Answers `error` through the filter chain before the body is read; the rest of the
@@ -309,7 +383,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Runs the request: its head filters first when they have not run yet (a request that came
     /// whole in one read), then its handler.
-    private func dispatch(_ pending: Pending, context: ChannelHandlerContext) {
+    private func dispatch(_ pending: Pending, bodyStream: RequestBodyStream? = nil, context: ChannelHandlerContext) {
         let handler: Handler
         var parameters = Parameters()
         if case .found(let route, let params) = pending.resolution {
@@ -318,7 +392,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         } else {
             handler = router.answering(router.refusal(for: pending.resolution) ?? HTTPError.notFound())
         }
-        let request = Request(head: pending.request, body: body ?? ByteBuffer(), parameters: parameters)
+        let request = Request(head: pending.request, body: body ?? ByteBuffer(), bodyStream: bodyStream, parameters: parameters)
         body = nil
         let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
         responding = Self.respond(
@@ -402,7 +476,15 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
             version: .http1_1, status: HTTPResponseStatus(statusCode: response.status.code, reasonPhrase: response.status.reasonPhrase), headers: headers)
     }
 
+    /// A streaming handler answered before its body ended: the rest is not read, so the
+    /// connection cannot carry another request, and the answer says so.
+    private var bodyUnfinished: Bool {
+        if case .streaming = state { return true }
+        return false
+    }
+
     private func write(_ response: Response, requestID: String, isHead: Bool, keepAlive: Bool, context: ChannelHandlerContext) {
+        let keepAlive = keepAlive && !bodyUnfinished
         var body: ByteBuffer?
         switch response.body {
         case .buffer(let buffer): body = buffer
@@ -417,6 +499,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func writeHead(_ response: Response, requestID: String, keepAlive: Bool, context: ChannelHandlerContext) {
+        let keepAlive = keepAlive && !bodyUnfinished
         streaming = true
         context.writeAndFlush(wrapOutboundOut(.head(responseHead(response, requestID: requestID, keepAlive: keepAlive, contentLength: nil))), promise: nil)
     }
@@ -424,7 +507,14 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func writeEnd(keepAlive: Bool, context: ChannelHandlerContext) {
         streaming = false
         let closing: Bool
-        if case .discarding = state { closing = true } else { closing = !keepAlive }
+        switch state {
+        case .discarding: closing = true
+        case .streaming(_, let source, _):
+            // Answered before its body ended: the rest is not read, so the connection cannot be reused.
+            source.finish(RequestBodyStream.ClientGone())
+            closing = true
+        default: closing = !keepAlive
+        }
         // Anything read after a closing answer (a request pipelined behind it) is dropped.
         state = closing ? .discarding : .idle
         let channel = context.channel

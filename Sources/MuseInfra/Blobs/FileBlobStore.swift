@@ -11,9 +11,27 @@ public struct FileBlobStore: BlobStore {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         self.directory = directory
         self.pool = pool
+        Self.removeLeftovers(in: directory)
     }
 
-    private func path(_ key: String) throws -> String {
+    /// Uploads and writes a crash cut short never got a key: their files go at start. Only
+    /// those an hour old, in case another process shares the directory and is writing one now.
+    static func removeLeftovers(in directory: String) {
+        let cutoff = Date().addingTimeInterval(-3600)
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        where name.hasPrefix(FileBlobUpload.prefix) || name.contains(".tmp-") {
+            let path = (directory as NSString).appendingPathComponent(name)
+            if let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date, modified < cutoff {
+                unlink(path)
+            }
+        }
+    }
+
+    public func begin() async throws -> any BlobUpload {
+        try await FileBlobUpload(store: self)
+    }
+
+    func path(_ key: String) throws -> String {
         guard !key.isEmpty, key.allSatisfy({ $0.isLetter || $0.isNumber || "_-.".contains($0) }), !key.hasPrefix(".") else {
             throw CocoaError(.fileNoSuchFile)
         }
@@ -47,11 +65,16 @@ public struct FileBlobStore: BlobStore {
                 throw Self.failure("fsync", code)
             }
             guard rename(temporary, target) == 0 else { throw Self.failure("rename", errno) }
-            let dir = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            if dir >= 0 {
-                defer { close(dir) }
-                guard fsync(dir) == 0 else { throw Self.failure("fsync the directory", errno) }
-            }
+            try Self.syncDirectory(directory)
+        }
+    }
+
+    /// Makes a rename in `directory` durable.
+    static func syncDirectory(_ directory: String) throws {
+        let dir = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dir >= 0 {
+            defer { close(dir) }
+            guard fsync(dir) == 0 else { throw Self.failure("fsync the directory", errno) }
         }
     }
 
@@ -63,6 +86,19 @@ public struct FileBlobStore: BlobStore {
     public func get(_ key: String) async throws -> [UInt8]? {
         guard let target = try? path(key) else { return nil }
         return try await pool.run { FileManager.default.contents(atPath: target).map { [UInt8]($0) } }
+    }
+
+    public func withBytes<T: Sendable>(of key: String, _ body: @escaping @Sendable (UnsafeRawBufferPointer) throws -> T) async throws -> T? {
+        guard let target = try? path(key) else { return nil }
+        return try await pool.run {
+            let fd = open(target, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else {
+                if errno == ENOENT { return nil }
+                throw Self.failure("open", errno)
+            }
+            defer { close(fd) }
+            return try FileBlobUpload.mapped(fd, body)
+        }
     }
 
     public func delete(_ key: String) async throws {

@@ -4,9 +4,14 @@ import MuseCore
 /// SHA-256, HMAC-SHA256 and secure random bytes from OpenSSL.
 public enum Digest {
     public static func sha256(_ data: [UInt8]) -> [UInt8] {
+        data.withUnsafeBytes { sha256($0) }
+    }
+
+    /// Over bytes in place (a mapped file of hundreds of MB is not copied).
+    public static func sha256(_ data: UnsafeRawBufferPointer) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
-        _ = data.withUnsafeBufferPointer { input in
-            out.withUnsafeMutableBufferPointer { SHA256(input.baseAddress, input.count, $0.baseAddress) }
+        _ = out.withUnsafeMutableBufferPointer {
+            SHA256(data.baseAddress?.assumingMemoryBound(to: UInt8.self), data.count, $0.baseAddress)
         }
         return out
     }
@@ -63,7 +68,7 @@ public enum Digest {
 public struct OpenSSLDigests: Digests {
     public init() {}
 
-    public func sha256(_ data: [UInt8]) -> [UInt8] { Digest.sha256(data) }
+    public func sha256(_ data: UnsafeRawBufferPointer) -> [UInt8] { Digest.sha256(data) }
     public func hmacSHA256(key: [UInt8], message: [UInt8]) -> [UInt8] { Digest.hmacSHA256(key: key, message: message) }
     public func randomBytes(_ count: Int) -> [UInt8] { Digest.randomBytes(count) }
 }

@@ -5,7 +5,7 @@ import MuseInfra
 
 /// `/v1/datasets` and `/v1/training/dataset-categories`: HTTP work only. Image uploads are raw
 /// `image/png` or `image/jpeg` bodies, limited by the route from their head (413 before a byte
-/// of a larger body is read).
+/// of a larger body is read), and streamed to the blob store as they arrive.
 public struct DatasetsController: Sendable {
     let service: DatasetService
     let maxImageBytes: Int
@@ -49,11 +49,11 @@ public struct DatasetsController: Sendable {
             try await service.delete(id: try request.parameters.require("id"), caller: try context.caller())
             return Response(status: .noContent)
         }
-        routes.post("/v1/datasets/{id}/images", maxBodyBytes: maxImageBytes) { request, context in
+        routes.post("/v1/datasets/{id}/images", maxBodyBytes: maxImageBytes, streaming: true) { request, context in
             let caller = try context.caller()
             let datasetID = try request.parameters.require("id")
             let declared = try Self.imageType(request.head.headerFields[.contentType])
-            let image = try await service.upload(Array(request.body.readableBytesView), declaredType: declared, datasetID: datasetID, caller: caller)
+            let image = try await service.upload(request.bodyChunks, declaredType: declared, datasetID: datasetID, caller: caller)
             var response = try Response.json(DatasetImageResource(image), status: .created)
             response.headerFields[.location] = DatasetImageResource.url(image)
             return response

@@ -63,21 +63,21 @@ public struct WorkerJobsController: Sendable {
             try await intake.result(attemptID: try Self.attemptID(request), result)
             return .bytes(Self.ok, contentType: "application/json")
         }
-        routes.put("/internal/v1/job-attempts/{attempt_id}/checkpoint", maxBodyBytes: maxArtifactBytes) { request, _ in
+        routes.put("/internal/v1/job-attempts/{attempt_id}/checkpoint", maxBodyBytes: maxArtifactBytes, streaming: true) { request, _ in
             guard let raw = request.query["step"], let step = Int(raw), (0...1_000_000).contains(step) else {
                 throw HTTPError.invalidField("step", "must be an integer from 0 to 1000000")
             }
-            try await intake.checkpoint(attemptID: try Self.attemptID(request), step: step, bytes: Array(request.body.readableBytesView))
+            try await intake.checkpoint(attemptID: try Self.attemptID(request), step: step, chunks: request.bodyChunks)
             return .bytes(Self.ok, contentType: "application/json")
         }
-        routes.put("/internal/v1/job-attempts/{attempt_id}/artifact", maxBodyBytes: maxArtifactBytes) { request, _ in
-            try await intake.artifact(attemptID: try Self.attemptID(request), bytes: Array(request.body.readableBytesView))
+        routes.put("/internal/v1/job-attempts/{attempt_id}/artifact", maxBodyBytes: maxArtifactBytes, streaming: true) { request, _ in
+            try await intake.artifact(attemptID: try Self.attemptID(request), chunks: request.bodyChunks)
             return .bytes(Self.ok, contentType: "application/json")
         }
-        routes.put("/internal/v1/job-attempts/{attempt_id}/images/{image_id}", maxBodyBytes: limits.maxImageBytes) { request, _ in
+        routes.put("/internal/v1/job-attempts/{attempt_id}/images/{image_id}", maxBodyBytes: limits.maxImageBytes, streaming: true) { request, _ in
             try await intake.croppedImage(
                 attemptID: try Self.attemptID(request), imageID: try Self.id(request, "image_id", prefix: "img"),
-                declaredType: try DatasetsController.imageType(request.head.headerFields[.contentType]), bytes: Array(request.body.readableBytesView))
+                declaredType: try DatasetsController.imageType(request.head.headerFields[.contentType]), chunks: request.bodyChunks)
             return .bytes(Self.ok, contentType: "application/json")
         }
     }

@@ -55,6 +55,10 @@ final class Fixture: Sendable {
 
     /// Heads the `/private` group's check has seen.
     let checkedHeads = Atomic<Int>(0)
+    /// Whether `/spool` handlers may read their bodies; closed, they wait before the first read.
+    let spoolOpen = Atomic<Bool>(true)
+    /// `/spool` handlers whose body ended in an error (the client went away, or it was too large).
+    let spoolFailures = Atomic<Int>(0)
 
     func router() -> Router {
         let router = Router()
@@ -79,6 +83,31 @@ final class Fixture: Sendable {
             let body = request.body
             let sample = stride(from: 0, to: body.readableBytes, by: 65536).map { String(body.getInteger(at: body.readerIndex + $0, as: UInt8.self)!) }
             return .bytes(ByteBuffer(string: "\(body.readableBytes) \(sample.joined(separator: ","))"), contentType: "text/plain")
+        }
+        // A streaming upload: counts the bytes and sums a sample of them by position (every
+        // 4099th: cheap on the event loop, and bytes out of order change it), as a handler
+        // writing them to disk would see them; `?fail=1` answers 400 before reading any.
+        for (path, limit) in [("/spool", 128 << 20), ("/spool-small", 1 << 20)] {
+            routes.post(path, maxBodyBytes: limit, streaming: true) { [self] request, _ in
+                if request.query["fail"] == "1" { throw HTTPError(.invalidArgument, detail: "refused before the body") }
+                while !spoolOpen.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(5)) }
+                var count = 0
+                var sum: UInt32 = 0
+                do {
+                    for try await chunk in request.bodyStream! {
+                        var at = (4099 - count % 4099) % 4099
+                        while at < chunk.readableBytes {
+                            sum &+= UInt32(chunk.getInteger(at: chunk.readerIndex + at, as: UInt8.self)!)
+                            at += 4099
+                        }
+                        count += chunk.readableBytes
+                    }
+                } catch {
+                    spoolFailures.add(1, ordering: .relaxed)
+                    throw error
+                }
+                return .bytes(ByteBuffer(string: "\(count) \(sum)"), contentType: "text/plain")
+            }
         }
         routes.get("/events") { request, _ in
             let count = Int(request.query["n"] ?? "3") ?? 3

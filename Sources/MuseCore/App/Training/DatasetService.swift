@@ -69,26 +69,30 @@ public struct DatasetService: Sendable {
     /// Stores `bytes` as a new image of the dataset. `declaredType` is the request's Content-Type;
     /// the bytes must be what it says. The blob is written (and synced) first, then the record:
     /// a crash between leaves an unnamed file, never a record without its bytes.
-    public func upload(_ bytes: [UInt8], declaredType: ImageProbe.Format, datasetID: String, caller: Caller) async throws -> DatasetImage {
+    /// Takes the body as it arrives (`chunks`): written to the blob store, never held whole in
+    /// memory, checked where it lies, and given a key only once it passes.
+    public func upload<Chunks: AsyncSequence>(
+        _ chunks: Chunks, declaredType: ImageProbe.Format, datasetID: String, caller: Caller
+    ) async throws -> DatasetImage where Chunks.Element == [UInt8] {
         _ = try await existing(datasetID, caller)
-        let info: ImageProbe.Info
+        let upload = try await blobs.begin()
+        let image: DatasetImage
         do {
-            info = try ImageProbe.inspect(bytes)
+            let received = try await UploadedImage.receive(chunks, into: upload, declaredType: declaredType, digests: digests)
+            let info = received.info
+            guard info.width <= limits.maxImageSide, info.height <= limits.maxImageSide, info.width * info.height <= limits.maxImagePixels else {
+                throw InvalidInput(
+                    "body", "the image is \(info.width)×\(info.height); at most \(limits.maxImageSide) a side and \(limits.maxImagePixels) pixels")
+            }
+            let now = Date()
+            image = DatasetImage(
+                id: IDGenerator.make("img", at: now), datasetID: datasetID, format: info.format, width: info.width, height: info.height,
+                bytes: received.size, sha256: received.sha256, createdAt: now)
+            try await upload.commit(as: image.blobKey)
         } catch {
-            throw InvalidInput("body", error.description)
+            await upload.discard()
+            throw error
         }
-        guard info.format == declaredType else {
-            throw InvalidInput("body", "the body is a \(info.format.rawValue.uppercased()), not the declared \(declaredType.contentType)")
-        }
-        guard info.width <= limits.maxImageSide, info.height <= limits.maxImageSide, info.width * info.height <= limits.maxImagePixels else {
-            throw InvalidInput(
-                "body", "the image is \(info.width)×\(info.height); at most \(limits.maxImageSide) a side and \(limits.maxImagePixels) pixels")
-        }
-        let now = Date()
-        let image = DatasetImage(
-            id: IDGenerator.make("img", at: now), datasetID: datasetID, format: info.format, width: info.width, height: info.height, bytes: bytes.count,
-            sha256: digests.sha256Hex(bytes), createdAt: now)
-        try await blobs.put(image.blobKey, bytes)
         let outcome: DatasetAddOutcome
         do {
             outcome = try await store.add(image, tenant: caller.tenant, maxImages: limits.maxImagesPerDataset)

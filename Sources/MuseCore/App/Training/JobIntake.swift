@@ -46,15 +46,15 @@ public struct JobIntake: Sendable {
         scheduler.heard(attemptID)
     }
 
-    public func checkpoint(attemptID: String, step: Int, bytes: [UInt8]) async throws {
+    /// A checkpoint as it arrives, written straight to the blob store.
+    public func checkpoint<Chunks: AsyncSequence>(attemptID: String, step: Int, chunks: Chunks) async throws where Chunks.Element == [UInt8] {
         let job = try await current(attemptID, kind: .train)
-        guard !bytes.isEmpty else { throw InvalidInput("body", "an empty checkpoint") }
         let lowest = job.checkpoint?.step ?? 0
         guard step >= lowest, step <= TrainingSpec(job.params).steps ?? Int.max else {
             throw InvalidInput("step", "from the last checkpoint's step (\(lowest)) to the training's steps")
         }
         let key = "ckpt-\(job.id)-\(attemptID)-\(step).bin"
-        try await trainingBlobs.put(key, bytes)
+        _ = try await trainingBlobs.put(key, from: chunks)
         let (saved, replaced) = try await store.saveCheckpoint(attemptID: attemptID, JobCheckpoint(step: step, blobKey: key))
         guard saved else {
             try? await trainingBlobs.delete(key)
@@ -89,36 +89,38 @@ public struct JobIntake: Sendable {
     }
 
     /// The trained LoRA's bytes, written before the result names them.
-    public func artifact(attemptID: String, bytes: [UInt8]) async throws {
+    public func artifact<Chunks: AsyncSequence>(attemptID: String, chunks: Chunks) async throws where Chunks.Element == [UInt8] {
         let job = try await current(attemptID, kind: .train)
-        guard !bytes.isEmpty else { throw InvalidInput("body", "an empty artifact") }
-        try await trainingBlobs.put(Self.artifactKey(jobID: job.id), bytes)
+        _ = try await trainingBlobs.put(Self.artifactKey(jobID: job.id), from: chunks)
         scheduler.heard(attemptID)
     }
 
     /// A cropped image: the next version of a dataset image, checked like an upload, of the size
     /// the job asked for.
-    public func croppedImage(attemptID: String, imageID: String, declaredType: ImageProbe.Format, bytes: [UInt8]) async throws {
+    public func croppedImage<Chunks: AsyncSequence>(
+        attemptID: String, imageID: String, declaredType: ImageProbe.Format, chunks: Chunks
+    ) async throws where Chunks.Element == [UInt8] {
         let job = try await current(attemptID, kind: .crop)
         guard let image = try await datasets.images(datasetID: job.datasetID).first(where: { $0.id == imageID }) else {
             throw ServiceError.notFound("no image \"\(imageID)\" in the job's dataset")
         }
-        let info: ImageProbe.Info
+        let upload = try await datasetBlobs.begin()
+        let next: DatasetImage
         do {
-            info = try ImageProbe.inspect(bytes)
+            let received = try await UploadedImage.receive(chunks, into: upload, declaredType: declaredType, digests: digests)
+            let info = received.info
+            let size = Self.cropSize(job)
+            guard info.width == size.width, info.height == size.height else {
+                throw InvalidInput("body", "the image is \(info.width)×\(info.height); the job asked for \(size.width)×\(size.height)")
+            }
+            next = DatasetImage(
+                id: image.id, datasetID: image.datasetID, format: info.format, width: info.width, height: info.height, bytes: received.size,
+                sha256: received.sha256, caption: image.caption, version: image.version + 1, createdAt: image.createdAt)
+            try await upload.commit(as: next.blobKey)
         } catch {
-            throw InvalidInput("body", error.description)
+            await upload.discard()
+            throw error
         }
-        guard info.format == declaredType else { throw InvalidInput("body", "the body is not the declared \(declaredType.contentType)") }
-        let size = Self.cropSize(job)
-        guard info.width == size.width, info.height == size.height else {
-            throw InvalidInput("body", "the image is \(info.width)×\(info.height); the job asked for \(size.width)×\(size.height)")
-        }
-        let next = DatasetImage(
-            id: image.id, datasetID: image.datasetID, format: info.format, width: info.width, height: info.height, bytes: bytes.count,
-            sha256: digests.sha256Hex(bytes), caption: image.caption, version: image.version + 1,
-            createdAt: image.createdAt)
-        try await datasetBlobs.put(next.blobKey, bytes)
         guard try await datasets.saveVersion(next) != nil else {
             try? await datasetBlobs.delete(next.blobKey)
             throw ServiceError.conflict("image \"\(imageID)\" changed meanwhile")
@@ -194,8 +196,10 @@ public struct JobIntake: Sendable {
 
     /// Checks the uploaded LoRA and enters it in the catalogue, private to the job's tenant.
     private func publish(_ job: TrainingJob, _ artifact: WorkerJobResult.Artifact?) async throws -> String? {
-        guard let artifact, let bytes = try await trainingBlobs.get(Self.artifactKey(jobID: job.id)), bytes.count == artifact.size,
-            digests.sha256Hex(bytes) == artifact.sha256
+        let digests = digests
+        guard let artifact,
+            let (size, sha256) = try await trainingBlobs.withBytes(of: Self.artifactKey(jobID: job.id), { ($0.count, digests.sha256Hex($0)) }),
+            size == artifact.size, sha256 == artifact.sha256
         else { return nil }
         let spec = TrainingSpec(job.params)
         let key = TrainingSpec.modelKey(outputName: spec.outputName, jobID: job.id)

@@ -7,13 +7,11 @@ enum CRC32 {
         return c
     }
 
-    static func of(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+    static func of(_ input: UnsafeRawBufferPointer) -> UInt32 {
         table.withUnsafeBufferPointer { table in
-            bytes.withUnsafeBufferPointer { input in
-                var c: UInt32 = 0xFFFF_FFFF
-                for byte in input { c = table[Int(truncatingIfNeeded: (c ^ UInt32(byte)) & 0xFF)] ^ (c >> 8) }
-                return c ^ 0xFFFF_FFFF
-            }
+            var c: UInt32 = 0xFFFF_FFFF
+            for byte in input { c = table[Int(truncatingIfNeeded: (c ^ UInt32(byte)) & 0xFF)] ^ (c >> 8) }
+            return c ^ 0xFFFF_FFFF
         }
     }
 }

@@ -47,6 +47,11 @@ public enum ImageProbe {
     }
 
     public static func inspect(_ bytes: [UInt8]) throws(Failure) -> Info {
+        try bytes.withUnsafeBytes { buffer in Result { () throws(Failure) -> Info in try inspect(buffer) } }.get()
+    }
+
+    /// Over bytes in place: an upload is checked where it was written, not copied into memory.
+    public static func inspect(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> Info {
         guard !bytes.isEmpty else { throw .empty }
         switch format(of: bytes) {
         case .png: return try png(bytes)
@@ -55,18 +60,18 @@ public enum ImageProbe {
         }
     }
 
-    private static func uint32(_ b: [UInt8], _ at: Int) -> Int {
+    private static func uint32(_ b: UnsafeRawBufferPointer, _ at: Int) -> Int {
         Int(b[at]) << 24 | Int(b[at + 1]) << 16 | Int(b[at + 2]) << 8 | Int(b[at + 3])
     }
 
-    private static func uint16(_ b: [UInt8], _ at: Int) -> Int {
+    private static func uint16(_ b: UnsafeRawBufferPointer, _ at: Int) -> Int {
         Int(b[at]) << 8 | Int(b[at + 1])
     }
 
     /// Signature, `IHDR` first (13 bytes, with a valid bit depth and colour type) and once, every
     /// chunk's length within the file and its CRC right, no unknown critical chunk, at least one
     /// `IDAT`, and an empty `IEND` as the last chunk.
-    private static func png(_ b: [UInt8]) throws(Failure) -> Info {
+    private static func png(_ b: UnsafeRawBufferPointer) throws(Failure) -> Info {
         var at = 8
         var size: (Int, Int)?
         var sawData = false
@@ -78,7 +83,7 @@ public enum ImageProbe {
             }
             let type = String(decoding: typeBytes, as: UTF8.self)
             guard length <= b.count - at - 12 else { throw .malformed("PNG chunk \(type) runs past the end of the file") }
-            guard CRC32.of(b[(at + 4)..<(at + 8 + length)]) == UInt32(uint32(b, at + 8 + length)) else { throw .malformed("PNG chunk \(type) fails its CRC") }
+            guard CRC32.of(UnsafeRawBufferPointer(rebasing: b[(at + 4)..<(at + 8 + length)])) == UInt32(uint32(b, at + 8 + length)) else { throw .malformed("PNG chunk \(type) fails its CRC") }
             if size == nil {
                 guard type == "IHDR", length == 13 else { throw .malformed("a PNG starts with its IHDR chunk") }
                 try checkHeader(Array(b[(at + 16)..<(at + 21)]))
@@ -111,7 +116,7 @@ public enum ImageProbe {
     /// Segments from SOI: exactly one frame header (baseline, extended or progressive Huffman:
     /// `SOF0`–`SOF2`; others are refused as decoders rarely read them) with its precision and
     /// components, then scans, to an EOI that is the file's last two bytes.
-    private static func jpeg(_ b: [UInt8]) throws(Failure) -> Info {
+    private static func jpeg(_ b: UnsafeRawBufferPointer) throws(Failure) -> Info {
         var at = 2
         var size: (Int, Int)?
         var sawScan = false
@@ -159,7 +164,7 @@ public enum ImageProbe {
     }
 
     /// Past the entropy-coded data of a scan: to the next marker that is not a stuffed 0xFF00 or a restart.
-    private static func endOfScan(_ b: [UInt8], from start: Int) throws(Failure) -> Int {
+    private static func endOfScan(_ b: UnsafeRawBufferPointer, from start: Int) throws(Failure) -> Int {
         var at = start
         while at + 1 < b.count {
             if b[at] == 0xFF {

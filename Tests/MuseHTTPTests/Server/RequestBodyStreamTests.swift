@@ -1,0 +1,113 @@
+import Foundation
+import MuseHTTP
+import MuseTestSupport
+import NIOCore
+import NIOPosix
+import Testing
+
+/// A streaming route reads its body as it arrives: whole and in order, never faster than the
+/// handler takes it, cut at the route's limit, and ended in error when the client goes away.
+@Suite struct RequestBodyStreamTests {
+    let fixture = Fixture()
+
+    /// `count` bytes (a multiple of 1 MiB) that differ by position.
+    static func pattern(_ count: Int) -> [UInt8] {
+        let block = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 8) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(count)
+        for i in 0..<(count >> 20) { bytes += block.map { $0 &+ UInt8(truncatingIfNeeded: i) } }
+        return bytes
+    }
+
+    /// The fixture's sample sum: every 4099th byte.
+    static func sum(_ bytes: [UInt8]) -> UInt32 { stride(from: 0, to: bytes.count, by: 4099).reduce(0) { $0 &+ UInt32(bytes[$1]) } }
+
+    func withServer(_ body: (Int) async throws -> Void) async throws {
+        try await withTestServer(router: fixture.router()) { _, port in try await body(port) }
+    }
+
+    @Test func aStreamedBodyArrivesWholeAndInOrder() async throws {
+        try await withServer { port in
+            let bytes = Self.pattern(3 << 20)
+            let client = try await RawHTTPClient(port: port)
+            let response = try await client.request("POST", "/spool", bytes: bytes)
+            #expect(response.status == 200)
+            #expect(response.text == "\(bytes.count) \(Self.sum(bytes))")
+            // Chunked, in pieces, on the same kept-alive connection.
+            try await client.send("POST /spool HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+            for piece in stride(from: 0, to: bytes.count, by: 700_000) {
+                let part = Array(bytes[piece..<min(piece + 700_000, bytes.count)])
+                try await client.send(Array(String(part.count, radix: 16).utf8) + [13, 10] + part + [13, 10])
+            }
+            try await client.send("0\r\n\r\n")
+            #expect(try await client.readResponse().text == "\(bytes.count) \(Self.sum(bytes))")
+            // An empty body is a stream that ends at once.
+            #expect(try await client.request("POST", "/spool", bytes: []).text == "0 0")
+        }
+    }
+
+    @Test func aHandlerThatIsBehindStopsTheSocketBeingRead() async throws {
+        fixture.spoolOpen.store(false, ordering: .relaxed)
+        try await withServer { port in
+            let bytes = Self.pattern(64 << 20)
+            let client = try await RawHTTPClient(port: port)
+            try await client.send("POST /spool HTTP/1.1\r\nHost: x\r\nContent-Length: \(bytes.count)\r\n\r\n")
+            // Send until the socket takes nothing for a while: the server stopped reading.
+            var sent = 0
+            var stalled = 0
+            while sent < bytes.count, stalled < 40 {
+                let n = client.sendWithoutWaiting(bytes[sent...])
+                sent += n
+                stalled = n == 0 ? stalled + 1 : 0
+                if n == 0 { try await Task.sleep(for: .milliseconds(25)) }
+            }
+            // The kernel's buffers on both sides and a few reads held for the handler, not the body.
+            #expect(sent < 32 << 20, "\(sent) bytes of \(bytes.count) were taken while the handler read nothing")
+            fixture.spoolOpen.store(true, ordering: .relaxed)
+            try await client.send(Array(bytes[sent...]))
+            #expect(try await client.readResponse().text == "\(bytes.count) \(Self.sum(bytes))")
+        }
+    }
+
+    @Test func aBodyPastTheLimitIs413AndTheConnectionCloses() async throws {
+        try await withServer { port in
+            let client = try await RawHTTPClient(port: port)
+            // Chunked: no length to refuse it by, so the stream itself ends at the limit.
+            try await client.send("POST /spool-small HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+            let piece = [UInt8](repeating: 0x41, count: 256 << 10)
+            for _ in 0..<6 {
+                try? await client.send(Array(String(piece.count, radix: 16).utf8) + [13, 10] + piece + [13, 10])
+            }
+            let response = try await client.readResponse()
+            #expect(response.status == 413)
+            #expect(await client.isClosedByPeer())
+            #expect(fixture.spoolFailures.load(ordering: .relaxed) == 1)
+            // A declared length past the limit is refused on the head, before the handler runs.
+            let declared = try await RawHTTPClient(port: port)
+            try await declared.send("POST /spool-small HTTP/1.1\r\nHost: x\r\nContent-Length: \(2 << 20)\r\n\r\n")
+            #expect(try await declared.readResponse().status == 413)
+            #expect(fixture.spoolFailures.load(ordering: .relaxed) == 1)
+        }
+    }
+
+    @Test func anAnswerBeforeTheBodyEndsClosesTheConnection() async throws {
+        try await withServer { port in
+            let client = try await RawHTTPClient(port: port)
+            try await client.send("POST /spool?fail=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n" + String(repeating: "x", count: 1000))
+            let response = try await client.readResponse()
+            #expect(response.status == 400)
+            #expect(response.headers["connection"] == "close")
+            #expect(await client.isClosedByPeer())
+        }
+    }
+
+    @Test func aClientThatGoesAwayEndsTheBodyInError() async throws {
+        try await withServer { port in
+            let client = try await RawHTTPClient(port: port)
+            try await client.send("POST /spool HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n" + String(repeating: "x", count: 1000))
+            client.shutdown()
+            for _ in 0..<400 where fixture.spoolFailures.load(ordering: .relaxed) == 0 { try await Task.sleep(for: .milliseconds(25)) }
+            #expect(fixture.spoolFailures.load(ordering: .relaxed) == 1)
+        }
+    }
+}
