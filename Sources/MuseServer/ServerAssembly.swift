@@ -52,9 +52,10 @@ public struct ServerAssembly {
 
         // Webhook tries get their own threads: a hanging receiver holds one of these, never a worker push.
         let webhooks = WebhookDispatcher(
-            store: stores.webhooks, tasks: stores.tasks, sender: CurlWebhookSender(pool: BlockingPool(threads: runtime.config.webhooks.concurrency)),
-            signature: signature, targets: webhookTargets,
-            settings: runtime.config.webhooks, render: TaskJSON.encode, metrics: WebhookMetrics(factory: runtime.metricsFactory), logger: runtime.logger
+            store: stores.webhooks, tasks: stores.tasks, jobs: stores.jobs,
+            sender: CurlWebhookSender(pool: BlockingPool(threads: runtime.config.webhooks.concurrency)), signature: signature, targets: webhookTargets,
+            settings: runtime.config.webhooks, render: TaskJSON.encode, renderJob: TrainingJSON.encode,
+            metrics: WebhookMetrics(factory: runtime.metricsFactory), logger: runtime.logger
         )
 
         let parts = try await profile.parts(runtime: runtime, shared: SharedStack(stores: stores, images: images, settings: settings))
@@ -71,7 +72,7 @@ public struct ServerAssembly {
         ModelsController(catalog: catalog).register(on: api)
         WebhooksController(
             service: WebhookService(
-                store: stores.webhooks, tasks: stores.tasks, signature: signature,
+                store: stores.webhooks, tasks: stores.tasks, jobs: stores.jobs, signature: signature,
                 redeliveries: RedeliveryLimit(perMinute: runtime.config.redeliveriesPerMinute)
             )
         ).register(on: api)
@@ -98,7 +99,8 @@ public struct ServerAssembly {
             service: TrainingService(
                 jobs: stores.jobs, datasets: stores.datasets, catalog: catalog, forms: training.forms, scheduler: jobScheduler,
                 trainingBlobs: trainingBlobs, notifier: taskEvents, feedSettings: runtime.config.events,
-                reservedOwners: Set(trainingSettings.reservedWorkers.values.flatMap { $0 }), maxUnfinishedPerTenant: trainingSettings.maxUnfinishedPerTenant
+                reservedOwners: Set(trainingSettings.reservedWorkers.values.flatMap { $0 }), maxUnfinishedPerTenant: trainingSettings.maxUnfinishedPerTenant,
+                webhookTargets: webhookTargets
             )
         ).register(on: api)
         WorkerJobsController(

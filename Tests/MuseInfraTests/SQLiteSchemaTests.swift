@@ -57,11 +57,21 @@ import Testing
     }
 
     /// An older binary started on this database sets `user_version` back to 8 (it knew 8
-    /// migrations); a missing `schema_tracks` is made again.
+    /// migrations); the later ones run again and keep what is there (13 rebuilds the webhook
+    /// tables: their rows stay); a missing `schema_tracks` is made again.
     @Test func whatAnOlderBinaryLeftBehindIsRepaired() async throws {
         try await stores.database.migrate(tracks: [Self.track])
+        try await execute(
+            "INSERT INTO webhook_deliveries (id, tenant, task_id, url, status, created_at) VALUES ('whd_1', 'acme', 'trn_1', 'http://h/', 'failed', 1)")
+        try await execute("INSERT INTO webhook_attempts (delivery_id, at, status_code, latency_ms) VALUES ('whd_1', 2, 503, 7)")
         try await execute("PRAGMA user_version = 8")
-        #expect(try await stores.database.migrate(tracks: [Self.track]) == [9, 10, 11, 12])
+        #expect(try await stores.database.migrate(tracks: [Self.track]) == [9, 10, 11, 12, 13])
+        let kept = try await stores.database.transaction { db in
+            try db.query("SELECT d.task_id, a.status_code FROM webhook_deliveries d JOIN webhook_attempts a ON a.delivery_id = d.id").map {
+                "\($0.text(0)) \($0.int(1))"
+            }
+        }
+        #expect(kept == ["trn_1 503"])
         try await execute("DROP TABLE schema_tracks")
         try await stores.database.migrate(tracks: [Self.track])
         #expect(try await stores.database.transaction { db in try db.query("SELECT version FROM schema_tracks").first?.int(0) } == 1)

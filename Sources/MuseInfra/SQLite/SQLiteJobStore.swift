@@ -31,6 +31,9 @@ public struct SQLiteJobStore: JobStore {
             for owner in job.owners.sorted() {
                 try db.execute("INSERT INTO job_owners (job_id, owner) VALUES (?, ?)", [.text(job.id), .text(owner)])
             }
+            if let url = job.webhookURL {
+                try db.execute("INSERT INTO job_webhooks (job_id, url) VALUES (?, ?)", [.text(job.id), .text(url)])
+            }
             try Self.appendEvent(db, job, type: "status", at: job.createdAt)
         }
         notifier?.notify(taskID: job.id)
@@ -179,6 +182,7 @@ public struct SQLiteJobStore: JobStore {
             try db.execute("UPDATE jobs SET status = 'canceled', finished_at = ? WHERE id = ?", [at.sqliteMillis, .text(id)])
             let canceled = try Self.read(db, "id = ?", [.text(id)]) ?? job
             try Self.appendEvent(db, canceled, type: "status", at: at)
+            try Self.deliverFinalState(db, canceled, at: at)
             return (canceled, stopped, true)
         }
         guard let outcome else { return nil }
@@ -232,10 +236,21 @@ public struct SQLiteJobStore: JobStore {
             try update(db, job.id)
             guard let after = try Self.read(db, "id = ?", [.text(job.id)]) else { return nil }
             try Self.appendEvent(db, after, type: after.status != job.status ? "status" : event, at: at)
+            if after.status != job.status { try Self.deliverFinalState(db, after, at: at) }
             return after
         }
         if let changed { notifier?.notify(taskID: changed.id) }
         return changed
+    }
+
+    /// A job that has just reached its final state and has a webhook: its delivery, in the same transaction.
+    private static func deliverFinalState(_ db: SQLiteConnection, _ job: TrainingJob, at: Date) throws {
+        guard job.status.isFinal, let url = job.webhookURL else { return }
+        try SQLiteWebhookStore.insert(
+            WebhookDelivery(
+                id: IDGenerator.make("whd", at: at), tenant: job.tenant, taskID: job.id, url: url, status: .pending, attempts: [], tries: 0,
+                nextAttemptAt: at, createdAt: at),
+            db)
     }
 
     private static func appendEvent(_ db: SQLiteConnection, _ job: TrainingJob, type: String, at: Date) throws {
@@ -250,6 +265,7 @@ public struct SQLiteJobStore: JobStore {
     private static func read(_ db: SQLiteConnection, _ condition: String, _ values: [SQLiteValue]) throws -> TrainingJob? {
         guard let row = try db.query("SELECT \(columns) FROM jobs WHERE \(condition)", values).first, var job = decode(row) else { return nil }
         job.owners = Set(try db.query("SELECT owner FROM job_owners WHERE job_id = ?", [.text(job.id)]).map { $0.text(0) })
+        job.webhookURL = try db.query("SELECT url FROM job_webhooks WHERE job_id = ?", [.text(job.id)]).first?.text(0)
         return job
     }
 

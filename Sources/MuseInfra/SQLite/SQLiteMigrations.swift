@@ -251,5 +251,41 @@ enum SQLiteMigrations {
         );
         CREATE INDEX IF NOT EXISTS job_events_by_job ON job_events (job_id, seq)
         """,
+        // 13: webhooks for trainings: a job's webhook URL, and deliveries of jobs as well as of
+        // tasks (the deliveries table is rebuilt without its reference to tasks, which SQLite
+        // cannot drop; its tries are rebuilt to point at the new table).
+        """
+        CREATE TABLE IF NOT EXISTS job_webhooks (
+            job_id TEXT PRIMARY KEY REFERENCES jobs (id),
+            url TEXT NOT NULL
+        );
+        CREATE TABLE webhook_deliveries_v13 (
+            id TEXT PRIMARY KEY,
+            tenant TEXT NOT NULL,
+            task_id TEXT NOT NULL,
+            url TEXT NOT NULL,
+            status TEXT NOT NULL,
+            tries INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER,
+            created_at INTEGER NOT NULL
+        );
+        INSERT INTO webhook_deliveries_v13 SELECT id, tenant, task_id, url, status, tries, next_attempt_at, created_at FROM webhook_deliveries;
+        CREATE TABLE webhook_attempts_v13 (
+            delivery_id TEXT NOT NULL REFERENCES webhook_deliveries_v13 (id),
+            at INTEGER NOT NULL,
+            status_code INTEGER,
+            latency_ms INTEGER NOT NULL,
+            error TEXT
+        );
+        INSERT INTO webhook_attempts_v13 SELECT delivery_id, at, status_code, latency_ms, error FROM webhook_attempts;
+        DROP TABLE webhook_attempts;
+        DROP TABLE webhook_deliveries;
+        ALTER TABLE webhook_deliveries_v13 RENAME TO webhook_deliveries;
+        ALTER TABLE webhook_attempts_v13 RENAME TO webhook_attempts;
+        CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
+        CREATE INDEX IF NOT EXISTS webhook_deliveries_by_task ON webhook_deliveries (tenant, task_id, id);
+        CREATE INDEX IF NOT EXISTS webhook_deliveries_by_tenant ON webhook_deliveries (tenant, id);
+        CREATE INDEX IF NOT EXISTS webhook_attempts_by_delivery ON webhook_attempts (delivery_id, at)
+        """,
     ]
 }

@@ -72,15 +72,7 @@ extension SQLiteTaskStore: TaskEventStore {
             [.text(task.id), .text(type), try SQLiteJSON.encode(state), now.sqliteMillis]
         )
         notifier?.notify(taskID: task.id)
-        if let delivery = change.delivery {
-            try db.execute(
-                "INSERT INTO webhook_deliveries (id, tenant, task_id, url, status, next_attempt_at, created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
-                [
-                    .text(delivery.id), .text(delivery.tenant), .text(delivery.taskID), .text(delivery.url), delivery.nextAttemptAt.sqliteMillis,
-                    delivery.createdAt.sqliteMillis,
-                ]
-            )
-        }
+        if let delivery = change.delivery { try SQLiteWebhookStore.insert(delivery, db) }
     }
 
     /// Writes a change to an existing task: its row, then what `record` writes.

@@ -147,3 +147,17 @@ public struct SQLiteWebhookStore: WebhookStore {
         )
     }
 }
+
+extension SQLiteWebhookStore {
+    /// Writes a pending delivery, in the transaction of the change that made it (a task's or a
+    /// job's final state), so that a crash cannot lose it.
+    static func insert(_ delivery: WebhookDelivery, _ db: SQLiteConnection) throws {
+        try db.execute(
+            "INSERT INTO webhook_deliveries (id, tenant, task_id, url, status, next_attempt_at, created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+            [
+                .text(delivery.id), .text(delivery.tenant), .text(delivery.taskID), .text(delivery.url), delivery.nextAttemptAt.sqliteMillis,
+                delivery.createdAt.sqliteMillis,
+            ]
+        )
+    }
+}

@@ -1,5 +1,6 @@
 import Foundation
 import MuseCore
+import MuseHTTP
 import MuseJSON
 import MuseWorkerProtocol
 
@@ -107,5 +108,12 @@ struct JobEventResource: Encodable {
         try c.encode(event.totalSteps, forKey: .totalSteps)
         try c.encode(event.loss, forKey: .loss)
         try c.encode(APITime.format(event.at), forKey: .at)
+    }
+}
+
+/// The training object as bytes, for webhook bodies.
+public enum TrainingJSON {
+    public static func encode(_ job: TrainingJob) throws -> [UInt8] {
+        Array(buffer: try JSONBody.encode(TrainingResource(job)))
     }
 }

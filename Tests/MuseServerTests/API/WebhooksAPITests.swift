@@ -119,6 +119,39 @@ import Testing
         )
     }
 
+    @Test func aTrainingsFinalStateIsDeliveredSignedWhetherItSucceedsOrIsCanceled() async throws {
+        let receiver = try await Receiver(mode: "ok", failFirst: 1)
+        defer { receiver.stop() }
+        let (pipeline, worker, dataset) = try await TrainingTests.start(.internal, images: 1, environment: Self.fastRetries)
+        defer { worker.stop(); pipeline.stop() }
+        let hook = #","webhook_url":"\#(receiver.url)""#
+        let trained = try #require(
+            try await pipeline.call("POST", "/v1/trainings", body: TrainingTests.training(dataset, steps: 30, extra: hook)).json["id"] as? String)
+        _ = try await TrainingTests.poll(pipeline, "/v1/trainings/\(trained)", until: TrainingTests.isFinal)
+        let done = try await delivery(pipeline, task: trained) { $0["status"] as? String == "succeeded" }
+        #expect((done["attempts"] as? [[String: Any]] ?? []).map { $0["status_code"] as? Int } == [503, 200], "\(done)")
+
+        let long = try #require(
+            try await pipeline.call("POST", "/v1/trainings", body: TrainingTests.training(dataset, steps: 20000, every: 20000, extra: hook)).json["id"]
+                as? String)
+        #expect(try await pipeline.call("POST", "/v1/trainings/\(long)/cancel").status == 200)
+        _ = try await delivery(pipeline, task: long) { $0["status"] as? String == "succeeded" }
+
+        // The bodies are the training objects in their final states, signed with the tenant's secret.
+        let bodies = receiver.requests.filter { $0["status"] as? Int == 200 }.compactMap { request in
+            (request["body"] as? String).flatMap { Data(base64Encoded: $0) }.flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+        }
+        #expect(bodies.map { $0["id"] as? String } == [trained, long])
+        #expect(bodies.first?["status"] as? String == "succeeded" && (bodies.first?["output_model_key"] as? String)?.isEmpty == false)
+        #expect(bodies.last?["status"] as? String == "canceled")
+        let secret = try await pipeline.call("GET", "/v1/webhooks/secret").json["secret"] as? String ?? ""
+        #expect(try receiver.verify(secret: secret) == "verified \(receiver.requests.count) of \(receiver.requests.count)")
+        // Another tenant sees neither the deliveries nor the training.
+        let bob = try await pipeline.credential("bob")
+        #expect(try await pipeline.call("GET", "/v1/webhook-deliveries?task=\(trained)", key: bob).status == 404)
+        #expect((try await pipeline.call("GET", "/v1/webhook-deliveries", key: bob).json["data"] as? [Any])?.isEmpty == true)
+    }
+
     @Test(arguments: Binary.allCases) func aHangingReceiverDelaysNoOtherTaskAnd410StopsRetries(_ binary: Binary) async throws {
         let hanging = try await Receiver(mode: "hang")
         let gone = try await Receiver(mode: "gone")

@@ -19,14 +19,17 @@ public struct TrainingService: Sendable {
     let reservedOwners: Set<String>
     /// Jobs a tenant may have queued or running at once.
     let maxUnfinishedPerTenant: Int
+    /// Where a training's `webhook_url` may point (the generation webhooks' policy); nil: no webhooks.
+    let webhookTargets: WebhookTargets?
     private let open = OpenStreams()
 
     public init(
         jobs: any JobStore, datasets: any DatasetStore, catalog: CatalogService, forms: [BaseModel: TrainingForm], scheduler: JobScheduler,
         trainingBlobs: any BlobStore, notifier: any TaskEventNotifier, feedSettings: TaskEventFeed.Settings, reservedOwners: Set<String>,
-        maxUnfinishedPerTenant: Int
+        maxUnfinishedPerTenant: Int, webhookTargets: WebhookTargets? = nil
     ) {
         self.trainingBlobs = trainingBlobs
+        self.webhookTargets = webhookTargets
         self.maxUnfinishedPerTenant = maxUnfinishedPerTenant
         self.jobs = jobs
         self.datasets = datasets
@@ -64,9 +67,6 @@ public struct TrainingService: Sendable {
         baseModel: String, datasetID: String, outputName: String, triggerWord: String, params: JSONValue?, resources: JobResources,
         webhookURL: String? = nil, caller: Caller
     ) async throws -> TrainingJob {
-        guard webhookURL == nil else {
-            throw InvalidInput("webhook_url", "webhooks for trainings are not available yet: follow GET /v1/trainings/{id}/events")
-        }
         guard DisplayText.isValid(outputName, maxScalars: 100) else {
             throw InvalidInput("output_name", "1 to 100 characters, not only spaces, no control, invisible or direction characters")
         }
@@ -83,9 +83,13 @@ public struct TrainingService: Sendable {
         if resources == .private, reservedOwners.isDisjoint(with: [caller.tenant] + caller.teams) {
             throw InvalidInput("resources", "no workers are reserved for you or your teams: use \"shared\"")
         }
+        if let webhookURL {
+            guard let webhookTargets else { throw InvalidInput("webhook_url", "webhooks are not enabled") }
+            _ = try await webhookTargets.check(webhookURL)
+        }
         try await requireImages(datasetID, caller)
         let spec = TrainingSpec(baseModel: model.key, base: model.base, outputName: outputName, triggerWord: triggerWord, form: resolved)
-        return try await submit(.train, datasetID: datasetID, params: spec.params, resources: resources, caller: caller)
+        return try await submit(.train, datasetID: datasetID, params: spec.params, resources: resources, webhookURL: webhookURL, caller: caller)
     }
 
     /// A job of one of `kinds` (trainings at `/v1/trainings`, crop and tag at `/v1/jobs`).
@@ -154,15 +158,18 @@ public struct TrainingService: Sendable {
             onEnd: { [open] in open.give(tenant) })
     }
 
-    private func submit(_ kind: JobKind, datasetID: String, params: JSONValue, resources: JobResources, caller: Caller) async throws -> TrainingJob {
+    private func submit(
+        _ kind: JobKind, datasetID: String, params: JSONValue, resources: JobResources, webhookURL: String? = nil, caller: Caller
+    ) async throws -> TrainingJob {
         guard try await jobs.unfinished(tenant: caller.tenant) < maxUnfinishedPerTenant else {
             throw ServiceError.quotaExceeded(
                 "you have \(maxUnfinishedPerTenant) crop, tag and training jobs queued or running, the most (training.max_unfinished_per_tenant)")
         }
         let now = Date()
-        let job = TrainingJob(
+        var job = TrainingJob(
             id: IDGenerator.make(kind.idPrefix, at: now), tenant: caller.tenant, owners: caller.teams.union([caller.tenant]), kind: kind,
             datasetID: datasetID, params: params, resources: resources, createdAt: now)
+        job.webhookURL = webhookURL
         try await jobs.create(job)
         scheduler.pull()
         return job

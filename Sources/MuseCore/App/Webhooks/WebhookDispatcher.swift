@@ -25,12 +25,16 @@ public final class WebhookDispatcher: Service, Sendable, CustomStringConvertible
 
     let store: any WebhookStore
     let tasks: any TaskStore
+    /// Trainings, whose final state is delivered as well.
+    let jobs: any JobStore
     let sender: any WebhookSender
     let signature: WebhookSignature
     let targets: WebhookTargets
     let settings: Settings
     /// The body of a delivery: the task object of docs/API.md.
     let render: @Sendable (GenerationTask) throws -> [UInt8]
+    /// The body of a training's delivery: the training object.
+    let renderJob: @Sendable (TrainingJob) throws -> [UInt8]
     let logger: Logger
     let metrics: WebhookMetrics
     /// Tries in flight, per host.
@@ -42,11 +46,14 @@ public final class WebhookDispatcher: Service, Sendable, CustomStringConvertible
     private let trying = Mutex<Set<String>>([])
 
     public init(
-        store: any WebhookStore, tasks: any TaskStore, sender: any WebhookSender, signature: WebhookSignature, targets: WebhookTargets,
-        settings: Settings, render: @escaping @Sendable (GenerationTask) throws -> [UInt8], metrics: WebhookMetrics, logger: Logger
+        store: any WebhookStore, tasks: any TaskStore, jobs: any JobStore, sender: any WebhookSender, signature: WebhookSignature,
+        targets: WebhookTargets, settings: Settings, render: @escaping @Sendable (GenerationTask) throws -> [UInt8],
+        renderJob: @escaping @Sendable (TrainingJob) throws -> [UInt8], metrics: WebhookMetrics, logger: Logger
     ) {
         self.store = store
         self.tasks = tasks
+        self.jobs = jobs
+        self.renderJob = renderJob
         self.sender = sender
         self.signature = signature
         self.targets = targets
@@ -122,20 +129,26 @@ public final class WebhookDispatcher: Service, Sendable, CustomStringConvertible
         }
     }
 
+    /// The delivered object as it is now: a generation's task or a training; nil if it is gone.
+    private func body(of delivery: WebhookDelivery) async throws -> [UInt8]? {
+        if let task = try await tasks.task(id: delivery.taskID, tenant: delivery.tenant) { return try render(task) }
+        if let job = try await jobs.job(id: delivery.taskID, tenant: delivery.tenant) { return try renderJob(job) }
+        return nil
+    }
+
     /// One try: sign, check the target, POST, record.
     func attempt(_ delivery: WebhookDelivery) async {
         let started = Date()
         var statusCode: Int?
         var failure: String?
         do {
-            guard let task = try await tasks.task(id: delivery.taskID, tenant: delivery.tenant) else {
+            guard let body = try await self.body(of: delivery) else {
                 try await store.record(
                     deliveryID: delivery.id, attempt: WebhookAttempt(at: started, statusCode: nil, latencyMs: 0, error: "the task is gone"), status: .failed,
                     next: nil
                 )
                 return
             }
-            let body = try render(task)
             let secret = try await store.secret(tenant: delivery.tenant, orCreate: signature.newSecret())
             let timestamp = Int(started.timeIntervalSince1970)
             let headers = [

@@ -6,14 +6,18 @@ import Synchronization
 public struct WebhookService: Sendable {
     let store: any WebhookStore
     let tasks: any TaskStore
+    /// Trainings have deliveries too.
+    let jobs: any JobStore
     let signature: WebhookSignature
     let redeliveries: RedeliveryLimit
 
     public init(
-        store: any WebhookStore, tasks: any TaskStore, signature: WebhookSignature, redeliveries: RedeliveryLimit = RedeliveryLimit(perMinute: 20)
+        store: any WebhookStore, tasks: any TaskStore, jobs: any JobStore, signature: WebhookSignature,
+        redeliveries: RedeliveryLimit = RedeliveryLimit(perMinute: 20)
     ) {
         self.store = store
         self.tasks = tasks
+        self.jobs = jobs
         self.signature = signature
         self.redeliveries = redeliveries
     }
@@ -29,9 +33,11 @@ public struct WebhookService: Sendable {
         return secret
     }
 
-    /// One page of deliveries (of one task when given; another tenant's task is 404), newest first.
+    /// One page of deliveries (of one generation or training when given; another tenant's is 404), newest first.
     public func deliveries(tenant: String, taskID: String?, limit: Int, before: String?) async throws -> (deliveries: [WebhookDelivery], next: String?) {
-        if let taskID, try await tasks.task(id: taskID, tenant: tenant) == nil { throw ServiceError.notFound("no generation \"\(taskID)\"") }
+        if let taskID, try await tasks.task(id: taskID, tenant: tenant) == nil, try await jobs.job(id: taskID, tenant: tenant)?.kind != .train {
+            throw ServiceError.notFound("no generation or training \"\(taskID)\"")
+        }
         let page = try await store.deliveries(tenant: tenant, taskID: taskID, limit: limit + 1, before: before)
         let split = Page.split(page, limit: limit, id: \.id)
         return (split.items, split.next)

@@ -67,6 +67,8 @@ public struct TrainingJob: Sendable, Equatable {
     /// The LoRA a finished training made (`lora` in the catalogue).
     public var outputModelKey: String?
     public var error: TaskError?
+    /// Where the final state is POSTed (a training's `webhook_url`).
+    public var webhookURL: String?
     public let createdAt: Date
     public var startedAt: Date?
     public var finishedAt: Date?
