@@ -10,6 +10,9 @@ Starts its own server (BIN_DIR/muse-cloud on the embedded default, WORK_DIR/data
                   script is the worker (it registers, takes the training job and reports 400 steps,
                   one every 10 ms), timing from just before each POST; p50/p99/max.
   upload          100 PNG bodies of 2 MB each into one dataset, one at a time and 4 at once: MB/s.
+  upload_memory   40 PNG bodies of 19 MB each at once: the server's resident memory before, at its
+                  highest while they arrive (sampled every 10 ms), and after (uploads are streamed
+                  to disk, so it should not grow by the bodies' 760 MB).
   kill            the server killed (SIGKILL) at each stage, then started again on the same data:
                   what became of the work (final status, attempts, artifacts on disk) and how long
                   after the restart it took.
@@ -43,9 +46,10 @@ def free_port():
 PORT = free_port()
 
 
-def png(width, height, seed, level=6):
+def png(width, height, seed, level=6, fast=False):
     rnd = random.Random(seed)
-    row = lambda: b"\x00" + bytes(rnd.getrandbits(8) for _ in range(width * 3))
+    # fast: rows of os.urandom bytes (a 19 MB body in a blink; not reproducible, which no figure needs).
+    row = (lambda: b"\x00" + os.urandom(width * 3)) if fast else (lambda: b"\x00" + bytes(rnd.getrandbits(8) for _ in range(width * 3)))
     raw = b"".join(row() for _ in range(height))
 
     def chunk(kind, data):
@@ -296,6 +300,47 @@ def upload(key):
     return results
 
 
+def rss_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def upload_memory(server, key):
+    body = png(2500, 2500, seed=0, level=0, fast=True)
+    _, ds = call("POST", "/v1/datasets", {"name": "memory", "category": "object"}, key)
+    pid = server.process.pid
+    before = rss_mb(pid)
+    peak = [before]
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], rss_mb(pid))
+            time.sleep(0.01)
+
+    statuses = []
+
+    def run():
+        statuses.append(call("POST", f"/v1/datasets/{ds['id']}/images", key=key, raw=body, headers={"Content-Type": "image/png"})[0])
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    started = time.monotonic()
+    threads = [threading.Thread(target=run) for _ in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - started
+    done.set()
+    sampler.join()
+    return {"uploads": 40, "mb_each": round(len(body) / 1e6, 1), "created": statuses.count(201), "seconds": round(elapsed, 2),
+            "rss_before_mb": round(before), "rss_peak_mb": round(peak[0]), "rss_after_mb": round(rss_mb(pid))}
+
+
 def kill_stages(server, key):
     out = {}
     sim = simulator("bench-kill", 10)
@@ -365,9 +410,9 @@ def main():
     server = Server()
     server.start()
     key = key_for("bench")
-    stages = os.environ.get("STAGES", "first_step,status_lag,upload,kill").split(",")
+    stages = os.environ.get("STAGES", "first_step,status_lag,upload,upload_memory,kill").split(",")
     run = {"first_step": lambda: first_step(key), "status_lag": lambda: status_lag(key), "upload": lambda: upload(key),
-           "kill": lambda: kill_stages(server, key)}
+           "upload_memory": lambda: upload_memory(server, key), "kill": lambda: kill_stages(server, key)}
     figures = {stage: run[stage]() for stage in stages}
     server.process.terminate()
     print(json.dumps(figures))

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Training figures (scripts/bench/training-bench.py says what each is): submit → first step,
 # status-update lag (worker report → API and SSE) p50/p99, upload throughput of 100 × 2 MB PNGs,
+# the server's memory while 40 uploads of 19 MB arrive at once,
 # and what happens when the server is killed at each stage. Prints one JSON line.
 #   scripts/bench/training.sh            # release build
 #   BIN_DIR=.build/debug STAGES=kill KEEP=1 scripts/bench/training.sh   # some stages, logs kept
