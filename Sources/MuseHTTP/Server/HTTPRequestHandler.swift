@@ -50,6 +50,9 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let router: Router
     private let maxBodyBytes: Int
+    private let streamingBodies: StreamingBodies
+    /// This connection holds one of `streamingBodies`' places: from its stream's start to its answer or close.
+    private var holdsStreamingPlace = false
     private let logger: Logger
     private let timeouts: ConnectionTimeoutHandler
     private var executor: EventLoopTaskExecutor?
@@ -68,9 +71,10 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var responding: Task<Void, Never>?
     private var streaming = false
 
-    init(router: Router, maxBodyBytes: Int, logger: Logger, timeouts: ConnectionTimeoutHandler) {
+    init(router: Router, maxBodyBytes: Int, streamingBodies: StreamingBodies, logger: Logger, timeouts: ConnectionTimeoutHandler) {
         self.router = router
         self.maxBodyBytes = maxBodyBytes
+        self.streamingBodies = streamingBodies
         self.logger = logger
         self.timeouts = timeouts
     }
@@ -86,6 +90,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         if case .streaming(_, let source, _) = state { source.finish(RequestBodyStream.ClientGone()) }
+        giveStreamingPlace()
         if streaming { responding?.cancel() }
         responding = nil
         context.fireChannelInactive()
@@ -320,6 +325,12 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if let declared = pending.head.headers.first(name: "content-length").flatMap(Int.init), declared > pending.limit {
             answerEarly(HTTPError(.payloadTooLarge, detail: "request body of \(declared) bytes exceeds \(pending.limit) bytes"), pending, context: context)
         } else if pending.streams {
+            guard streamingBodies.take() else {
+                answerEarly(
+                    HTTPError(.unavailable, detail: "too many uploads in flight; retry shortly", headers: [.retryAfter: "1"]), pending, context: context)
+                return
+            }
+            holdsStreamingPlace = true
             startStream(pending, ended: ended, context: context)
         } else if ended {
             state = .responding
@@ -504,8 +515,16 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.writeAndFlush(wrapOutboundOut(.head(responseHead(response, requestID: requestID, keepAlive: keepAlive, contentLength: nil))), promise: nil)
     }
 
+    private func giveStreamingPlace() {
+        if holdsStreamingPlace {
+            holdsStreamingPlace = false
+            streamingBodies.give()
+        }
+    }
+
     private func writeEnd(keepAlive: Bool, context: ChannelHandlerContext) {
         streaming = false
+        giveStreamingPlace()
         let closing: Bool
         switch state {
         case .discarding: closing = true

@@ -17,6 +17,7 @@ public final class HTTPServer: Service, Sendable {
     private let logger: Logger
     public let readiness: Readiness
     private let registry: ConnectionRegistry
+    private let streamingBodies: StreamingBodies
     private let listener = Mutex<(any Channel)?>(nil)
 
     public init(
@@ -33,6 +34,7 @@ public final class HTTPServer: Service, Sendable {
         self.readiness = readiness
         self.logger = logger
         self.registry = ConnectionRegistry(maxConnections: configuration.maxConnections)
+        self.streamingBodies = StreamingBodies(limit: configuration.maxStreamingBodies)
     }
 
     /// The bound address once `start` returned (port 0 binds a free port).
@@ -43,12 +45,16 @@ public final class HTTPServer: Service, Sendable {
     /// Open connections now.
     public var connectionCount: Int { registry.count }
 
+    /// Streaming uploads in flight now.
+    public var streamingBodiesInFlight: Int { streamingBodies.inFlight }
+
     /// Binds the listener; requests are served from here on.
     public func start() async throws {
         guard listener.withLock({ $0 == nil }) else { return }
         let configuration = configuration
         let router = router
         let registry = registry
+        let streamingBodies = streamingBodies
         let logger = logger
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
@@ -60,7 +66,7 @@ public final class HTTPServer: Service, Sendable {
                     return channel.eventLoop.makeFailedFuture(ConnectionLimitReached())
                 }
                 return channel.eventLoop.makeCompletedFuture {
-                    try Self.configurePipeline(channel, configuration: configuration, router: router, logger: logger)
+                    try Self.configurePipeline(channel, configuration: configuration, router: router, streamingBodies: streamingBodies, logger: logger)
                 }
             }
             .bind(host: configuration.host, port: configuration.port)
@@ -70,7 +76,7 @@ public final class HTTPServer: Service, Sendable {
     }
 
     private static func configurePipeline(
-        _ channel: any Channel, configuration: HTTPServerConfiguration, router: Router, logger: Logger
+        _ channel: any Channel, configuration: HTTPServerConfiguration, router: Router, streamingBodies: StreamingBodies, logger: Logger
     ) throws {
         var limits = NIOHTTPDecoderLimitConfiguration()
         limits.maxHeaderListSize = configuration.maxHeaderBytes
@@ -85,7 +91,9 @@ public final class HTTPServer: Service, Sendable {
             withEncoderConfiguration: .init(),
             withDecoderLimitConfiguration: limits
         )
-        try sync.addHandler(HTTPRequestHandler(router: router, maxBodyBytes: configuration.maxBodyBytes, logger: logger, timeouts: timeouts))
+        try sync.addHandler(
+            HTTPRequestHandler(
+                router: router, maxBodyBytes: configuration.maxBodyBytes, streamingBodies: streamingBodies, logger: logger, timeouts: timeouts))
     }
 
     public func run() async throws {

@@ -14,6 +14,9 @@ public struct HTTPServerConfiguration: Sendable {
     public var requestTimeout: TimeAmount = .seconds(30)
     /// Connections beyond this are closed as soon as they are accepted.
     public var maxConnections: Int = 10_000
+    /// Streaming uploads (routes with `streaming: true`) in flight at once; another is answered
+    /// 503 with `Retry-After` before its body is read.
+    public var maxStreamingBodies: Int = 256
     /// On shutdown: how long `/readyz` says 503 before the listener closes, so load balancers stop sending.
     public var drainDelay: TimeAmount = .seconds(5)
     /// On shutdown: how long in-flight requests may take to finish before connections are closed.

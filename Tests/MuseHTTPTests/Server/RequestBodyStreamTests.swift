@@ -101,6 +101,32 @@ import Testing
         }
     }
 
+    @Test func uploadsPastTheLimitInFlightAre503UntilOneEnds() async throws {
+        var configuration = HTTPServerConfiguration.test
+        configuration.maxStreamingBodies = 1
+        fixture.spoolOpen.store(false, ordering: .relaxed)
+        try await withTestServer(configuration: configuration, router: fixture.router()) { server, port in
+            let first = try await RawHTTPClient(port: port)
+            try await first.send("POST /spool HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc")
+            while server.streamingBodiesInFlight == 0 { try await Task.sleep(for: .milliseconds(5)) }
+            let second = try await RawHTTPClient(port: port)
+            let refused = try await second.request("POST", "/spool", bytes: Array("abc".utf8))
+            #expect(refused.status == 503 && refused.headers["retry-after"] == "1", "\(refused.status) \(refused.text)")
+            // A route that collects its body is not counted.
+            #expect(try await RawHTTPClient(port: port).request("POST", "/uploads", bytes: Array("abc".utf8)).status == 200)
+            fixture.spoolOpen.store(true, ordering: .relaxed)
+            #expect(try await first.readResponse().status == 200)
+            #expect(try await RawHTTPClient(port: port).request("POST", "/spool", bytes: Array("abc".utf8)).status == 200)
+            // A client that leaves mid-body gives its place back too.
+            let leaving = try await RawHTTPClient(port: port)
+            try await leaving.send("POST /spool HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc")
+            while server.streamingBodiesInFlight == 0 { try await Task.sleep(for: .milliseconds(5)) }
+            leaving.shutdown()
+            for _ in 0..<200 where server.streamingBodiesInFlight != 0 { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(server.streamingBodiesInFlight == 0)
+        }
+    }
+
     @Test func aClientThatGoesAwayEndsTheBodyInError() async throws {
         try await withServer { port in
             let client = try await RawHTTPClient(port: port)
