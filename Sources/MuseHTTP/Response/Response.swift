@@ -34,4 +34,7 @@ public enum ResponseBody: Sendable {
     case buffer(ByteBuffer)
     /// Streamed with chunked encoding; each write waits until the previous bytes are on the socket.
     case stream(@Sendable (ResponseBodyWriter) async throws -> Void)
+    /// Streamed like `stream`, of a length known before the first byte (a file): sent with
+    /// `Content-Length`. A producer that writes another count of bytes ends the connection.
+    case sized(Int, @Sendable (ResponseBodyWriter) async throws -> Void)
 }

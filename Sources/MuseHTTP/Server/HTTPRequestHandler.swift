@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOHTTPTypesHTTP1
+import Synchronization
 
 /// The end of each connection's pipeline: runs the matched route's access checks on the head,
 /// collects the body within the route's limit, runs the route's composed handler on the
@@ -449,15 +450,25 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         bound: NIOLoopBound<(handler: HTTPRequestHandler, context: ChannelHandlerContext)>
     ) async {
         let loop = bound.eventLoop
-        guard case .stream(let produce) = response.body, !isHead else {
+        let produce: @Sendable (ResponseBodyWriter) async throws -> Void
+        let length: Int?
+        switch response.body {
+        case .stream(let streamed) where !isHead: (produce, length) = (streamed, nil)
+        case .sized(let size, let streamed) where !isHead: (produce, length) = (streamed, size)
+        default:
             loop.execute(inLoop: {
                 bound.value.handler.write(response, requestID: requestID, isHead: isHead, keepAlive: keepAlive, context: bound.value.context)
             })
             return
         }
-        loop.execute(inLoop: { bound.value.handler.writeHead(response, requestID: requestID, keepAlive: keepAlive, context: bound.value.context) })
+        loop.execute(inLoop: {
+            bound.value.handler.writeHead(response, requestID: requestID, keepAlive: keepAlive, contentLength: length, context: bound.value.context)
+        })
+        let written = WrittenBytes()
         let writer = ResponseBodyWriter(
             writeChunk: { chunk in
+                // Past the declared length the framing would be wrong: refuse, and the connection ends.
+                if let length, written.add(chunk.readableBytes) > length { throw WrittenBytes.Mismatch() }
                 try await loop.submit {
                     bound.value.context.writeAndFlush(NIOAny(HTTPServerResponsePart.body(.byteBuffer(chunk))))
                 }.flatMap { $0 }.get()
@@ -466,6 +477,7 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         )
         do {
             try await produce(writer)
+            if let length, written.total != length { throw WrittenBytes.Mismatch() }
             loop.execute(inLoop: { bound.value.handler.writeEnd(keepAlive: keepAlive, context: bound.value.context) })
         } catch {
             // The head is gone already, so no status can say it: end the stream by closing.
@@ -499,9 +511,12 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var body: ByteBuffer?
         switch response.body {
         case .buffer(let buffer): body = buffer
-        case .empty, .stream: body = nil
+        case .empty, .stream, .sized: body = nil
         }
-        let head = responseHead(response, requestID: requestID, keepAlive: keepAlive, contentLength: body?.readableBytes ?? 0)
+        // A HEAD of a sized body says its length, as the GET would.
+        var length = body?.readableBytes ?? 0
+        if case .sized(let size, _) = response.body { length = size }
+        let head = responseHead(response, requestID: requestID, keepAlive: keepAlive, contentLength: length)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         if let body, !isHead, body.readableBytes > 0 {
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
@@ -509,10 +524,11 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         writeEnd(keepAlive: keepAlive, context: context)
     }
 
-    private func writeHead(_ response: Response, requestID: String, keepAlive: Bool, context: ChannelHandlerContext) {
+    private func writeHead(_ response: Response, requestID: String, keepAlive: Bool, contentLength: Int?, context: ChannelHandlerContext) {
         let keepAlive = keepAlive && !bodyUnfinished
         streaming = true
-        context.writeAndFlush(wrapOutboundOut(.head(responseHead(response, requestID: requestID, keepAlive: keepAlive, contentLength: nil))), promise: nil)
+        context.writeAndFlush(
+            wrapOutboundOut(.head(responseHead(response, requestID: requestID, keepAlive: keepAlive, contentLength: contentLength))), promise: nil)
     }
 
     private func giveStreamingPlace() {
@@ -551,4 +567,16 @@ extension EventLoop {
     func execute(inLoop work: @escaping @Sendable () -> Void) {
         if inEventLoop { work() } else { execute(work) }
     }
+}
+
+/// Bytes a sized response has written so far (its producer writes one chunk at a time).
+final class WrittenBytes: Sendable {
+    struct Mismatch: Error {}
+
+    private let count = Atomic<Int>(0)
+
+    /// Adds `n`; the new total.
+    func add(_ n: Int) -> Int { count.add(n, ordering: .relaxed).newValue }
+
+    var total: Int { count.load(ordering: .relaxed) }
 }

@@ -45,7 +45,7 @@ public struct FileBlobStore: BlobStore {
         let directory = directory
         try await pool.run {
             let temporary = target + ".tmp-\(UUID().uuidString)"
-            let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            let fd = Glibc.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
             guard fd >= 0 else { throw Self.failure("create", errno) }
             defer { close(fd) }
             var offset = 0
@@ -71,7 +71,7 @@ public struct FileBlobStore: BlobStore {
 
     /// Makes a rename in `directory` durable.
     static func syncDirectory(_ directory: String) throws {
-        let dir = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let dir = Glibc.open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dir >= 0 {
             defer { close(dir) }
             guard fsync(dir) == 0 else { throw Self.failure("fsync the directory", errno) }
@@ -88,10 +88,15 @@ public struct FileBlobStore: BlobStore {
         return try await pool.run { FileManager.default.contents(atPath: target).map { [UInt8]($0) } }
     }
 
+    public func open(_ key: String) async throws -> (any BlobReader)? {
+        guard let target = try? path(key) else { return nil }
+        return try await FileBlobReader.open(target, pool: pool)
+    }
+
     public func withBytes<T: Sendable>(of key: String, _ body: @escaping @Sendable (UnsafeRawBufferPointer) throws -> T) async throws -> T? {
         guard let target = try? path(key) else { return nil }
         return try await pool.run {
-            let fd = open(target, O_RDONLY | O_CLOEXEC)
+            let fd = Glibc.open(target, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else {
                 if errno == ENOENT { return nil }
                 throw Self.failure("open", errno)

@@ -34,7 +34,16 @@ public struct ImagesController: Sendable {
     /// Image bytes as a response. They came from a worker or an upload: a browser must never read
     /// them as anything but an image.
     public static func image(_ bytes: [UInt8], contentType: String, cacheControl: String) -> Response {
-        var response = Response.bytes(ByteBuffer(bytes: bytes), contentType: contentType)
+        guarded(Response.bytes(ByteBuffer(bytes: bytes), contentType: contentType), cacheControl: cacheControl)
+    }
+
+    /// A stored image read as it is sent, with the same guards.
+    static func image(_ reader: any BlobReader, contentType: String, cacheControl: String) -> Response {
+        guarded(Response.blob(reader, contentType: contentType), cacheControl: cacheControl)
+    }
+
+    private static func guarded(_ response: Response, cacheControl: String) -> Response {
+        var response = response
         response.headerFields[.cacheControl] = cacheControl
         response.headerFields[noSniff] = "nosniff"
         response.headerFields[.contentSecurityPolicy] = "default-src 'none'"

@@ -41,15 +41,13 @@ public struct WorkerJobsController: Sendable {
         routes.get("/internal/v1/datasets/{id}/images/{image_id}") { request, _ in
             let (image, bytes) = try await intake.datasetImage(
                 datasetID: try Self.id(request, "id", prefix: "ds"), imageID: try Self.id(request, "image_id", prefix: "img"))
-            return .bytes(ByteBuffer(bytes: bytes), contentType: image.format.contentType)
+            return .blob(bytes, contentType: image.format.contentType)
         }
         routes.get("/internal/v1/trainings/{id}/checkpoint") { request, _ in
-            .bytes(
-                ByteBuffer(bytes: try await intake.checkpointBytes(jobID: try Self.id(request, "id", prefix: "trn"))), contentType: "application/octet-stream")
+            .blob(try await intake.checkpoint(jobID: try Self.id(request, "id", prefix: "trn")), contentType: "application/octet-stream")
         }
         routes.get("/internal/v1/trainings/{id}/artifact") { request, _ in
-            .bytes(
-                ByteBuffer(bytes: try await intake.artifactBytes(jobID: try Self.id(request, "id", prefix: "trn"))), contentType: "application/octet-stream")
+            .blob(try await intake.artifact(jobID: try Self.id(request, "id", prefix: "trn")), contentType: "application/octet-stream")
         }
         routes.post("/internal/v1/job-attempts/{attempt_id}/progress") { request, _ in
             let body = try JSONBody.decode(WorkerProgress.self, from: request)

@@ -109,6 +109,22 @@ final class Fixture: Sendable {
                 return .bytes(ByteBuffer(string: "\(count) \(sum)"), contentType: "text/plain")
             }
         }
+        // A sized stream (a file sent as it is read): `n` bytes in pieces of 100 KB, or one byte
+        // short of its declared length with `short=1`.
+        routes.get("/sized") { request, _ in
+            let n = Int(request.query["n"] ?? "0") ?? 0
+            let short = request.query["short"] == "1"
+            var response = Response(status: .ok)
+            response.body = .sized(n) { writer in
+                var left = short ? n - 1 : n
+                while left > 0 {
+                    let piece = min(left, 100_000)
+                    try await writer.write(ByteBuffer(repeating: 0x62, count: piece))
+                    left -= piece
+                }
+            }
+            return response
+        }
         routes.get("/events") { request, _ in
             let count = Int(request.query["n"] ?? "3") ?? 3
             return .eventStream { events in

@@ -8,6 +8,8 @@ public protocol BlobStore: Sendable {
     func begin() async throws -> any BlobUpload
     /// The bytes, or nil if there is no such blob.
     func get(_ key: String) async throws -> [UInt8]?
+    /// The blob opened for reading in pieces; nil if there is no such blob.
+    func open(_ key: String) async throws -> (any BlobReader)?
     /// Runs `body` over the blob's bytes in place (mapped, not copied), off the caller's thread;
     /// nil if there is no such blob.
     func withBytes<T: Sendable>(of key: String, _ body: @escaping @Sendable (UnsafeRawBufferPointer) throws -> T) async throws -> T?

@@ -112,9 +112,9 @@ public struct DatasetService: Sendable {
     }
 
     /// The image's record and bytes.
-    public func imageBytes(imageID: String, datasetID: String, caller: Caller) async throws -> (DatasetImage, [UInt8]) {
+    public func imageBytes(imageID: String, datasetID: String, caller: Caller) async throws -> (DatasetImage, any BlobReader) {
         let image = try await image(imageID, datasetID, caller)
-        guard let bytes = try await blobs.get(image.blobKey) else { throw ServiceError.notFound("the bytes of image \"\(imageID)\" are gone") }
+        guard let bytes = try await blobs.open(image.blobKey) else { throw ServiceError.notFound("the bytes of image \"\(imageID)\" are gone") }
         return (image, bytes)
     }
 

@@ -66,24 +66,24 @@ public struct JobIntake: Sendable {
 
     /// A dataset image's record and bytes, for the worker running a job on it (workers hold the
     /// shared token: any dataset's images).
-    public func datasetImage(datasetID: String, imageID: String) async throws -> (DatasetImage, [UInt8]) {
+    public func datasetImage(datasetID: String, imageID: String) async throws -> (DatasetImage, any BlobReader) {
         guard let image = try await datasets.images(datasetID: datasetID).first(where: { $0.id == imageID }),
-            let bytes = try await datasetBlobs.get(image.blobKey)
+            let bytes = try await datasetBlobs.open(image.blobKey)
         else { throw ServiceError.notFound("no image \"\(imageID)\" in dataset \"\(datasetID)\"") }
         return (image, bytes)
     }
 
     /// A finished training's LoRA, for a worker that generates with it; nothing before it has succeeded.
-    public func artifactBytes(jobID: String) async throws -> [UInt8] {
-        guard let job = try await store.job(id: jobID), job.status == .succeeded, let bytes = try await trainingBlobs.get(Self.artifactKey(jobID: jobID))
+    public func artifact(jobID: String) async throws -> any BlobReader {
+        guard let job = try await store.job(id: jobID), job.status == .succeeded, let bytes = try await trainingBlobs.open(Self.artifactKey(jobID: jobID))
         else { throw ServiceError.notFound("no LoRA for \"\(jobID)\"") }
         return bytes
     }
 
-    /// The bytes of a training's last checkpoint, for the worker that resumes it.
-    public func checkpointBytes(jobID: String) async throws -> [UInt8] {
+    /// A training's last checkpoint, for the worker that resumes it.
+    public func checkpoint(jobID: String) async throws -> any BlobReader {
         guard let job = try await store.active().first(where: { $0.id == jobID }), let checkpoint = job.checkpoint,
-            let bytes = try await trainingBlobs.get(checkpoint.blobKey)
+            let bytes = try await trainingBlobs.open(checkpoint.blobKey)
         else { throw ServiceError.notFound("no checkpoint for \"\(jobID)\"") }
         return bytes
     }
