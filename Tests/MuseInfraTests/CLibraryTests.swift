@@ -74,6 +74,22 @@ import Testing
         }
     }
 
+    /// A webhook to an IPv6 literal: libcurl cannot take one as the host of a resolve entry, so it
+    /// goes unpinned (the literal is the checked address), and arrives.
+    @Test(.enabled(if: (try? SocketAddress(ipAddress: "::1", port: 0)) != nil && IPv6Loopback.available))
+    func aWebhookToAnIPv6LiteralArrives() async throws {
+        let router = Router()
+        router.group("", name: "public").post("/hook") { request, _ in .bytes(ByteBuffer(string: "got \(request.body.readableBytes)"), contentType: "text/plain") }
+        var configuration = HTTPServerConfiguration.test
+        configuration.host = "::1"
+        try await withTestServer(configuration: configuration, router: router) { _, port in
+            let address: [UInt8] = Array(repeating: 0, count: 15) + [1]
+            let status = try await CurlWebhookSender(pool: pool).post(
+                url: "http://[::1]:\(port)/hook", host: "::1", port: port, address: address, headers: [], body: Array("{}".utf8), timeout: .seconds(5))
+            #expect(status == 200)
+        }
+    }
+
     @Test func aHostLookupThatGetsNoAnswerGivesUpAtItsTimeout() async throws {
         // Its only thread is stuck, as on a DNS server that never answers.
         let stuck = BlockingPool(threads: 1)
@@ -132,4 +148,19 @@ import Testing
         #expect(reopened.0 == [[.integer(1)]])
         #expect(reopened.1 == "wal")
     }
+}
+
+/// Whether this machine can listen on ::1 (a container may have no IPv6).
+enum IPv6Loopback {
+    static let available: Bool = {
+        let fd = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in6()
+        address.sin6_family = sa_family_t(AF_INET6)
+        address.sin6_addr = in6addr_loopback
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) == 0 }
+        }
+    }()
 }

@@ -40,6 +40,31 @@ import Testing
         #expect(try await stores.datasets.images(datasetID: ds.id).count == 5)
     }
 
+    @Test(arguments: StoreKind.allCases) func aNewVersionIsSavedOnlyWhileItsCropAttemptIsCurrent(_ kind: StoreKind) async throws {
+        let stores = try await kind.open()
+        let ds = dataset()
+        try await stores.datasets.create(ds)
+        let original = image(in: ds)
+        _ = try await stores.datasets.add(original, tenant: "acme", maxImages: 10)
+        let crop = TrainingJob(
+            id: IDGenerator.make("job"), tenant: "acme", owners: ["acme"], kind: .crop, datasetID: ds.id, params: .object([]), createdAt: Date())
+        try await stores.jobs.create(crop)
+        let attempt = IDGenerator.make("att")
+        _ = try await stores.jobs.claim(kinds: [.crop], workerID: "w", reservedFor: [], attemptID: attempt, at: Date())
+        let next = DatasetImage(
+            id: original.id, datasetID: ds.id, format: .png, width: 32, height: 32, bytes: 50, sha256: String(repeating: "1", count: 64), caption: "",
+            version: original.version + 1, createdAt: original.createdAt)
+        #expect(try await stores.datasets.saveVersion(next, whileAttempt: IDGenerator.make("att")) == nil, "not the job's attempt")
+        #expect(try await stores.datasets.saveVersion(next, whileAttempt: attempt)?.width == 32)
+        #expect(try await stores.datasets.saveVersion(next, whileAttempt: attempt) == nil, "that version is taken")
+        // Canceled: the attempt is no longer current, and a later version is not saved.
+        _ = try await stores.jobs.cancel(id: crop.id, tenant: "acme", at: Date())
+        var third = next
+        third.version += 1
+        #expect(try await stores.datasets.saveVersion(third, whileAttempt: attempt) == nil)
+        #expect(try await stores.datasets.images(datasetID: ds.id).first?.version == next.version)
+    }
+
     @Test(arguments: StoreKind.allCases) func captionsAndRemovalKeepTheCountTrue(_ kind: StoreKind) async throws {
         let stores = try await kind.open()
         let ds = dataset()

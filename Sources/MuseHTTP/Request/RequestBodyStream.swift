@@ -10,9 +10,11 @@ public struct RequestBodyStream: AsyncSequence, Sendable {
         ByteBuffer, any Error, NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark, BodyDemand
     >
 
-    /// The connection closed before the body ended.
-    public struct ClientGone: Error, CustomStringConvertible {
+    /// The connection closed before the body ended (the client left, or the request timeout cut
+    /// it): the client's doing, so a 400 in the logs and metrics, which no one receives.
+    public struct ClientGone: HTTPResponseError, CustomStringConvertible {
         public var description: String { "the client closed the connection before the request body ended" }
+        public var httpError: HTTPError? { HTTPError(.invalidArgument, detail: description) }
     }
 
     let producer: Producer
@@ -33,7 +35,7 @@ public struct RequestBodyStream: AsyncSequence, Sendable {
     /// socket reads (each at most 64 KiB) wait in it before reading stops.
     static func make(onDemand: @escaping @Sendable () -> Void) -> (RequestBodyStream, Producer.Source) {
         let made = Producer.makeSequence(
-            backPressureStrategy: .init(lowWatermark: 2, highWatermark: 8), finishOnDeinit: true, delegate: BodyDemand(onDemand: onDemand))
+            backPressureStrategy: .init(lowWatermark: 2, highWatermark: 4), finishOnDeinit: true, delegate: BodyDemand(onDemand: onDemand))
         return (RequestBodyStream(producer: made.sequence), made.source)
     }
 

@@ -52,8 +52,9 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let router: Router
     private let maxBodyBytes: Int
     private let streamingBodies: StreamingBodies
-    /// This connection holds one of `streamingBodies`' places: from its stream's start to its answer or close.
-    private var holdsStreamingPlace = false
+    /// The caller whose place among `streamingBodies` this connection holds (`.some(nil)`: an
+    /// unauthenticated route's), from its stream's start to its answer or close.
+    private var streamingPlace: String??
     private let logger: Logger
     private let timeouts: ConnectionTimeoutHandler
     private var executor: EventLoopTaskExecutor?
@@ -326,12 +327,13 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if let declared = pending.head.headers.first(name: "content-length").flatMap(Int.init), declared > pending.limit {
             answerEarly(HTTPError(.payloadTooLarge, detail: "request body of \(declared) bytes exceeds \(pending.limit) bytes"), pending, context: context)
         } else if pending.streams {
-            guard streamingBodies.take() else {
+            let caller = pending.context.principal?.id
+            guard streamingBodies.take(caller: caller) else {
                 answerEarly(
                     HTTPError(.unavailable, detail: "too many uploads in flight; retry shortly", headers: [.retryAfter: "1"]), pending, context: context)
                 return
             }
-            holdsStreamingPlace = true
+            streamingPlace = .some(caller)
             startStream(pending, ended: ended, context: context)
         } else if ended {
             state = .responding
@@ -532,9 +534,9 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func giveStreamingPlace() {
-        if holdsStreamingPlace {
-            holdsStreamingPlace = false
-            streamingBodies.give()
+        if let caller = streamingPlace {
+            streamingPlace = nil
+            streamingBodies.give(caller: caller)
         }
     }
 

@@ -34,7 +34,7 @@ public final class HTTPServer: Service, Sendable {
         self.readiness = readiness
         self.logger = logger
         self.registry = ConnectionRegistry(maxConnections: configuration.maxConnections)
-        self.streamingBodies = StreamingBodies(limit: configuration.maxStreamingBodies)
+        self.streamingBodies = StreamingBodies(limit: configuration.maxStreamingBodies, perCaller: configuration.maxStreamingBodiesPerCaller)
     }
 
     /// The bound address once `start` returned (port 0 binds a free port).

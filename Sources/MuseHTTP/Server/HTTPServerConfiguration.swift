@@ -17,6 +17,8 @@ public struct HTTPServerConfiguration: Sendable {
     /// Streaming uploads (routes with `streaming: true`) in flight at once; another is answered
     /// 503 with `Retry-After` before its body is read.
     public var maxStreamingBodies: Int = 256
+    /// Of those, at most this many for one caller (the principal the route's checks found).
+    public var maxStreamingBodiesPerCaller: Int = 16
     /// On shutdown: how long `/readyz` says 503 before the listener closes, so load balancers stop sending.
     public var drainDelay: TimeAmount = .seconds(5)
     /// On shutdown: how long in-flight requests may take to finish before connections are closed.

@@ -79,14 +79,18 @@ public struct SQLiteDatasetStore: DatasetStore {
         }
     }
 
-    public func saveVersion(_ image: DatasetImage) async throws -> DatasetImage? {
+    public func saveVersion(_ image: DatasetImage, whileAttempt attemptID: String) async throws -> DatasetImage? {
         try await database.transaction { db in
             let changed = try db.execute(
-                "UPDATE dataset_images SET format = ?, width = ?, height = ?, bytes = ?, sha256 = ?, version = ? WHERE id = ? AND dataset_id = ? AND version = ?",
+                """
+                UPDATE dataset_images SET format = ?, width = ?, height = ?, bytes = ?, sha256 = ?, version = ?
+                WHERE id = ? AND dataset_id = ? AND version = ?
+                AND EXISTS (SELECT 1 FROM jobs WHERE attempt_id = ? AND status IN ('dispatched', 'running'))
+                """,
                 [
                     .text(image.format.rawValue), .integer(Int64(image.width)), .integer(Int64(image.height)), .integer(Int64(image.bytes)),
                     .text(image.sha256),
-                    .integer(Int64(image.version)), .text(image.id), .text(image.datasetID), .integer(Int64(image.version - 1)),
+                    .integer(Int64(image.version)), .text(image.id), .text(image.datasetID), .integer(Int64(image.version - 1)), .text(attemptID),
                 ])
             guard changed > 0 else { return nil }
             try db.execute("UPDATE datasets SET updated_at = ? WHERE id = ?", [Date().sqliteMillis, .text(image.datasetID)])

@@ -14,10 +14,12 @@ public struct CurlWebhookSender: WebhookSender {
     }
 
     public func post(url: String, host: String, port: Int, address: [UInt8], headers: [String], body: [UInt8], timeout: Duration) async throws -> Int {
-        let pin = "\(host):\(port):\(Self.text(address))"
+        // An IPv6 literal is its own checked address (nothing to resolve), and this libcurl cannot
+        // parse one as the host of a resolve entry: it goes unpinned. Any name is pinned.
+        let pins = host.contains(":") ? [] : ["\(host):\(port):\(Self.text(address))"]
         let milliseconds = Int(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
         return try await pool.run { [http] in
-            try http.send(url, json: body, headers: headers, timeoutMilliseconds: milliseconds, resolve: [pin]).status
+            try http.send(url, json: body, headers: headers, timeoutMilliseconds: milliseconds, resolve: pins).status
         }
     }
 

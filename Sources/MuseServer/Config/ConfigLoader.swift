@@ -107,6 +107,7 @@ public struct ConfigLoader: Sendable {
         server.maxHeaderBytes = try int(reader, "server.max_header_bytes")
         server.maxConnections = try int(reader, "server.max_connections")
         server.maxStreamingBodies = try int(reader, "server.max_streaming_bodies")
+        server.maxStreamingBodiesPerCaller = try int(reader, "server.max_streaming_bodies_per_caller")
         server.idleTimeout = .milliseconds(Int64(try int(reader, "server.idle_timeout_ms")))
         server.requestTimeout = .milliseconds(Int64(try int(reader, "server.request_timeout_ms")))
         server.drainDelay = .milliseconds(Int64(try int(reader, "server.drain_delay_ms")))

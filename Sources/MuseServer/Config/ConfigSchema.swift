@@ -45,6 +45,7 @@ enum ConfigSchema {
         .init(key: "server.max_header_bytes", kind: .int(1024...(1 << 20)), embeddedDefault: .int(32_768)),
         .init(key: "server.max_connections", kind: .int(1...1_000_000), embeddedDefault: .int(10_000)),
         .init(key: "server.max_streaming_bodies", kind: .int(1...100_000), embeddedDefault: .int(256)),
+        .init(key: "server.max_streaming_bodies_per_caller", kind: .int(1...100_000), embeddedDefault: .int(16)),
         .init(key: "server.idle_timeout_ms", kind: .int(100...3_600_000), embeddedDefault: .int(60_000)),
         .init(key: "server.request_timeout_ms", kind: .int(100...3_600_000), embeddedDefault: .int(30_000)),
         .init(key: "server.drain_delay_ms", kind: .int(0...600_000), embeddedDefault: .int(0)),

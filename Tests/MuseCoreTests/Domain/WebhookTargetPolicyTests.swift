@@ -13,6 +13,7 @@ import Testing
         "224.0.0.1", "239.255.255.250", "240.0.0.1", "255.255.255.255", "192.0.0.8", "198.18.0.1", "198.19.255.255",
         "::1", "::", "fe80::1", "fc00::1", "fd00:ec2::254", "fec0::1", "ff02::1",
         "::ffff:169.254.169.254", "::169.254.169.254", "64:ff9b::a9fe:a9fe", "64:ff9b::10.0.0.1", "2002:a9fe:a9fe::1", "2002:7f00:1::",
+        "::ffff:0:127.0.0.1", "::ffff:0:a9fe:a9fe", "64:ff9b:1::8.8.8.8", "192.0.2.1", "198.51.100.7", "203.0.113.9", "2001:db8::1",
     ])
     func anAddressThatReachesInsideIsRefused(_ address: String) {
         #expect(policy.refusal(host: "h", address: bytes(address)) != nil, "\(address)")
@@ -35,7 +36,10 @@ import Testing
         #expect(local.refusal(host: "h", port: 54321, addresses: public4) != nil)
     }
 
-    @Test(arguments: ["http://x:0/", "http://x:99999999999999999999/", "http://x:65536/", "ftp://x/", "http://user:pw@x/"])
+    @Test(arguments: [
+        "http://x:0/", "http://x:99999999999999999999/", "http://x:65536/", "ftp://x/", "http://user:pw@x/", "http://x/a b", "http://x/a\tb",
+        "http://x/a\r\nHost: y", "http://x/a\u{0}b", "http://x/\u{7f}", "http://x/caf\u{e9}",
+    ])
     func aURLWithoutAUsablePortOrSchemeIsNotATarget(_ url: String) {
         #expect(HTTPTarget.parse(url) == nil, "\(url)")
     }

@@ -157,6 +157,13 @@ final class Fixture: Sendable {
         guarded.post("/private/uploads", maxBodyBytes: 128 << 20) { request, context in
             .bytes(ByteBuffer(string: "\(context.principal?.id ?? "nobody") sent \(request.body.readableBytes)"), contentType: "text/plain")
         }
+        // A streaming upload for an authenticated caller: waits for `spoolOpen` like `/spool`.
+        guarded.post("/private/spool", maxBodyBytes: 1 << 20, streaming: true) { [self] request, context in
+            while !spoolOpen.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(5)) }
+            var count = 0
+            for try await chunk in request.bodyStream! { count += chunk.readableBytes }
+            return .bytes(ByteBuffer(string: "\(context.principal?.id ?? "nobody") sent \(count)"), contentType: "text/plain")
+        }
         guarded.get("/private/items/{id}") { request, context in
             .bytes(ByteBuffer(string: "\(context.principal?.id ?? "nobody") read \(try request.parameters.require("id"))"), contentType: "text/plain")
         }

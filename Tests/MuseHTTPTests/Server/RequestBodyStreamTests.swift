@@ -127,6 +127,29 @@ import Testing
         }
     }
 
+    @Test func oneCallerTakesAtMostItsShareOfThePlaces() async throws {
+        var configuration = HTTPServerConfiguration.test
+        configuration.maxStreamingBodies = 4
+        configuration.maxStreamingBodiesPerCaller = 1
+        fixture.spoolOpen.store(false, ordering: .relaxed)
+        try await withTestServer(configuration: configuration, router: fixture.router()) { server, port in
+            let held = try await RawHTTPClient(port: port)
+            try await held.send("POST /private/spool HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer let-me-in\r\nContent-Length: 3\r\n\r\nabc")
+            while server.streamingBodiesInFlight == 0 { try await Task.sleep(for: .milliseconds(5)) }
+            let same = try await RawHTTPClient(port: port).request(
+                "POST", "/private/spool", headers: ["Authorization": "Bearer let-me-in"], bytes: Array("abc".utf8))
+            #expect(same.status == 503, "the caller's one place is taken")
+            // Another caller (here the unauthenticated routes' one) still gets a place.
+            let other = try await RawHTTPClient(port: port)
+            try await other.send("POST /spool HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc")
+            for _ in 0..<400 where server.streamingBodiesInFlight < 2 { try await Task.sleep(for: .milliseconds(5)) }
+            #expect(server.streamingBodiesInFlight == 2)
+            fixture.spoolOpen.store(true, ordering: .relaxed)
+            #expect(try await held.readResponse().text == "caller_1 sent 3")
+            #expect(try await other.readResponse().status == 200)
+        }
+    }
+
     @Test func aClientThatGoesAwayEndsTheBodyInError() async throws {
         try await withServer { port in
             let client = try await RawHTTPClient(port: port)

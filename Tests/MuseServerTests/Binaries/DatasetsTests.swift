@@ -143,6 +143,9 @@ import Testing
         try await Task.sleep(for: .milliseconds(200))
         leaving.shutdown()
         for _ in 0..<100 where !Self.storedFiles(pipeline).isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+        // The client's doing: counted as a 400, not a server error.
+        let metrics = try await pipeline.metrics()
+        #expect(!metrics.contains(#"route="/v1/datasets/{id}/images",method="POST",status="500""#), "a client that leaves is not a 500")
 
         #expect(try await pipeline.call("GET", "/v1/datasets/\(dataset)").json["image_count"] as? Int == 0)
         #expect(Self.storedFiles(pipeline).isEmpty, "nothing of a refused upload is kept: \(Self.storedFiles(pipeline))")

@@ -16,7 +16,7 @@ public protocol BlobUpload: Sendable {
 extension BlobUpload {
     /// Appends every chunk of `chunks` in writes of about `batch` bytes (one disk call each, not
     /// one per network read), then returns the size. Throws what the chunks throw.
-    public func write<Chunks: AsyncSequence>(_ chunks: Chunks, batch: Int = 1 << 20) async throws -> Int where Chunks.Element == [UInt8] {
+    public func write<Chunks: AsyncSequence>(_ chunks: Chunks, batch: Int = 256 << 10) async throws -> Int where Chunks.Element == [UInt8] {
         var pending: [UInt8] = []
         pending.reserveCapacity(batch)
         for try await chunk in chunks {

@@ -74,7 +74,8 @@ public struct DatasetService: Sendable {
     public func upload<Chunks: AsyncSequence>(
         _ chunks: Chunks, declaredType: ImageProbe.Format, datasetID: String, caller: Caller
     ) async throws -> DatasetImage where Chunks.Element == [UInt8] {
-        _ = try await existing(datasetID, caller)
+        // A full dataset is refused before its body is read (the add below decides under a race).
+        guard try await existing(datasetID, caller).imageCount < limits.maxImagesPerDataset else { throw full }
         let upload = try await blobs.begin()
         let image: DatasetImage
         do {
@@ -107,7 +108,7 @@ public struct DatasetService: Sendable {
             throw Self.noDataset(datasetID)
         case .full:
             try? await blobs.delete(image.blobKey)
-            throw ServiceError.conflict("the dataset holds \(limits.maxImagesPerDataset) images already, its most")
+            throw full
         }
     }
 
@@ -143,6 +144,8 @@ public struct DatasetService: Sendable {
         guard let images = try await store.delete(id: id, tenant: caller.tenant) else { throw Self.noDataset(id) }
         for image in images { try? await blobs.delete(image.blobKey) }
     }
+
+    private var full: ServiceError { .conflict("the dataset holds \(limits.maxImagesPerDataset) images already, its most") }
 
     private func existing(_ id: String, _ caller: Caller) async throws -> Dataset {
         guard let dataset = try await store.dataset(id: id, tenant: caller.tenant) else { throw Self.noDataset(id) }

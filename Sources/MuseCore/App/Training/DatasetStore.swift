@@ -15,8 +15,9 @@ public protocol DatasetStore: Sendable {
     /// Sets an image's caption; nil if the tenant has no such image in that dataset.
     func setCaption(_ caption: String, imageID: String, datasetID: String, tenant: String) async throws -> DatasetImage?
     /// Saves `image` as the next version of the record with its id, if that record is still at
-    /// `image.version - 1` in the dataset; nil otherwise.
-    func saveVersion(_ image: DatasetImage) async throws -> DatasetImage?
+    /// `image.version - 1` in the dataset and the crop job's attempt `attemptID` is still current
+    /// (dispatched or running), in one transaction; nil otherwise (a canceled crop changes nothing).
+    func saveVersion(_ image: DatasetImage, whileAttempt attemptID: String) async throws -> DatasetImage?
     /// Removes the image's record and returns it (its blob is the caller's to delete); nil if none.
     func removeImage(id: String, datasetID: String, tenant: String) async throws -> DatasetImage?
     /// Removes the dataset and its images' records and returns the images; nil if none.

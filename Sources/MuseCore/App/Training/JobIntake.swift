@@ -15,6 +15,9 @@ public struct JobIntake: Sendable {
     let digests: any Digests
     let scheduler: JobScheduler
     let limits: DatasetLimits
+    /// One job's (or one image's) uploads and result at a time: an upload commits only while its
+    /// attempt is current, so nothing replaces a LoRA once its result has checked and published it.
+    let serial = KeyedSerial()
 
     public init(
         store: any JobStore, datasets: any DatasetStore, datasetBlobs: any BlobStore, trainingBlobs: any BlobStore, models: any ModelStore,
@@ -91,7 +94,19 @@ public struct JobIntake: Sendable {
     /// The trained LoRA's bytes, written before the result names them.
     public func artifact<Chunks: AsyncSequence>(attemptID: String, chunks: Chunks) async throws where Chunks.Element == [UInt8] {
         let job = try await current(attemptID, kind: .train)
-        _ = try await trainingBlobs.put(Self.artifactKey(jobID: job.id), from: chunks)
+        let upload = try await trainingBlobs.begin()
+        do {
+            guard try await upload.write(chunks) > 0 else { throw InvalidInput("body", "the body is empty") }
+            // Checked again once the bytes are in, with the result held off: an attempt canceled,
+            // requeued or finished meanwhile stores nothing.
+            try await serial.run(job.id) {
+                _ = try await current(attemptID, kind: .train)
+                try await upload.commit(as: Self.artifactKey(jobID: job.id))
+            }
+        } catch {
+            await upload.discard()
+            throw error
+        }
         scheduler.heard(attemptID)
     }
 
@@ -101,11 +116,10 @@ public struct JobIntake: Sendable {
         attemptID: String, imageID: String, declaredType: ImageProbe.Format, chunks: Chunks
     ) async throws where Chunks.Element == [UInt8] {
         let job = try await current(attemptID, kind: .crop)
-        guard let image = try await datasets.images(datasetID: job.datasetID).first(where: { $0.id == imageID }) else {
+        guard try await datasets.images(datasetID: job.datasetID).contains(where: { $0.id == imageID }) else {
             throw ServiceError.notFound("no image \"\(imageID)\" in the job's dataset")
         }
         let upload = try await datasetBlobs.begin()
-        let next: DatasetImage
         do {
             let received = try await UploadedImage.receive(chunks, into: upload, declaredType: declaredType, digests: digests)
             let info = received.info
@@ -113,19 +127,27 @@ public struct JobIntake: Sendable {
             guard info.width == size.width, info.height == size.height else {
                 throw InvalidInput("body", "the image is \(info.width)×\(info.height); the job asked for \(size.width)×\(size.height)")
             }
-            next = DatasetImage(
-                id: image.id, datasetID: image.datasetID, format: info.format, width: info.width, height: info.height, bytes: received.size,
-                sha256: received.sha256, caption: image.caption, version: image.version + 1, createdAt: image.createdAt)
-            try await upload.commit(as: next.blobKey)
+            // One version at a time per image: two uploads of one image never name the same file.
+            let replaced = try await serial.run(imageID) { () async throws -> DatasetImage in
+                guard let image = try await datasets.images(datasetID: job.datasetID).first(where: { $0.id == imageID }) else {
+                    throw ServiceError.notFound("no image \"\(imageID)\" in the job's dataset")
+                }
+                let next = DatasetImage(
+                    id: image.id, datasetID: image.datasetID, format: info.format, width: info.width, height: info.height, bytes: received.size,
+                    sha256: received.sha256, caption: image.caption, version: image.version + 1, createdAt: image.createdAt)
+                try await upload.commit(as: next.blobKey)
+                guard try await datasets.saveVersion(next, whileAttempt: attemptID) != nil else {
+                    try? await datasetBlobs.delete(next.blobKey)
+                    // The job was canceled or requeued while the bytes arrived.
+                    throw Self.notCurrent(attemptID)
+                }
+                return image
+            }
+            try? await datasetBlobs.delete(replaced.blobKey)
         } catch {
             await upload.discard()
             throw error
         }
-        guard try await datasets.saveVersion(next) != nil else {
-            try? await datasetBlobs.delete(next.blobKey)
-            throw ServiceError.conflict("image \"\(imageID)\" changed meanwhile")
-        }
-        try? await datasetBlobs.delete(image.blobKey)
         scheduler.heard(attemptID)
     }
 
@@ -133,6 +155,11 @@ public struct JobIntake: Sendable {
     /// result's sha256 and size, then a private `lora` in the catalogue) are applied first, so
     /// the job is `succeeded` only with its output in place. A repeated result changes nothing.
     public func result(attemptID: String, _ result: WorkerJobResult) async throws {
+        guard let jobID = try await store.job(attemptID: attemptID)?.id else { throw Self.notCurrent(attemptID) }
+        try await serial.run(jobID) { try await finish(attemptID: attemptID, result) }
+    }
+
+    private func finish(attemptID: String, _ result: WorkerJobResult) async throws {
         guard let job = try await store.job(attemptID: attemptID), job.attemptID == attemptID, !job.status.isFinal,
             job.status == .dispatched || job.status == .running
         else { throw Self.notCurrent(attemptID) }
@@ -140,7 +167,10 @@ public struct JobIntake: Sendable {
         switch result.status {
         case .succeeded: break
         case .canceled:
-            _ = try await store.finish(attemptID: attemptID, status: .canceled, outputModelKey: nil, error: result.error, at: Date())
+            // Not the owner's cancel (that made the job final already): the worker gave up on it.
+            _ = try await store.finish(
+                attemptID: attemptID, status: .failed, outputModelKey: nil,
+                error: result.error ?? TaskError(code: "canceled_by_worker", message: "the worker stopped the job"), at: Date())
             await Self.discardCheckpoint(job, trainingBlobs)
             return
         default:

@@ -50,7 +50,8 @@ public struct WebhookTargetPolicy: Sendable, Equatable {
             case (127, _, _): return .loopback
             case (169, 254, _): return .linkLocal  // 169.254.169.254 is the cloud metadata service
             case (10, _, _), (192, 168, _), (100, 64...127, _), (172, 16...31, _): return .private
-            case (192, 0, 0), (198, 18...19, _), (224...255, _, _): return .reserved  // IETF, benchmarking, multicast, 240/4 and broadcast
+            // IETF, documentation (TEST-NET-1, -2, -3), benchmarking, multicast, 240/4 and broadcast.
+            case (192, 0, 0), (192, 0, 2), (198, 51, 100), (203, 0, 113), (198, 18...19, _), (224...255, _, _): return .reserved
             default: return .public
             }
         }
@@ -60,6 +61,11 @@ public struct WebhookTargetPolicy: Sendable, Equatable {
         if a[0..<15].allSatisfy({ $0 == 0 }) && a[15] == 1 { return .loopback }
         if a[0..<12].allSatisfy({ $0 == 0 }) { return classify(Array(a[12...])) }  // IPv4-compatible (deprecated)
         if a[0..<12].elementsEqual([0x00, 0x64, 0xFF, 0x9B, 0, 0, 0, 0, 0, 0, 0, 0]) { return classify(Array(a[12...])) }  // NAT64
+        // IPv4-translated (SIIT, ::ffff:0:0/96), judged by its IPv4 address like the forms above.
+        if a[0..<8].allSatisfy({ $0 == 0 }), a[8] == 0xFF, a[9] == 0xFF, a[10] == 0, a[11] == 0 { return classify(Array(a[12...])) }
+        // The local-use NAT64 prefix (64:ff9b:1::/48, RFC 8215): a gateway inside the network.
+        if a[0..<6].elementsEqual([0x00, 0x64, 0xFF, 0x9B, 0x00, 0x01]) { return .private }
+        if a[0] == 0x20, a[1] == 0x01, a[2] == 0x0D, a[3] == 0xB8 { return .reserved }  // documentation 2001:db8::/32
         if a[0] == 0x20 && a[1] == 0x02 { return classify(Array(a[2..<6])) }  // 6to4
         if a[0] == 0xFE && (a[1] & 0xC0) == 0x80 { return .linkLocal }
         if a[0] == 0xFE && (a[1] & 0xC0) == 0xC0 { return .private }  // site-local fec0::/10
