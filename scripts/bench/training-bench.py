@@ -12,7 +12,9 @@ Starts its own server (BIN_DIR/muse-cloud on the embedded default, WORK_DIR/data
   upload          100 PNG bodies of 2 MB each into one dataset, one at a time and 4 at once: MB/s.
   upload_memory   40 PNG bodies of 19 MB each at once: the server's resident memory before, at its
                   highest while they arrive (sampled every 10 ms), and after (uploads are streamed
-                  to disk, so it should not grow by the bodies' 760 MB).
+                  to disk, so it should not grow by the bodies' 760 MB). One tenant streams at most
+                  server.max_streaming_bodies_per_caller (16) at once; the others get 503 and are
+                  sent again a second later (busy_503 counts those answers).
   kill            the server killed (SIGKILL) at each stage, then started again on the same data:
                   what became of the work (final status, attempts, artifacts on disk) and how long
                   after the restart it took.
@@ -322,9 +324,23 @@ def upload_memory(server, key):
             time.sleep(0.01)
 
     statuses = []
+    busy = []
 
     def run():
-        statuses.append(call("POST", f"/v1/datasets/{ds['id']}/images", key=key, raw=body, headers={"Content-Type": "image/png"})[0])
+        # Past the caller's share of streaming places (server.max_streaming_bodies_per_caller) the
+        # answer is 503 with Retry-After: 1, and the upload is sent again, as a client would.
+        while True:
+            try:
+                status = call("POST", f"/v1/datasets/{ds['id']}/images", key=key, raw=body, headers={"Content-Type": "image/png"})[0]
+            except OSError:
+                # The 503 is answered on the head and the connection closed while this client
+                # (which does not wait for 100-continue) is still sending: the send fails.
+                status = 503
+            if status != 503:
+                statuses.append(status)
+                return
+            busy.append(status)
+            time.sleep(1)
 
     sampler = threading.Thread(target=sample)
     sampler.start()
@@ -337,7 +353,7 @@ def upload_memory(server, key):
     elapsed = time.monotonic() - started
     done.set()
     sampler.join()
-    return {"uploads": 40, "mb_each": round(len(body) / 1e6, 1), "created": statuses.count(201), "seconds": round(elapsed, 2),
+    return {"uploads": 40, "mb_each": round(len(body) / 1e6, 1), "created": statuses.count(201), "busy_503": len(busy), "seconds": round(elapsed, 2),
             "rss_before_mb": round(before), "rss_peak_mb": round(peak[0]), "rss_after_mb": round(rss_mb(pid))}
 
 
