@@ -124,7 +124,7 @@ public final class RawHTTPClient: @unchecked Sendable {
             headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }
         var body: [UInt8] = []
-        if isHead || status == 204 || status == 304 {
+        if isHead || status == 204 || status == 304 || (100..<200).contains(status) {
             // no body
         } else if let length = headers["content-length"].flatMap(Int.init) {
             while buffer.count < length { guard try await fill() else { break } }

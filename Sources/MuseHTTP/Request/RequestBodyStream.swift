@@ -18,6 +18,9 @@ public struct RequestBodyStream: AsyncSequence, Sendable {
     }
 
     let producer: Producer
+    /// Called as the handler starts reading: a client waiting on `Expect: 100-continue` is told
+    /// to send only then, not when a handler that refuses it (a full dataset) has yet to answer.
+    let onFirstRead: (@Sendable () -> Void)?
 
     public struct AsyncIterator: AsyncIteratorProtocol {
         var inner: Producer.AsyncIterator
@@ -28,15 +31,18 @@ public struct RequestBodyStream: AsyncSequence, Sendable {
     }
 
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(inner: producer.makeAsyncIterator())
+        onFirstRead?()
+        return AsyncIterator(inner: producer.makeAsyncIterator())
     }
 
     /// A stream fed by the connection's handler through the returned source. At most a few
     /// socket reads (each at most 64 KiB) wait in it before reading stops.
-    static func make(onDemand: @escaping @Sendable () -> Void) -> (RequestBodyStream, Producer.Source) {
+    static func make(
+        onDemand: @escaping @Sendable () -> Void, onFirstRead: (@Sendable () -> Void)? = nil
+    ) -> (RequestBodyStream, Producer.Source) {
         let made = Producer.makeSequence(
             backPressureStrategy: .init(lowWatermark: 2, highWatermark: 4), finishOnDeinit: true, delegate: BodyDemand(onDemand: onDemand))
-        return (RequestBodyStream(producer: made.sequence), made.source)
+        return (RequestBodyStream(producer: made.sequence, onFirstRead: onFirstRead), made.source)
     }
 
     /// A stream that holds `body` (if any) and has ended: a request that arrived whole.

@@ -13,15 +13,7 @@ public struct ServerSentEventWriter: Sendable {
     }
 
     private func write(_ text: String) async throws {
-        let buffer = ByteBuffer(string: text)
-        guard let writeTimeout else { return try await body.write(buffer) }
-        // Closing the connection fails the stuck write, which ends the stream.
-        let timer = Task { [body] in
-            try await Task.sleep(for: writeTimeout)
-            body.abort()
-        }
-        defer { timer.cancel() }
-        try await body.write(buffer)
+        try await body.write(ByteBuffer(string: text), timeout: writeTimeout)
     }
 
     /// Sends one event; multi-line data is split into several `data:` lines as the format requires.

@@ -351,9 +351,13 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Starts a streaming route's handler: what arrived during the checks goes first into its stream.
     private func startStream(_ pending: Pending, ended: Bool, context: ChannelHandlerContext) {
         let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
-        let (bodyStream, source) = RequestBodyStream.make(onDemand: {
-            bound.eventLoop.execute(inLoop: { bound.value.handler.bodyDemanded(context: bound.value.context) })
-        })
+        var onFirstRead: (@Sendable () -> Void)?
+        if !ended, pending.head.headers.first(name: "expect")?.lowercased() == "100-continue" {
+            let version = pending.head.version
+            onFirstRead = { bound.eventLoop.execute(inLoop: { bound.value.handler.sendContinue(version, context: bound.value.context) }) }
+        }
+        let (bodyStream, source) = RequestBodyStream.make(
+            onDemand: { bound.eventLoop.execute(inLoop: { bound.value.handler.bodyDemanded(context: bound.value.context) }) }, onFirstRead: onFirstRead)
         let early = body
         body = nil
         bodyPaused = false
@@ -365,11 +369,14 @@ final class HTTPRequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         } else {
             state = .streaming(pending, source: source, received: 0)
             if let early, early.readableBytes > 0 { stream(early, pending, source, received: 0) }
-            if pending.head.headers.first(name: "expect")?.lowercased() == "100-continue" {
-                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: pending.head.version, status: .continue))), promise: nil)
-            }
         }
         dispatch(pending, bodyStream: bodyStream, context: context)
+    }
+
+    /// A streaming handler started reading: the client that waits for leave to send its body gets it.
+    private func sendContinue(_ version: HTTPVersion, context: ChannelHandlerContext) {
+        guard case .streaming = state else { return }
+        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: .continue))), promise: nil)
     }
 
     /// Answers `error` through the filter chain before the body is read; the rest of the

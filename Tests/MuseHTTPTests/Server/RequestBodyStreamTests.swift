@@ -150,6 +150,22 @@ import Testing
         }
     }
 
+    @Test func continueIsSentOnlyWhenTheHandlerReadsTheBody() async throws {
+        try await withServer { port in
+            // Refused before it reads: the answer comes with no 100, and the body is never asked for.
+            let refused = try await RawHTTPClient(port: port)
+            try await refused.send("POST /spool?fail=1 HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n")
+            let answer = try await refused.readResponse()
+            #expect(answer.status == 400, "\(answer.status): no 100 Continue before the refusal")
+            // Read: 100 first, then the body goes and the answer follows.
+            let taken = try await RawHTTPClient(port: port)
+            try await taken.send("POST /spool HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n")
+            #expect(try await taken.readResponse().status == 100)
+            try await taken.send("abc")
+            #expect(try await taken.readResponse().text == "3 \(Self.sum(Array("abc".utf8)))")
+        }
+    }
+
     @Test func aClientThatGoesAwayEndsTheBodyInError() async throws {
         try await withServer { port in
             let client = try await RawHTTPClient(port: port)

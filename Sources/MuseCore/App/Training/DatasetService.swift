@@ -145,7 +145,7 @@ public struct DatasetService: Sendable {
         for image in images { try? await blobs.delete(image.blobKey) }
     }
 
-    private var full: ServiceError { .conflict("the dataset holds \(limits.maxImagesPerDataset) images already, its most") }
+    private var full: ServiceError { .conflict("the dataset already holds \(limits.maxImagesPerDataset) images, the most one may (datasets.max_images)") }
 
     private func existing(_ id: String, _ caller: Caller) async throws -> Dataset {
         guard let dataset = try await store.dataset(id: id, tenant: caller.tenant) else { throw Self.noDataset(id) }

@@ -66,6 +66,9 @@ public struct WebhookTargetPolicy: Sendable, Equatable {
         // The local-use NAT64 prefix (64:ff9b:1::/48, RFC 8215): a gateway inside the network.
         if a[0..<6].elementsEqual([0x00, 0x64, 0xFF, 0x9B, 0x00, 0x01]) { return .private }
         if a[0] == 0x20, a[1] == 0x01, a[2] == 0x0D, a[3] == 0xB8 { return .reserved }  // documentation 2001:db8::/32
+        // Teredo (2001::/32) tunnels to an IPv4 address hidden in it; discard-only 100::/64.
+        if a[0] == 0x20, a[1] == 0x01, a[2] == 0, a[3] == 0 { return .reserved }
+        if a[0] == 0x01, a[1..<8].allSatisfy({ $0 == 0 }) { return .reserved }
         if a[0] == 0x20 && a[1] == 0x02 { return classify(Array(a[2..<6])) }  // 6to4
         if a[0] == 0xFE && (a[1] & 0xC0) == 0x80 { return .linkLocal }
         if a[0] == 0xFE && (a[1] & 0xC0) == 0xC0 { return .private }  // site-local fec0::/10
