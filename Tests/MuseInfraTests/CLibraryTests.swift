@@ -79,7 +79,9 @@ import Testing
     @Test(.enabled(if: (try? SocketAddress(ipAddress: "::1", port: 0)) != nil && IPv6Loopback.available))
     func aWebhookToAnIPv6LiteralArrives() async throws {
         let router = Router()
-        router.group("", name: "public").post("/hook") { request, _ in .bytes(ByteBuffer(string: "got \(request.body.readableBytes)"), contentType: "text/plain") }
+        router.group("", name: "public").post("/hook") { request, _ in
+            .bytes(ByteBuffer(string: "got \(request.body.readableBytes)"), contentType: "text/plain")
+        }
         var configuration = HTTPServerConfiguration.test
         configuration.host = "::1"
         try await withTestServer(configuration: configuration, router: router) { _, port in

@@ -6,7 +6,8 @@ import Foundation
 /// parser, so the host a policy checks is the host that is called.
 public enum HTTPTarget {
     public static func parse(_ url: String) -> (host: String, port: Int)? {
-        guard url.utf8.allSatisfy({ (0x21...0x7E).contains($0) }), let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(), ["http", "https"].contains(scheme),
+        guard url.utf8.allSatisfy({ (0x21...0x7E).contains($0) }), let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
+            ["http", "https"].contains(scheme),
             let host = components.host, !host.isEmpty, components.user == nil, components.password == nil,
             components.rangeOfPort == nil || components.port != nil, (components.port ?? 80) >= 1, (components.port ?? 80) <= 65535
         else { return nil }

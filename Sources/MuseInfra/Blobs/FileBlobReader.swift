@@ -40,10 +40,12 @@ final class FileBlobReader: BlobReader {
     }
 
     func read(chunk: Int, _ body: @escaping @Sendable ([UInt8]) async throws -> Void) async throws {
-        guard let fd = fd.withLock({ state -> Int32? in
-            defer { state = nil }
-            return state
-        }) else { throw FileBlobStore.failure("read twice", EBADF) }
+        guard
+            let fd = fd.withLock({ state -> Int32? in
+                defer { state = nil }
+                return state
+            })
+        else { throw FileBlobStore.failure("read twice", EBADF) }
         defer { close(fd) }
         var offset = 0
         while offset < size {

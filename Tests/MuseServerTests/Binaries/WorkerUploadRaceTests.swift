@@ -38,7 +38,8 @@ import Testing
     /// Starts a PUT with half its body sent, as a slow upload is.
     static func startUpload(_ pipeline: PipelineFixture, _ path: String, _ body: [UInt8], type: String) async throws -> RawHTTPClient {
         let client = try await RawHTTPClient(port: pipeline.server.port)
-        let head = "PUT \(path) HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(try WorkerPeerTests.token(pipeline))\r\nContent-Type: \(type)\r\nContent-Length: \(body.count)\r\n\r\n"
+        let head =
+            "PUT \(path) HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(try WorkerPeerTests.token(pipeline))\r\nContent-Type: \(type)\r\nContent-Length: \(body.count)\r\n\r\n"
         try await client.send(Array(head.utf8) + body.prefix(body.count / 2))
         try await Task.sleep(for: .milliseconds(300))
         return client

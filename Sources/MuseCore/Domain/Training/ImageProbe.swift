@@ -83,7 +83,9 @@ public enum ImageProbe {
             }
             let type = String(decoding: typeBytes, as: UTF8.self)
             guard length <= b.count - at - 12 else { throw .malformed("PNG chunk \(type) runs past the end of the file") }
-            guard CRC32.of(UnsafeRawBufferPointer(rebasing: b[(at + 4)..<(at + 8 + length)])) == UInt32(uint32(b, at + 8 + length)) else { throw .malformed("PNG chunk \(type) fails its CRC") }
+            guard CRC32.of(UnsafeRawBufferPointer(rebasing: b[(at + 4)..<(at + 8 + length)])) == UInt32(uint32(b, at + 8 + length)) else {
+                throw .malformed("PNG chunk \(type) fails its CRC")
+            }
             if size == nil {
                 guard type == "IHDR", length == 13 else { throw .malformed("a PNG starts with its IHDR chunk") }
                 try checkHeader(Array(b[(at + 16)..<(at + 21)]))
