@@ -2,8 +2,9 @@
 # Runs the whole test suite on a fresh Debian 12 machine: installs what is missing, checks the
 # formatting (swift format lint --strict, .swift-format), starts PostgreSQL and Redis on loopback
 # in a temporary directory, builds, runs `swift test`, then
-# schemathesis against muse-cloud (scripts/api-fuzz.sh), a chaos run (scripts/chaos.sh) and the
-# fuzzers (scripts/fuzz.sh, 30 s a target), and stops the services again even when the tests fail.
+# schemathesis against muse-cloud (scripts/api-fuzz.sh), a chaos run (scripts/chaos.sh), the
+# fuzzers (scripts/fuzz.sh, 30 s a target) and the diffusers worker's pytest (scripts/test-worker.sh),
+# and stops the services again even when the tests fail.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$MUSE_ROOT"
@@ -52,3 +53,5 @@ bash scripts/api-fuzz.sh
 bash scripts/chaos.sh "${CHAOS_SECONDS:-20}"
 # libFuzzer with AddressSanitizer on the JSON decoder, the path parser and router, and worker results.
 bash scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
+# The diffusers worker (workers/diffusers): pytest on CPU with tiny random models.
+bash scripts/test-worker.sh

@@ -1,0 +1,1 @@
+"""Muse's reference diffusion worker: diffusers pipelines behind the worker protocol."""

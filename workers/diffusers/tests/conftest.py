@@ -1,0 +1,21 @@
+import os
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from muse_diffusers.config import WorkerConfig  # noqa: E402
+from muse_diffusers.pipelines import Pipelines  # noqa: E402
+
+from tiny import build  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory):
+    return build(str(tmp_path_factory.mktemp("models")))
+
+
+@pytest.fixture(scope="session")
+def pipelines(model_dir):
+    config = WorkerConfig.from_dict({"models": {"tiny-sd": {"path": model_dir}, "gone": {"path": model_dir + "-missing"}}})
+    return Pipelines(config)
