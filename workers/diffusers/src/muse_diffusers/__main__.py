@@ -1,0 +1,59 @@
+"""`python -m muse_diffusers`: one worker process per GPU. Registers with the Muse server, serves
+the worker protocol, and on SIGTERM finishes its jobs, leaves the server's list and exits."""
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import socket
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # no hub at run time: models are local paths
+
+from aiohttp import web  # noqa: E402
+
+from .config import WorkerConfig  # noqa: E402
+from .pipelines import Pipelines  # noqa: E402
+from .server import Worker  # noqa: E402
+
+
+def arguments():
+    parser = argparse.ArgumentParser(prog="python -m muse_diffusers", description=__doc__)
+    parser.add_argument("--config", required=True, help="TOML file: [models.<key>] path = …, base = sd15|sdxl")
+    parser.add_argument("--server", required=True, help="the Muse server's URL, e.g. http://127.0.0.1:8080")
+    token = parser.add_mutually_exclusive_group(required=True)
+    token.add_argument("--token")
+    token.add_argument("--token-file")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=9100)
+    parser.add_argument("--public-url", help="where the server reaches this worker (default http://HOST:PORT)")
+    parser.add_argument("--worker-id", default=f"diffusers-{socket.gethostname()}")
+    parser.add_argument("--device", default="cuda" if os.environ.get("CUDA_VISIBLE_DEVICES", "") != "" else "cpu")
+    parser.add_argument("--slots", type=int, default=1)
+    parser.add_argument("--max-batch", type=int, default=1)
+    parser.add_argument("--pipelines", type=int, default=2, help="pipelines kept loaded (least recently used out)")
+    return parser.parse_args()
+
+
+async def main():
+    args = arguments()
+    token = args.token or open(args.token_file).read().strip()
+    pipelines = Pipelines(WorkerConfig.load(args.config), device=args.device, capacity=args.pipelines)
+    worker = Worker(pipelines, token, args.server, args.worker_id, args.public_url or f"http://{args.host}:{args.port}",
+                    slots=args.slots, max_batch=args.max_batch)
+    await worker.start()
+    runner = web.AppRunner(worker.app())
+    await runner.setup()
+    await web.TCPSite(runner, args.host, args.port).start()
+    logging.info("serving on %s:%d", args.host, args.port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await worker.drain()
+    await runner.cleanup()
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(main())

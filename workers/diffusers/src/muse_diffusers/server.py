@@ -1,0 +1,242 @@
+"""The worker side of the worker protocol (docs/WORKER-PROTOCOL.md) over aiohttp: jobs in
+(`POST /v1/jobs`, single or batch; 429 when full), status for the server's polling fallback,
+cancel, health; registration and heartbeats out; progress and results called back. One runner
+thread owns the GPU and takes one unit (a job or a batch) at a time."""
+import asyncio
+import hmac
+import json
+import logging
+import queue
+import threading
+from dataclasses import dataclass, field
+
+import aiohttp
+from aiohttp import web
+
+from .busy import BusyMeter
+from .errors import JobError
+from .generate import Job, run_batch
+from .params import parse
+from .pipelines import Pipelines
+
+log = logging.getLogger("muse_diffusers")
+ABILITIES = ["txt2img"]
+
+
+@dataclass
+class Tracked:
+    """A job the worker holds: what `GET /v1/jobs/{id}` answers."""
+    job: Job | None
+    callback_url: str
+    status: str = "queued"
+    progress: float = 0.0
+    result: dict | None = None
+    canceled: threading.Event = field(default_factory=threading.Event)
+
+
+class Worker:
+    def __init__(self, pipelines: Pipelines, token: str, server_url: str, worker_id: str, public_url: str, slots: int = 1,
+                 max_batch: int = 1, heartbeat_seconds: float = 2.0):
+        self.pipelines = pipelines
+        self.token = token
+        self.server_url = server_url.rstrip("/")
+        self.worker_id = worker_id
+        self.public_url = public_url
+        self.slots = slots
+        self.max_batch = max_batch
+        self.heartbeat_seconds = heartbeat_seconds
+        self.jobs: dict[str, Tracked] = {}
+        self.units: queue.Queue = queue.Queue()
+        self.busy = BusyMeter()
+        self.draining = False
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.session: aiohttp.ClientSession | None = None
+        self._runner = threading.Thread(target=self._run_units, name="gpu", daemon=True)
+        self._tasks: list[asyncio.Task] = []
+
+    # -- the server's calls -------------------------------------------------------------------
+
+    def app(self) -> web.Application:
+        app = web.Application(middlewares=[self._check_token], client_max_size=4 << 20)
+        app.router.add_post("/v1/jobs", self._submit)
+        app.router.add_get("/v1/jobs/{id}", self._status)
+        app.router.add_post("/v1/jobs/{id}/cancel", self._cancel)
+        app.router.add_get("/v1/health", self._health)
+        return app
+
+    @web.middleware
+    async def _check_token(self, request, handler):
+        sent = request.headers.get("Authorization", "")
+        if not hmac.compare_digest(sent.encode(), f"Bearer {self.token}".encode()):
+            return web.json_response({"error": "worker token required"}, status=401)
+        return await handler(request)
+
+    def _in_flight(self) -> int:
+        return sum(1 for t in self.jobs.values() if t.status in ("queued", "running"))
+
+    async def _submit(self, request):
+        if self.draining:
+            return web.json_response({"error": "draining"}, status=503)
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return web.json_response({"error": "not JSON"}, status=400)
+        raw = body.get("jobs") if isinstance(body, dict) and "jobs" in body else [body]
+        if not isinstance(raw, list) or not raw or len(raw) > self.max_batch:
+            return web.json_response({"error": f"one job, or a batch of at most {self.max_batch}"}, status=400)
+        unit = []
+        for entry in raw:
+            if not isinstance(entry, dict) or not isinstance(entry.get("attempt_id"), str) or not isinstance(entry.get("callback_url"), str):
+                return web.json_response({"error": "each job needs attempt_id and callback_url"}, status=400)
+            if entry.get("kind") not in ABILITIES:
+                return web.json_response({"error": f"this worker runs {', '.join(ABILITIES)}"}, status=400)
+            unit.append(entry)
+        if self._in_flight() + len(unit) > self.slots * 2 * self.max_batch:
+            return web.json_response({"error": "full"}, status=429, headers={"Retry-After": "1"})
+        tracked = []
+        for entry in unit:
+            attempt = entry["attempt_id"]
+            if attempt in self.jobs:
+                continue  # a push repeated: the job is held already
+            item = Tracked(job=None, callback_url=entry["callback_url"])
+            try:
+                item.job = Job(attempt, parse(entry.get("params")), item.canceled)
+            except JobError as error:
+                item.status, item.result = "failed", {"status": "failed", "error": {"code": error.code, "message": error.message}}
+            self.jobs[attempt] = item
+            tracked.append(item)
+        for item in tracked:
+            if item.result is not None:
+                self._spawn(self._report(item))
+        runnable = [item for item in tracked if item.result is None]
+        if runnable:
+            self.units.put(runnable)
+        return web.json_response({"accepted": len(tracked)}, status=202)
+
+    async def _status(self, request):
+        item = self.jobs.get(request.match_info["id"])
+        if item is None:
+            return web.json_response({"error": "unknown job"}, status=404)
+        return web.json_response({"status": item.status, "progress": item.progress, "result": item.result})
+
+    async def _cancel(self, request):
+        item = self.jobs.get(request.match_info["id"])
+        if item is not None and item.status in ("queued", "running"):
+            item.canceled.set()
+        return web.json_response({"canceled": item is not None})
+
+    async def _health(self, request):
+        return web.json_response({"ok": True, "models_loaded": self.pipelines.loaded(), "busy": self.busy.ratio()})
+
+    # -- the GPU thread ------------------------------------------------------------------------
+
+    def _run_units(self):
+        while True:
+            unit = self.units.get()
+            if unit is None:
+                return
+            live = [item for item in unit if not item.canceled.is_set()]
+            for item in unit:
+                if item.canceled.is_set():
+                    self._finish(item, {"status": "canceled"})
+            if not live:
+                continue
+            for item in live:
+                item.status = "running"
+            self.busy.start()
+            try:
+                results = run_batch(self.pipelines, [item.job for item in live], progress=self._progress)
+            except JobError as error:
+                results = [{"status": "failed", "error": {"code": error.code, "message": error.message}} for _ in live]
+            except Exception as error:  # the worker keeps serving whatever one job does
+                log.exception("job failed")
+                results = [{"status": "failed", "error": {"code": "internal", "message": f"{type(error).__name__}: {error}"[:2000]}}
+                           for _ in live]
+            finally:
+                self.busy.stop()
+            for item, result in zip(live, results):
+                self._finish(item, result)
+
+    def _progress(self, job: Job, step: int, total: int):
+        item = self.jobs.get(job.attempt_id)
+        if item is None:
+            return
+        item.progress = step / max(1, total)
+        body = {"progress": min(1.0, item.progress), "step": step, "total_steps": total}
+        asyncio.run_coroutine_threadsafe(self._post(item.callback_url + "/progress", body, tries=1), self.loop)
+
+    def _finish(self, item: Tracked, result: dict):
+        item.status, item.result = result["status"], result
+        asyncio.run_coroutine_threadsafe(self._report(item), self.loop)
+
+    # -- calls to the server -------------------------------------------------------------------
+
+    def _spawn(self, coroutine):
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.append(task)
+        task.add_done_callback(self._tasks.remove)
+
+    async def _report(self, item: Tracked):
+        await self._post(item.callback_url + "/result", item.result, tries=5)
+
+    async def _post(self, url: str, body: dict, tries: int) -> int | None:
+        for attempt in range(tries):
+            try:
+                async with self.session.post(url, json=body, headers=self._auth()) as response:
+                    if response.status < 500:
+                        return response.status
+            except (aiohttp.ClientError, asyncio.TimeoutError):
+                pass
+            await asyncio.sleep(0.2 * (attempt + 1))
+        return None
+
+    def _auth(self) -> dict:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def _registration(self) -> dict:
+        return {"worker_id": self.worker_id, "url": self.public_url, "abilities": ABILITIES, "slots": self.slots,
+                "max_batch": self.max_batch, "models_loaded": self.pipelines.loaded(), "version": "muse-diffusers 0.1.0"}
+
+    async def _heartbeats(self):
+        registered = False
+        while not self.draining:
+            try:
+                if not registered:
+                    async with self.session.post(self.server_url + "/internal/v1/workers", json=self._registration(),
+                                                 headers=self._auth()) as response:
+                        registered = response.status == 200
+                else:
+                    running = [a for a, t in self.jobs.items() if t.status in ("queued", "running")][:4096]
+                    beat = {"busy": round(self.busy.ratio(), 3), "running": running, "models_loaded": self.pipelines.loaded(),
+                            "queue": self.units.qsize()}
+                    async with self.session.post(f"{self.server_url}/internal/v1/workers/{self.worker_id}/heartbeat", json=beat,
+                                                 headers=self._auth()) as response:
+                        registered = response.status != 404  # unknown: register again at once
+                        if not registered:
+                            continue
+            except (aiohttp.ClientError, asyncio.TimeoutError):
+                registered = False
+            await asyncio.sleep(self.heartbeat_seconds)
+
+    async def start(self):
+        self.loop = asyncio.get_running_loop()
+        self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        self._runner.start()
+        self._spawn(self._heartbeats())
+
+    async def drain(self, timeout: float = 600):
+        """As on SIGTERM: take no more jobs, finish those held, leave the server's list."""
+        self.draining = True
+        waited = 0.0
+        while self._in_flight() and waited < timeout:
+            await asyncio.sleep(0.1)
+            waited += 0.1
+        self.units.put(None)
+        try:
+            async with self.session.delete(f"{self.server_url}/internal/v1/workers/{self.worker_id}", headers=self._auth()):
+                pass
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            pass
+        for task in list(self._tasks):
+            task.cancel()
+        await self.session.close()

@@ -1,0 +1,147 @@
+"""The worker over the worker protocol, against a stand-in for the Muse server that records what
+the worker sends: registration, heartbeats, progress, results, leaving."""
+import asyncio
+import base64
+import io
+
+import aiohttp
+from aiohttp import web
+from PIL import Image
+
+from muse_diffusers.server import Worker
+
+TOKEN = "mwt_test"
+
+
+class FakeMuse:
+    def __init__(self):
+        self.registrations, self.heartbeats, self.progress, self.results, self.left = [], [], [], {}, []
+
+    def app(self):
+        app = web.Application(client_max_size=64 << 20)
+        app.router.add_post("/internal/v1/workers", self.register)
+        app.router.add_post("/internal/v1/workers/{id}/heartbeat", self.heartbeat)
+        app.router.add_delete("/internal/v1/workers/{id}", self.leave)
+        app.router.add_post("/internal/v1/attempts/{id}/progress", self.on_progress)
+        app.router.add_post("/internal/v1/attempts/{id}/result", self.on_result)
+        return app
+
+    def authorized(self, request):
+        return request.headers.get("Authorization") == f"Bearer {TOKEN}"
+
+    async def register(self, request):
+        assert self.authorized(request)
+        self.registrations.append(await request.json())
+        return web.json_response({"ok": True})
+
+    async def heartbeat(self, request):
+        assert self.authorized(request)
+        self.heartbeats.append(await request.json())
+        return web.json_response({"ok": True})
+
+    async def leave(self, request):
+        self.left.append(request.match_info["id"])
+        return web.json_response({"ok": True})
+
+    async def on_progress(self, request):
+        self.progress.append((request.match_info["id"], await request.json()))
+        return web.json_response({"ok": True})
+
+    async def on_result(self, request):
+        self.results[request.match_info["id"]] = await request.json()
+        return web.json_response({"ok": True})
+
+
+async def serve(app):
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, runner.addresses[0][1]
+
+
+async def until(predicate, seconds=60):
+    for _ in range(int(seconds * 20)):
+        if predicate():
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+def job(attempt, muse_port, **params):
+    values = {"model": "tiny-sd", "prompt": "a red fox", "width": 64, "height": 64, "steps": 3, "seed": 5}
+    values.update(params)
+    return {"attempt_id": attempt, "kind": "txt2img", "params": values,
+            "callback_url": f"http://127.0.0.1:{muse_port}/internal/v1/attempts/{attempt}", "deadline": "2030-01-01T00:00:00.000Z"}
+
+
+def test_a_job_is_taken_run_reported_and_polled_and_the_worker_leaves_when_drained(pipelines):
+    async def scenario():
+        muse = FakeMuse()
+        muse_runner, muse_port = await serve(muse.app())
+        worker = Worker(pipelines, TOKEN, f"http://127.0.0.1:{muse_port}", "w1", "http://127.0.0.1:1", heartbeat_seconds=0.1)
+        await worker.start()
+        runner, port = await serve(worker.app())
+        base = f"http://127.0.0.1:{port}"
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        async with aiohttp.ClientSession() as client:
+            async with client.post(base + "/v1/jobs", json=job("att_1", muse_port)) as r:
+                assert r.status == 401, "no token, no job"
+            async with client.post(base + "/v1/jobs", json=job("att_1", muse_port), headers=auth) as r:
+                assert r.status == 202
+            assert await until(lambda: "att_1" in muse.results)
+            result = muse.results["att_1"]
+            assert result["status"] == "succeeded"
+            [image] = result["images"]
+            assert Image.open(io.BytesIO(base64.b64decode(image["png_base64"]))).size == (64, 64) and image["seed"] == 5
+            assert [p["step"] for a, p in muse.progress if a == "att_1"] == [1, 2, 3]
+            async with client.get(base + "/v1/jobs/att_1", headers=auth) as r:
+                polled = await r.json()
+                assert polled["status"] == "succeeded" and polled["result"]["images"][0]["seed"] == 5
+            async with client.get(base + "/v1/jobs/att_unknown", headers=auth) as r:
+                assert r.status == 404
+            assert muse.registrations[0]["abilities"] == ["txt2img"]
+            assert await until(lambda: any(h["models_loaded"] == ["tiny-sd"] for h in muse.heartbeats))
+            # A bad job is a failed result, and the worker goes on; another kind is refused.
+            async with client.post(base + "/v1/jobs", json=job("att_2", muse_port, width=65), headers=auth) as r:
+                assert r.status == 202
+            assert await until(lambda: "att_2" in muse.results)
+            assert muse.results["att_2"]["error"]["code"] == "bad_params"
+            async with client.post(base + "/v1/jobs", json={**job("att_3", muse_port), "kind": "train"}, headers=auth) as r:
+                assert r.status == 400
+            async with client.post(base + "/v1/jobs", data=b"{not json", headers=auth) as r:
+                assert r.status == 400
+        await worker.drain()
+        assert muse.left == ["w1"]
+        await runner.cleanup()
+        await muse_runner.cleanup()
+
+    asyncio.run(scenario())
+
+
+def test_a_full_worker_says_429_and_a_canceled_job_reports_canceled(pipelines):
+    async def scenario():
+        muse = FakeMuse()
+        muse_runner, muse_port = await serve(muse.app())
+        worker = Worker(pipelines, TOKEN, f"http://127.0.0.1:{muse_port}", "w2", "http://127.0.0.1:1", slots=1)
+        await worker.start()
+        runner, port = await serve(worker.app())
+        base = f"http://127.0.0.1:{port}"
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        async with aiohttp.ClientSession() as client:
+            statuses = []
+            for attempt in ("att_a", "att_b", "att_c"):
+                async with client.post(base + "/v1/jobs", json=job(attempt, muse_port, steps=150), headers=auth) as r:
+                    statuses.append(r.status)
+            assert statuses == [202, 202, 429], "one running and one waiting per slot"
+            for attempt in ("att_a", "att_b"):
+                async with client.post(base + f"/v1/jobs/{attempt}/cancel", json={}, headers=auth) as r:
+                    assert r.status == 200
+            assert await until(lambda: {"att_a", "att_b"} <= set(muse.results))
+            assert muse.results["att_a"] == {"status": "canceled"} and muse.results["att_b"] == {"status": "canceled"}
+            assert len([p for a, p in muse.progress if a == "att_a"]) < 150
+        await worker.drain()
+        await runner.cleanup()
+        await muse_runner.cleanup()
+
+    asyncio.run(scenario())
