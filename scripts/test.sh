@@ -53,5 +53,7 @@ bash scripts/api-fuzz.sh
 bash scripts/chaos.sh "${CHAOS_SECONDS:-20}"
 # libFuzzer with AddressSanitizer on the JSON decoder, the path parser and router, and worker results.
 bash scripts/fuzz.sh "${FUZZ_SECONDS:-30}"
-# The diffusers worker (workers/diffusers): pytest on CPU with tiny random models.
+# The diffusers worker (workers/diffusers): pytest on CPU with tiny random models, then a
+# generation through muse-cloud and the worker (SSE progress, the PNG read back).
 bash scripts/test-worker.sh
+bash scripts/worker-e2e.sh
