@@ -119,6 +119,34 @@ def test_a_job_is_taken_run_reported_and_polled_and_the_worker_leaves_when_drain
     asyncio.run(scenario())
 
 
+def test_a_draining_worker_finishes_its_job_beating_takes_no_new_one_then_leaves(pipelines):
+    async def scenario():
+        muse = FakeMuse()
+        muse_runner, muse_port = await serve(muse.app())
+        worker = Worker(pipelines, TOKEN, f"http://127.0.0.1:{muse_port}", "w3", "http://127.0.0.1:1", heartbeat_seconds=0.05)
+        await worker.start()
+        runner, port = await serve(worker.app())
+        base = f"http://127.0.0.1:{port}"
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        async with aiohttp.ClientSession() as client:
+            async with client.post(base + "/v1/jobs", json=job("att_d", muse_port, steps=40), headers=auth) as r:
+                assert r.status == 202
+            assert await until(lambda: any(a == "att_d" for a, _ in muse.progress))
+            drained = asyncio.ensure_future(worker.drain())
+            await asyncio.sleep(0.2)
+            async with client.post(base + "/v1/jobs", json=job("att_e", muse_port), headers=auth) as r:
+                assert r.status == 429, "a draining worker takes no new job"
+            beats = len(muse.heartbeats)
+            await drained
+            assert muse.results["att_d"]["status"] == "succeeded", "the job held is finished"
+            assert len(muse.heartbeats) > beats, "it kept beating while it finished"
+            assert muse.left == ["w3"]
+        await runner.cleanup()
+        await muse_runner.cleanup()
+
+    asyncio.run(scenario())
+
+
 def test_a_full_worker_says_429_and_a_canceled_job_reports_canceled(pipelines):
     async def scenario():
         muse = FakeMuse()

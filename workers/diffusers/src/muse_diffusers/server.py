@@ -53,6 +53,9 @@ class Worker:
         self.session: aiohttp.ClientSession | None = None
         self._runner = threading.Thread(target=self._run_units, name="gpu", daemon=True)
         self._tasks: list[asyncio.Task] = []
+        # Results on their way to the server: a drain waits for them before leaving.
+        self._reports: set = set()
+        self._reports_lock = threading.Lock()  # added to by the GPU thread, emptied on the loop
 
     # -- the server's calls -------------------------------------------------------------------
 
@@ -76,7 +79,8 @@ class Worker:
 
     async def _submit(self, request):
         if self.draining:
-            return web.json_response({"error": "draining"}, status=503)
+            # 429: the server gives the jobs to another worker without spending an attempt.
+            return web.json_response({"error": "draining"}, status=429, headers={"Retry-After": "1"})
         try:
             body = await request.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
@@ -167,7 +171,14 @@ class Worker:
 
     def _finish(self, item: Tracked, result: dict):
         item.status, item.result = result["status"], result
-        asyncio.run_coroutine_threadsafe(self._report(item), self.loop)
+        future = asyncio.run_coroutine_threadsafe(self._report(item), self.loop)
+        with self._reports_lock:
+            self._reports.add(future)
+        future.add_done_callback(self._report_done)
+
+    def _report_done(self, future):
+        with self._reports_lock:
+            self._reports.discard(future)
 
     # -- calls to the server -------------------------------------------------------------------
 
@@ -198,8 +209,10 @@ class Worker:
                 "max_batch": self.max_batch, "models_loaded": self.pipelines.loaded(), "version": "muse-diffusers 0.1.0"}
 
     async def _heartbeats(self):
+        # Also while draining: a worker that stopped beating would be taken for lost, and the jobs
+        # it is finishing queued again elsewhere.
         registered = False
-        while not self.draining:
+        while True:
             try:
                 if not registered:
                     async with self.session.post(self.server_url + "/internal/v1/workers", json=self._registration(),
@@ -232,11 +245,14 @@ class Worker:
             await asyncio.sleep(0.1)
             waited += 0.1
         self.units.put(None)
+        with self._reports_lock:
+            pending = list(self._reports)
+        await asyncio.gather(*(asyncio.wrap_future(f) for f in pending), return_exceptions=True)
+        for task in list(self._tasks):
+            task.cancel()
         try:
             async with self.session.delete(f"{self.server_url}/internal/v1/workers/{self.worker_id}", headers=self._auth()):
                 pass
         except (aiohttp.ClientError, asyncio.TimeoutError):
             pass
-        for task in list(self._tasks):
-            task.cancel()
         await self.session.close()
