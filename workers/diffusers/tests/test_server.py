@@ -111,6 +111,11 @@ def test_a_job_is_taken_run_reported_and_polled_and_the_worker_leaves_when_drain
                 assert r.status == 400
             async with client.post(base + "/v1/jobs", data=b"{not json", headers=auth) as r:
                 assert r.status == 400
+            # Finished jobs are dropped once past their keeping time, PNGs and all.
+            worker.keep_finished_seconds = 0
+            assert await until(lambda: not worker.jobs)
+            async with client.get(base + "/v1/jobs/att_1", headers=auth) as r:
+                assert r.status == 404
         await worker.drain()
         assert muse.left == ["w1"]
         await runner.cleanup()

@@ -8,6 +8,7 @@ import json
 import logging
 import queue
 import threading
+import time
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -32,11 +33,12 @@ class Tracked:
     progress: float = 0.0
     result: dict | None = None
     canceled: threading.Event = field(default_factory=threading.Event)
+    finished_at: float | None = None
 
 
 class Worker:
     def __init__(self, pipelines: Pipelines, token: str, server_url: str, worker_id: str, public_url: str, slots: int = 1,
-                 max_batch: int = 1, heartbeat_seconds: float = 2.0):
+                 max_batch: int = 1, heartbeat_seconds: float = 2.0, keep_finished_seconds: float = 600.0):
         self.pipelines = pipelines
         self.token = token
         self.server_url = server_url.rstrip("/")
@@ -45,6 +47,8 @@ class Worker:
         self.slots = slots
         self.max_batch = max_batch
         self.heartbeat_seconds = heartbeat_seconds
+        # A finished job (its PNGs included) is kept this long for the server's polling, then dropped.
+        self.keep_finished_seconds = keep_finished_seconds
         self.jobs: dict[str, Tracked] = {}
         self.units: queue.Queue = queue.Queue()
         self.busy = BusyMeter()
@@ -73,6 +77,11 @@ class Worker:
         if not hmac.compare_digest(sent.encode(), f"Bearer {self.token}".encode()):
             return web.json_response({"error": "worker token required"}, status=401)
         return await handler(request)
+
+    def _forget_old(self):
+        cutoff = time.monotonic() - self.keep_finished_seconds
+        for attempt in [a for a, t in self.jobs.items() if t.finished_at is not None and t.finished_at < cutoff]:
+            del self.jobs[attempt]
 
     def _in_flight(self) -> int:
         return sum(1 for t in self.jobs.values() if t.status in ("queued", "running"))
@@ -111,6 +120,7 @@ class Worker:
             tracked.append(item)
         for item in tracked:
             if item.result is not None:
+                item.finished_at = time.monotonic()
                 self._spawn(self._report(item))
         runnable = [item for item in tracked if item.result is None]
         if runnable:
@@ -170,7 +180,7 @@ class Worker:
         asyncio.run_coroutine_threadsafe(self._post(item.callback_url + "/progress", body, tries=1), self.loop)
 
     def _finish(self, item: Tracked, result: dict):
-        item.status, item.result = result["status"], result
+        item.status, item.result, item.finished_at = result["status"], result, time.monotonic()
         future = asyncio.run_coroutine_threadsafe(self._report(item), self.loop)
         with self._reports_lock:
             self._reports.add(future)
@@ -219,6 +229,7 @@ class Worker:
                                                  headers=self._auth()) as response:
                         registered = response.status == 200
                 else:
+                    self._forget_old()
                     running = [a for a, t in self.jobs.items() if t.status in ("queued", "running")][:4096]
                     beat = {"busy": round(self.busy.ratio(), 3), "running": running, "models_loaded": self.pipelines.loaded(),
                             "queue": self.units.qsize()}
