@@ -3,6 +3,8 @@ the worker sends: registration, heartbeats, progress, results, leaving."""
 import asyncio
 import base64
 import io
+from contextlib import asynccontextmanager
+from types import SimpleNamespace
 
 import aiohttp
 from aiohttp import web
@@ -68,6 +70,24 @@ async def until(predicate, seconds=60):
     return False
 
 
+@asynccontextmanager
+async def stage(pipelines, worker_id, **options):
+    """A stand-in server and a worker registered with it, both listening; drained and closed after."""
+    muse = FakeMuse()
+    muse_runner, muse_port = await serve(muse.app())
+    worker = Worker(pipelines, TOKEN, f"http://127.0.0.1:{muse_port}", worker_id, "http://127.0.0.1:1", **options)
+    await worker.start()
+    runner, port = await serve(worker.app())
+    try:
+        yield SimpleNamespace(muse=muse, muse_port=muse_port, worker=worker, base=f"http://127.0.0.1:{port}",
+                              auth={"Authorization": f"Bearer {TOKEN}"})
+    finally:
+        if not worker.draining:
+            await worker.drain()
+        await runner.cleanup()
+        await muse_runner.cleanup()
+
+
 def job(attempt, muse_port, **params):
     values = {"model": "tiny-sd", "prompt": "a red fox", "width": 64, "height": 64, "steps": 3, "seed": 5}
     values.update(params)
@@ -77,104 +97,82 @@ def job(attempt, muse_port, **params):
 
 def test_a_job_is_taken_run_reported_and_polled_and_the_worker_leaves_when_drained(pipelines):
     async def scenario():
-        muse = FakeMuse()
-        muse_runner, muse_port = await serve(muse.app())
-        worker = Worker(pipelines, TOKEN, f"http://127.0.0.1:{muse_port}", "w1", "http://127.0.0.1:1", heartbeat_seconds=0.1)
-        await worker.start()
-        runner, port = await serve(worker.app())
-        base = f"http://127.0.0.1:{port}"
-        auth = {"Authorization": f"Bearer {TOKEN}"}
-        async with aiohttp.ClientSession() as client:
-            async with client.post(base + "/v1/jobs", json=job("att_1", muse_port)) as r:
-                assert r.status == 401, "no token, no job"
-            async with client.post(base + "/v1/jobs", json=job("att_1", muse_port), headers=auth) as r:
-                assert r.status == 202
-            assert await until(lambda: "att_1" in muse.results)
-            result = muse.results["att_1"]
-            assert result["status"] == "succeeded"
-            [image] = result["images"]
-            assert Image.open(io.BytesIO(base64.b64decode(image["png_base64"]))).size == (64, 64) and image["seed"] == 5
-            assert [p["step"] for a, p in muse.progress if a == "att_1"] == [1, 2, 3]
-            async with client.get(base + "/v1/jobs/att_1", headers=auth) as r:
-                polled = await r.json()
-                assert polled["status"] == "succeeded" and polled["result"]["images"][0]["seed"] == 5
-            async with client.get(base + "/v1/jobs/att_unknown", headers=auth) as r:
-                assert r.status == 404
-            assert muse.registrations[0]["abilities"] == ["txt2img"]
-            assert await until(lambda: any(h["models_loaded"] == ["tiny-sd"] for h in muse.heartbeats))
-            # A bad job is a failed result, and the worker goes on; another kind is refused.
-            async with client.post(base + "/v1/jobs", json=job("att_2", muse_port, width=65), headers=auth) as r:
-                assert r.status == 202
-            assert await until(lambda: "att_2" in muse.results)
-            assert muse.results["att_2"]["error"]["code"] == "bad_params"
-            async with client.post(base + "/v1/jobs", json={**job("att_3", muse_port), "kind": "train"}, headers=auth) as r:
-                assert r.status == 400
-            async with client.post(base + "/v1/jobs", data=b"{not json", headers=auth) as r:
-                assert r.status == 400
-            # Finished jobs are dropped once past their keeping time, PNGs and all.
-            worker.keep_finished_seconds = 0
-            assert await until(lambda: not worker.jobs)
-            async with client.get(base + "/v1/jobs/att_1", headers=auth) as r:
-                assert r.status == 404
-        await worker.drain()
-        assert muse.left == ["w1"]
-        await runner.cleanup()
-        await muse_runner.cleanup()
+        async with stage(pipelines, "w1", heartbeat_seconds=0.1) as s:
+            muse, muse_port, worker, base, auth = s.muse, s.muse_port, s.worker, s.base, s.auth
+            async with aiohttp.ClientSession() as client:
+                async with client.post(base + "/v1/jobs", json=job("att_1", muse_port)) as r:
+                    assert r.status == 401, "no token, no job"
+                async with client.post(base + "/v1/jobs", json=job("att_1", muse_port), headers=auth) as r:
+                    assert r.status == 202
+                assert await until(lambda: "att_1" in muse.results)
+                result = muse.results["att_1"]
+                assert result["status"] == "succeeded"
+                [image] = result["images"]
+                assert Image.open(io.BytesIO(base64.b64decode(image["png_base64"]))).size == (64, 64) and image["seed"] == 5
+                assert [p["step"] for a, p in muse.progress if a == "att_1"] == [1, 2, 3]
+                async with client.get(base + "/v1/jobs/att_1", headers=auth) as r:
+                    polled = await r.json()
+                    assert polled["status"] == "succeeded" and polled["result"]["images"][0]["seed"] == 5
+                async with client.get(base + "/v1/jobs/att_unknown", headers=auth) as r:
+                    assert r.status == 404
+                assert muse.registrations[0]["abilities"] == ["txt2img"]
+                assert await until(lambda: any(h["models_loaded"] == ["tiny-sd"] for h in muse.heartbeats))
+                # A bad job is a failed result, and the worker goes on; another kind is refused.
+                async with client.post(base + "/v1/jobs", json=job("att_2", muse_port, width=65), headers=auth) as r:
+                    assert r.status == 202
+                assert await until(lambda: "att_2" in muse.results)
+                assert muse.results["att_2"]["error"]["code"] == "bad_params"
+                async with client.post(base + "/v1/jobs", json={**job("att_3", muse_port), "kind": "train"}, headers=auth) as r:
+                    assert r.status == 400
+                async with client.post(base + "/v1/jobs", data=b"{not json", headers=auth) as r:
+                    assert r.status == 400
+                # Finished jobs are dropped once past their keeping time, PNGs and all.
+                worker.keep_finished_seconds = 0
+                assert await until(lambda: not worker.jobs)
+                async with client.get(base + "/v1/jobs/att_1", headers=auth) as r:
+                    assert r.status == 404
+            await worker.drain()
+            assert muse.left == ["w1"]
 
     asyncio.run(scenario())
 
 
 def test_a_draining_worker_finishes_its_job_beating_takes_no_new_one_then_leaves(pipelines):
     async def scenario():
-        muse = FakeMuse()
-        muse_runner, muse_port = await serve(muse.app())
-        worker = Worker(pipelines, TOKEN, f"http://127.0.0.1:{muse_port}", "w3", "http://127.0.0.1:1", heartbeat_seconds=0.05)
-        await worker.start()
-        runner, port = await serve(worker.app())
-        base = f"http://127.0.0.1:{port}"
-        auth = {"Authorization": f"Bearer {TOKEN}"}
-        async with aiohttp.ClientSession() as client:
-            async with client.post(base + "/v1/jobs", json=job("att_d", muse_port, steps=40), headers=auth) as r:
-                assert r.status == 202
-            assert await until(lambda: any(a == "att_d" for a, _ in muse.progress))
-            drained = asyncio.ensure_future(worker.drain())
-            await asyncio.sleep(0.2)
-            async with client.post(base + "/v1/jobs", json=job("att_e", muse_port), headers=auth) as r:
-                assert r.status == 429, "a draining worker takes no new job"
-            beats = len(muse.heartbeats)
-            await drained
-            assert muse.results["att_d"]["status"] == "succeeded", "the job held is finished"
-            assert len(muse.heartbeats) > beats, "it kept beating while it finished"
-            assert muse.left == ["w3"]
-        await runner.cleanup()
-        await muse_runner.cleanup()
+        async with stage(pipelines, "w3", heartbeat_seconds=0.05) as s:
+            muse, muse_port, worker, base, auth = s.muse, s.muse_port, s.worker, s.base, s.auth
+            async with aiohttp.ClientSession() as client:
+                async with client.post(base + "/v1/jobs", json=job("att_d", muse_port, steps=40), headers=auth) as r:
+                    assert r.status == 202
+                assert await until(lambda: any(a == "att_d" for a, _ in muse.progress))
+                drained = asyncio.ensure_future(worker.drain())
+                await asyncio.sleep(0.2)
+                async with client.post(base + "/v1/jobs", json=job("att_e", muse_port), headers=auth) as r:
+                    assert r.status == 429, "a draining worker takes no new job"
+                beats = len(muse.heartbeats)
+                await drained
+                assert muse.results["att_d"]["status"] == "succeeded", "the job held is finished"
+                assert len(muse.heartbeats) > beats, "it kept beating while it finished"
+                assert muse.left == ["w3"]
 
     asyncio.run(scenario())
 
 
 def test_a_full_worker_says_429_and_a_canceled_job_reports_canceled(pipelines):
     async def scenario():
-        muse = FakeMuse()
-        muse_runner, muse_port = await serve(muse.app())
-        worker = Worker(pipelines, TOKEN, f"http://127.0.0.1:{muse_port}", "w2", "http://127.0.0.1:1", slots=1)
-        await worker.start()
-        runner, port = await serve(worker.app())
-        base = f"http://127.0.0.1:{port}"
-        auth = {"Authorization": f"Bearer {TOKEN}"}
-        async with aiohttp.ClientSession() as client:
-            statuses = []
-            for attempt in ("att_a", "att_b", "att_c"):
-                async with client.post(base + "/v1/jobs", json=job(attempt, muse_port, steps=150), headers=auth) as r:
-                    statuses.append(r.status)
-            assert statuses == [202, 202, 429], "one running and one waiting per slot"
-            for attempt in ("att_a", "att_b"):
-                async with client.post(base + f"/v1/jobs/{attempt}/cancel", json={}, headers=auth) as r:
-                    assert r.status == 200
-            assert await until(lambda: {"att_a", "att_b"} <= set(muse.results))
-            assert muse.results["att_a"] == {"status": "canceled"} and muse.results["att_b"] == {"status": "canceled"}
-            assert len([p for a, p in muse.progress if a == "att_a"]) < 150
-        await worker.drain()
-        await runner.cleanup()
-        await muse_runner.cleanup()
+        async with stage(pipelines, "w2", slots=1) as s:
+            muse, muse_port, worker, base, auth = s.muse, s.muse_port, s.worker, s.base, s.auth
+            async with aiohttp.ClientSession() as client:
+                statuses = []
+                for attempt in ("att_a", "att_b", "att_c"):
+                    async with client.post(base + "/v1/jobs", json=job(attempt, muse_port, steps=150), headers=auth) as r:
+                        statuses.append(r.status)
+                assert statuses == [202, 202, 429], "one running and one waiting per slot"
+                for attempt in ("att_a", "att_b"):
+                    async with client.post(base + f"/v1/jobs/{attempt}/cancel", json={}, headers=auth) as r:
+                        assert r.status == 200
+                assert await until(lambda: {"att_a", "att_b"} <= set(muse.results))
+                assert muse.results["att_a"] == {"status": "canceled"} and muse.results["att_b"] == {"status": "canceled"}
+                assert len([p for a, p in muse.progress if a == "att_a"]) < 150
 
     asyncio.run(scenario())
