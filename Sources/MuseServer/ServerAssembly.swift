@@ -103,14 +103,16 @@ public struct ServerAssembly {
                 webhookTargets: webhookTargets
             )
         ).register(on: api)
+        let intake = JobIntake(
+            store: stores.jobs, datasets: stores.datasets, datasetBlobs: datasetBlobs, trainingBlobs: trainingBlobs, models: stores.models,
+            digests: OpenSSLDigests(), scheduler: jobScheduler, limits: runtime.config.datasets
+        )
         WorkerJobsController(
-            intake: JobIntake(
-                store: stores.jobs, datasets: stores.datasets, datasetBlobs: datasetBlobs, trainingBlobs: trainingBlobs, models: stores.models,
-                digests: OpenSSLDigests(), scheduler: jobScheduler, limits: runtime.config.datasets
-            ),
+            intake: intake,
             limits: runtime.config.datasets,
             maxArtifactBytes: trainingSettings.maxArtifactBytes
         ).register(on: workerRoutes)
+        WorkerAssetsController(intake: intake, images: images).register(on: workerRoutes)
         WorkersController(registry: workers, scheduler: scheduler, urls: runtime.config.workerURLs).register(on: workerRoutes)
         parts.apiRoutes(api)
         self.router = router

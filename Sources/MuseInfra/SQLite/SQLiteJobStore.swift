@@ -51,6 +51,10 @@ public struct SQLiteJobStore: JobStore {
         try await database.transaction { db in try Self.read(db, "id = ?", [.text(id)]) }
     }
 
+    public func job(outputModelKey: String) async throws -> TrainingJob? {
+        try await database.transaction { db in try Self.read(db, "output_model_key = ? AND status = 'succeeded'", [.text(outputModelKey)]) }
+    }
+
     public func unfinished(tenant: String) async throws -> Int {
         try await database.transaction { db in
             try db.query("SELECT count(*) FROM jobs WHERE tenant = ? AND status IN ('queued', 'dispatched', 'running')", [.text(tenant)]).first?.int(0) ?? 0

@@ -287,5 +287,9 @@ enum SQLiteMigrations {
         CREATE INDEX IF NOT EXISTS webhook_deliveries_by_tenant ON webhook_deliveries (tenant, id);
         CREATE INDEX IF NOT EXISTS webhook_attempts_by_delivery ON webhook_attempts (delivery_id, at)
         """,
+        // 14: workers fetch a trained LoRA by its catalogue key.
+        """
+        CREATE INDEX IF NOT EXISTS jobs_by_output_model_key ON jobs (output_model_key) WHERE output_model_key IS NOT NULL
+        """,
     ]
 }

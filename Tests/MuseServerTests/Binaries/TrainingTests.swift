@@ -99,6 +99,24 @@ import Testing
         let headerLength = artifact.body.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
         let header = try JSONSerialization.jsonObject(with: Data(artifact.body[8..<(8 + headerLength)])) as? [String: Any]
         #expect(header?.keys.contains { $0.hasSuffix(".lora_down.weight") } == true)
+
+        // Workers fetch the LoRA a generation names by its key, and an init_image by its id (worker token only).
+        let port = pipeline.server.port
+        @Sendable func get(_ path: String, _ headers: [String: String] = [:]) async throws -> RawResponse {
+            try await RawHTTPClient(port: port).request("GET", path, headers: headers)
+        }
+        let auth = ["Authorization": "Bearer \(token)"]
+        let byKey = try await get("/internal/v1/loras/\(lora)", auth)
+        #expect(byKey.status == 200 && byKey.body == artifact.body)
+        #expect(try await get("/internal/v1/loras/\(lora)", ["Authorization": "Bearer \(pipeline.key)"]).status == 401)
+        #expect(try await get("/internal/v1/loras/sd15-base", auth).status == 404, "a LoRA the server holds no file of")
+        #expect(try await get("/internal/v1/loras/..%2F..%2Fworker-token", auth).status == 400)
+        let imageID = try #require((task["images"] as? [[String: Any]])?.first?["id"] as? String)
+        let image = try await get("/internal/v1/images/\(imageID)", auth)
+        #expect(image.status == 200 && image.body.starts(with: [0x89, 0x50, 0x4E, 0x47]) && image.headers["content-type"] == "image/png")
+        #expect(try await get("/internal/v1/images/\(imageID)").status == 401)
+        #expect(try await get("/internal/v1/images/img_0000000000000000000000000z", auth).status == 404)
+        #expect(try await get("/internal/v1/images/..%2Fimg", auth).status == 400)
         #expect((try await pipeline.call("GET", "/v1/trainings").json["data"] as? [[String: Any]])?.map { $0["id"] as? String } == [id])
     }
 

@@ -3,97 +3,11 @@ the worker sends: registration, heartbeats, progress, results, leaving."""
 import asyncio
 import base64
 import io
-from contextlib import asynccontextmanager
-from types import SimpleNamespace
 
 import aiohttp
-from aiohttp import web
 from PIL import Image
 
-from muse_diffusers.server import Worker
-
-TOKEN = "mwt_test"
-
-
-class FakeMuse:
-    def __init__(self):
-        self.registrations, self.heartbeats, self.progress, self.results, self.left = [], [], [], {}, []
-
-    def app(self):
-        app = web.Application(client_max_size=64 << 20)
-        app.router.add_post("/internal/v1/workers", self.register)
-        app.router.add_post("/internal/v1/workers/{id}/heartbeat", self.heartbeat)
-        app.router.add_delete("/internal/v1/workers/{id}", self.leave)
-        app.router.add_post("/internal/v1/attempts/{id}/progress", self.on_progress)
-        app.router.add_post("/internal/v1/attempts/{id}/result", self.on_result)
-        return app
-
-    def authorized(self, request):
-        return request.headers.get("Authorization") == f"Bearer {TOKEN}"
-
-    async def register(self, request):
-        assert self.authorized(request)
-        self.registrations.append(await request.json())
-        return web.json_response({"ok": True})
-
-    async def heartbeat(self, request):
-        assert self.authorized(request)
-        self.heartbeats.append(await request.json())
-        return web.json_response({"ok": True})
-
-    async def leave(self, request):
-        self.left.append(request.match_info["id"])
-        return web.json_response({"ok": True})
-
-    async def on_progress(self, request):
-        self.progress.append((request.match_info["id"], await request.json()))
-        return web.json_response({"ok": True})
-
-    async def on_result(self, request):
-        self.results[request.match_info["id"]] = await request.json()
-        return web.json_response({"ok": True})
-
-
-async def serve(app):
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    return runner, runner.addresses[0][1]
-
-
-async def until(predicate, seconds=60):
-    for _ in range(int(seconds * 20)):
-        if predicate():
-            return True
-        await asyncio.sleep(0.05)
-    return False
-
-
-@asynccontextmanager
-async def stage(pipelines, worker_id, **options):
-    """A stand-in server and a worker registered with it, both listening; drained and closed after."""
-    muse = FakeMuse()
-    muse_runner, muse_port = await serve(muse.app())
-    worker = Worker(pipelines, TOKEN, f"http://127.0.0.1:{muse_port}", worker_id, "http://127.0.0.1:1", **options)
-    await worker.start()
-    runner, port = await serve(worker.app())
-    try:
-        yield SimpleNamespace(muse=muse, muse_port=muse_port, worker=worker, base=f"http://127.0.0.1:{port}",
-                              auth={"Authorization": f"Bearer {TOKEN}"})
-    finally:
-        if not worker.draining:
-            await worker.drain()
-        await runner.cleanup()
-        await muse_runner.cleanup()
-
-
-def job(attempt, muse_port, **params):
-    values = {"model": "tiny-sd", "prompt": "a red fox", "width": 64, "height": 64, "steps": 3, "seed": 5}
-    values.update(params)
-    return {"attempt_id": attempt, "kind": "txt2img", "params": values,
-            "callback_url": f"http://127.0.0.1:{muse_port}/internal/v1/attempts/{attempt}", "deadline": "2030-01-01T00:00:00.000Z"}
-
+from muse_stage import job, stage, until
 
 def test_a_job_is_taken_run_reported_and_polled_and_the_worker_leaves_when_drained(pipelines):
     async def scenario():
@@ -115,8 +29,8 @@ def test_a_job_is_taken_run_reported_and_polled_and_the_worker_leaves_when_drain
                     assert polled["status"] == "succeeded" and polled["result"]["images"][0]["seed"] == 5
                 async with client.get(base + "/v1/jobs/att_unknown", headers=auth) as r:
                     assert r.status == 404
-                assert muse.registrations[0]["abilities"] == ["txt2img"]
-                assert await until(lambda: any(h["models_loaded"] == ["tiny-sd"] for h in muse.heartbeats))
+                assert muse.registrations[0]["abilities"] == ["txt2img", "img2img"], "no dataset work, no crop, tag or train"
+                assert await until(lambda: any("tiny-sd" in h["models_loaded"] for h in muse.heartbeats))
                 # A bad job is a failed result, and the worker goes on; another kind is refused.
                 async with client.post(base + "/v1/jobs", json=job("att_2", muse_port, width=65), headers=auth) as r:
                     assert r.status == 202

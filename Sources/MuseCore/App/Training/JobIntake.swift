@@ -83,6 +83,12 @@ public struct JobIntake: Sendable {
         return bytes
     }
 
+    /// A trained LoRA by its catalogue key, for a worker that applies it to a generation.
+    public func lora(modelKey: String) async throws -> any BlobReader {
+        guard let job = try await store.job(outputModelKey: modelKey) else { throw ServiceError.notFound("no trained LoRA \"\(modelKey)\"") }
+        return try await artifact(jobID: job.id)
+    }
+
     /// A training's last checkpoint, for the worker that resumes it.
     public func checkpoint(jobID: String) async throws -> any BlobReader {
         guard let job = try await store.active().first(where: { $0.id == jobID }), let checkpoint = job.checkpoint,

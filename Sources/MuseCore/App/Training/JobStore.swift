@@ -12,6 +12,8 @@ public protocol JobStore: Sendable {
     func job(attemptID: String) async throws -> TrainingJob?
     /// A job whoever owns it (for worker routes).
     func job(id: String) async throws -> TrainingJob?
+    /// The succeeded training whose LoRA has this catalogue key (what a worker fetches to apply it).
+    func job(outputModelKey: String) async throws -> TrainingJob?
     /// Jobs of the tenant that are not final.
     func unfinished(tenant: String) async throws -> Int
     /// Whether a job that is not final uses the dataset.

@@ -1,4 +1,5 @@
-"""The Busy ratio of the heartbeat: the share of the last 10 s the GPU worked."""
+"""The Busy ratio of the heartbeat: the share of the last 10 s the GPU worked (for anyone: a
+generation and a training that overlap count once)."""
 import threading
 import time
 
@@ -9,15 +10,19 @@ class BusyMeter:
         self.clock = clock
         self._spans: list[tuple[float, float]] = []
         self._since: float | None = None
+        self._users = 0
         self._lock = threading.Lock()
 
     def start(self):
         with self._lock:
-            self._since = self.clock()
+            self._users += 1
+            if self._users == 1:
+                self._since = self.clock()
 
     def stop(self):
         with self._lock:
-            if self._since is not None:
+            self._users = max(0, self._users - 1)
+            if self._users == 0 and self._since is not None:
                 self._spans.append((self._since, self.clock()))
                 self._since = None
 

@@ -15,6 +15,10 @@ class ModelEntry:
 @dataclass(frozen=True)
 class WorkerConfig:
     models: dict[str, ModelEntry] = field(default_factory=dict)
+    # LoRA key → a local .safetensors; other keys are fetched from the server.
+    loras: dict[str, str] = field(default_factory=dict)
+    # A captioning model (a BLIP folder) for `tag` jobs; None: the worker does not tag.
+    captioner: str | None = None
 
     @staticmethod
     def load(path: str) -> "WorkerConfig":
@@ -32,4 +36,14 @@ class WorkerConfig:
             if base not in ("sd15", "sdxl"):
                 raise ValueError(f"models.{key}.base: sd15 or sdxl, not {base!r}")
             models[key] = ModelEntry(key=key, path=os.path.join(relative_to, entry["path"]), base=base)
-        return WorkerConfig(models=models)
+        loras = {}
+        for key, entry in (raw.get("loras") or {}).items():
+            path = entry.get("path") if isinstance(entry, dict) else entry
+            if not isinstance(path, str):
+                raise ValueError(f"loras.{key}: needs a path")
+            loras[key] = os.path.join(relative_to, path)
+        captioner = (raw.get("captioner") or {}).get("path")
+        if captioner is not None and not isinstance(captioner, str):
+            raise ValueError("captioner.path: a folder")
+        return WorkerConfig(models=models, loras=loras,
+                            captioner=os.path.join(relative_to, captioner) if captioner else None)

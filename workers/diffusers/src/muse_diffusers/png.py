@@ -13,7 +13,9 @@ def parameters_text(params: GenerationParams, seed: int) -> str:
         lines.append(f"Negative prompt: {params.negative_prompt}")
     lines.append(
         f"Steps: {params.steps}, Sampler: {params.sampler}, CFG scale: {params.guidance:g}, Seed: {seed}, "
-        f"Size: {params.width}x{params.height}, Model: {params.model}")
+        f"Size: {params.width}x{params.height}, Model: {params.model}"
+        + (f", Denoising strength: {params.strength:g}" if params.init_image else "")
+        + (", Lora weights: \"" + ", ".join(f"{key}: {weight:g}" for key, weight in params.loras) + "\"" if params.loras else ""))
     return "\n".join(lines)
 
 

@@ -1,7 +1,8 @@
 """The worker side of the worker protocol (docs/WORKER-PROTOCOL.md) over aiohttp: jobs in
 (`POST /v1/jobs`, single or batch; 429 when full), status for the server's polling fallback,
 cancel, health; registration and heartbeats out; progress and results called back. One runner
-thread owns the GPU and takes one unit (a job or a batch) at a time."""
+thread takes generation units (a job or a batch) one at a time; each training slot's thread takes
+a crop, tag or training job."""
 import asyncio
 import hmac
 import json
@@ -14,14 +15,16 @@ from dataclasses import dataclass, field
 import aiohttp
 from aiohttp import web
 
+from . import dataset_jobs
 from .busy import BusyMeter
+from .dataset_jobs import DATASET_KINDS, DatasetWork
 from .errors import JobError
-from .generate import Job, run_batch
+from .generate import Assets, Job, run_batch
 from .params import parse
 from .pipelines import Pipelines
 
 log = logging.getLogger("muse_diffusers")
-ABILITIES = ["txt2img"]
+GENERATION_KINDS = ("txt2img", "img2img")
 
 
 @dataclass
@@ -29,6 +32,8 @@ class Tracked:
     """A job the worker holds: what `GET /v1/jobs/{id}` answers."""
     job: Job | None
     callback_url: str
+    kind: str = "txt2img"
+    dataset: dict | None = None  # a crop, tag or training job, as sent
     status: str = "queued"
     progress: float = 0.0
     result: dict | None = None
@@ -38,8 +43,16 @@ class Tracked:
 
 class Worker:
     def __init__(self, pipelines: Pipelines, token: str, server_url: str, worker_id: str, public_url: str, slots: int = 1,
-                 max_batch: int = 1, heartbeat_seconds: float = 2.0, keep_finished_seconds: float = 600.0):
+                 max_batch: int = 1, heartbeat_seconds: float = 2.0, keep_finished_seconds: float = 600.0,
+                 assets: Assets | None = None, work: DatasetWork | None = None, train_slots: int = 1):
         self.pipelines = pipelines
+        self.assets = assets or Assets()
+        # Crop, tag and training jobs: None when this worker runs generation only.
+        self.work = work
+        self.train_slots = train_slots
+        self.abilities = list(GENERATION_KINDS)
+        if work is not None:
+            self.abilities += ["crop", "train"] + (["tag"] if work.captioner.path else [])
         self.token = token
         self.server_url = server_url.rstrip("/")
         self.worker_id = worker_id
@@ -51,11 +64,13 @@ class Worker:
         self.keep_finished_seconds = keep_finished_seconds
         self.jobs: dict[str, Tracked] = {}
         self.units: queue.Queue = queue.Queue()
+        self.train_units: queue.Queue = queue.Queue()
         self.busy = BusyMeter()
         self.draining = False
         self.loop: asyncio.AbstractEventLoop | None = None
         self.session: aiohttp.ClientSession | None = None
         self._runner = threading.Thread(target=self._run_units, name="gpu", daemon=True)
+        self._trainers = [threading.Thread(target=self._run_dataset_jobs, name=f"train-{i}", daemon=True) for i in range(train_slots)]
         self._tasks: list[asyncio.Task] = []
         # Results on their way to the server: a drain waits for them before leaving.
         self._reports: set = set()
@@ -83,8 +98,8 @@ class Worker:
         for attempt in [a for a, t in self.jobs.items() if t.finished_at is not None and t.finished_at < cutoff]:
             del self.jobs[attempt]
 
-    def _in_flight(self) -> int:
-        return sum(1 for t in self.jobs.values() if t.status in ("queued", "running"))
+    def _in_flight(self, kinds=None) -> int:
+        return sum(1 for t in self.jobs.values() if t.status in ("queued", "running") and (kinds is None or t.kind in kinds))
 
     async def _submit(self, request):
         if self.draining:
@@ -101,18 +116,30 @@ class Worker:
         for entry in raw:
             if not isinstance(entry, dict) or not isinstance(entry.get("attempt_id"), str) or not isinstance(entry.get("callback_url"), str):
                 return web.json_response({"error": "each job needs attempt_id and callback_url"}, status=400)
-            if entry.get("kind") not in ABILITIES:
-                return web.json_response({"error": f"this worker runs {', '.join(ABILITIES)}"}, status=400)
+            if entry.get("kind") not in self.abilities:
+                return web.json_response({"error": f"this worker runs {', '.join(self.abilities)}"}, status=400)
             unit.append(entry)
-        if self._in_flight() + len(unit) > self.slots * 2 * self.max_batch:
+        dataset = unit[0]["kind"] in DATASET_KINDS
+        if dataset and len(unit) > 1 or any((e["kind"] in DATASET_KINDS) != dataset for e in unit):
+            return web.json_response({"error": "crop, tag and training jobs come one at a time"}, status=400)
+        if dataset and self._in_flight(DATASET_KINDS) >= self.train_slots * 2:
+            return web.json_response({"error": "full"}, status=429, headers={"Retry-After": "1"})
+        if not dataset and self._in_flight(GENERATION_KINDS) + len(unit) > self.slots * 2 * self.max_batch:
             return web.json_response({"error": "full"}, status=429, headers={"Retry-After": "1"})
         tracked = []
         for entry in unit:
             attempt = entry["attempt_id"]
             if attempt in self.jobs:
                 continue  # a push repeated: the job is held already
-            item = Tracked(job=None, callback_url=entry["callback_url"])
+            item = Tracked(job=None, callback_url=entry["callback_url"], kind=entry["kind"])
+            if dataset:
+                item.dataset = entry
+                self.jobs[attempt] = item
+                tracked.append(item)
+                continue
             try:
+                if entry["kind"] == "img2img" and not (entry.get("params") or {}).get("init_image"):
+                    raise JobError("bad_params", "an img2img job needs init_image")
                 item.job = Job(attempt, parse(entry.get("params")), item.canceled)
             except JobError as error:
                 item.status, item.result = "failed", {"status": "failed", "error": {"code": error.code, "message": error.message}}
@@ -124,7 +151,7 @@ class Worker:
                 self._spawn(self._report(item))
         runnable = [item for item in tracked if item.result is None]
         if runnable:
-            self.units.put(runnable)
+            (self.train_units if dataset else self.units).put(runnable)
         return web.json_response({"accepted": len(tracked)}, status=202)
 
     async def _status(self, request):
@@ -159,7 +186,7 @@ class Worker:
                 item.status = "running"
             self.busy.start()
             try:
-                results = run_batch(self.pipelines, [item.job for item in live], progress=self._progress)
+                results = run_batch(self.pipelines, [item.job for item in live], progress=self._progress, assets=self.assets)
             except JobError as error:
                 results = [{"status": "failed", "error": {"code": error.code, "message": error.message}} for _ in live]
             except Exception as error:  # the worker keeps serving whatever one job does
@@ -171,12 +198,36 @@ class Worker:
             for item, result in zip(live, results):
                 self._finish(item, result)
 
+    def _run_dataset_jobs(self):
+        while True:
+            unit = self.train_units.get()
+            if unit is None:
+                return
+            item = unit[0]
+            if item.canceled.is_set():
+                self._finish(item, {"status": "canceled"})
+                continue
+            item.status = "running"
+            self.busy.start()
+            try:
+                result = dataset_jobs.run(self.work, item.dataset, lambda step, total, loss: self._report_progress(item, step, total, loss),
+                                          item.canceled)
+            finally:
+                self.busy.stop()
+            if result["status"] == "failed":
+                log.warning("%s job %s failed: %s", item.kind, item.dataset["attempt_id"], result["error"])
+            self._finish(item, result)
+
     def _progress(self, job: Job, step: int, total: int):
         item = self.jobs.get(job.attempt_id)
-        if item is None:
-            return
+        if item is not None:
+            self._report_progress(item, step, total, None)
+
+    def _report_progress(self, item: Tracked, step: int, total: int, loss: float | None):
         item.progress = step / max(1, total)
         body = {"progress": min(1.0, item.progress), "step": step, "total_steps": total}
+        if loss is not None:
+            body["loss"] = loss
         asyncio.run_coroutine_threadsafe(self._post(item.callback_url + "/progress", body, tries=1), self.loop)
 
     def _finish(self, item: Tracked, result: dict):
@@ -215,8 +266,8 @@ class Worker:
         return {"Authorization": f"Bearer {self.token}"}
 
     def _registration(self) -> dict:
-        return {"worker_id": self.worker_id, "url": self.public_url, "abilities": ABILITIES, "slots": self.slots,
-                "max_batch": self.max_batch, "models_loaded": self.pipelines.loaded(), "version": "muse-diffusers 0.1.0"}
+        return {"worker_id": self.worker_id, "url": self.public_url, "abilities": self.abilities, "slots": self.slots,
+                "max_batch": self.max_batch, "train_slots": self.train_slots, "models_loaded": self.pipelines.loaded(), "version": "muse-diffusers 0.1.0"}
 
     async def _heartbeats(self):
         # Also while draining: a worker that stopped beating would be taken for lost, and the jobs
@@ -232,7 +283,7 @@ class Worker:
                     self._forget_old()
                     running = [a for a, t in self.jobs.items() if t.status in ("queued", "running")][:4096]
                     beat = {"busy": round(self.busy.ratio(), 3), "running": running, "models_loaded": self.pipelines.loaded(),
-                            "queue": self.units.qsize()}
+                            "queue": self.units.qsize() + self.train_units.qsize()}
                     async with self.session.post(f"{self.server_url}/internal/v1/workers/{self.worker_id}/heartbeat", json=beat,
                                                  headers=self._auth()) as response:
                         registered = response.status != 404  # unknown: register again at once
@@ -246,6 +297,8 @@ class Worker:
         self.loop = asyncio.get_running_loop()
         self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
         self._runner.start()
+        for thread in self._trainers:
+            thread.start()
         self._spawn(self._heartbeats())
 
     async def drain(self, timeout: float = 600):
@@ -256,6 +309,8 @@ class Worker:
             await asyncio.sleep(0.1)
             waited += 0.1
         self.units.put(None)
+        for _ in self._trainers:
+            self.train_units.put(None)
         with self._reports_lock:
             pending = list(self._reports)
         await asyncio.gather(*(asyncio.wrap_future(f) for f in pending), return_exceptions=True)
