@@ -38,3 +38,22 @@ ensure_swift() {
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
+
+# The diffusers worker's virtual environment (workers/diffusers), made again when its
+# pyproject.toml changes; prints nothing when it is current. Sets MUSE_WORKER_PYTHON.
+ensure_worker_env() {
+  ensure_apt_packages python3 python3-venv
+  local worker="$MUSE_ROOT/workers/diffusers"
+  local venv="$MUSE_ROOT/.build-tools/diffusers-worker"
+  local stamp
+  stamp="$(sha256sum "$worker/pyproject.toml" | cut -c1-16)"
+  if [ "$(cat "$venv/.stamp" 2>/dev/null)" != "$stamp" ]; then
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    local started=$SECONDS
+    "$venv/bin/pip" install --quiet -e "$worker[test]"
+    echo "diffusers worker environment: installed in $((SECONDS - started)) s, $(du -sh "$venv" | cut -f1)"
+    echo "$stamp" > "$venv/.stamp"
+  fi
+  MUSE_WORKER_PYTHON="$venv/bin/python"
+}

@@ -12,6 +12,7 @@ No download: every weight is random."""
 import argparse
 import json
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -150,9 +151,9 @@ def utilization_under_server(bin_dir: str, model_dir: str, base: str, side: int,
     models = os.path.join(work, "bench.toml")
     with open(models, "w") as f:
         f.write(f'[models.bench]\npath = "{model_dir}"\nbase = "{base}"\n')
-    key = subprocess.run([f"{bin_dir}/muse-cloud", "keys", "create", "--tenant", "bench", "--data-dir", data],
-                         capture_output=True, text=True, check=True).stdout.split()[-1]
-    key = next(word for word in key.split() if word.startswith("mk_")) if not key.startswith("mk_") else key
+    created = subprocess.run([f"{bin_dir}/muse-cloud", "keys", "create", "--tenant", "bench", "--data-dir", data],
+                             capture_output=True, text=True, check=True).stdout
+    key = re.findall(r"mk_[0-9a-f]+", created)[-1]
     port, worker_port = free_port(), free_port()
     # The catalogue's sd15-base / sdxl-base keys are what the server schedules; the worker serves them from the bench folder.
     with open(models, "a") as f:
@@ -263,7 +264,9 @@ def main():
     if args.server_bin:
         base = bases[0]
         with tempfile.TemporaryDirectory() as work:
-            print(utilization_under_server(os.path.abspath(args.server_bin), folders[base], base, SIZES[(base, args.size)], args.steps,
+            # The catalogue's smallest sizes (256 for sd15, 512 for sdxl) bound what the server accepts.
+            side = max(SIZES[(base, args.size)], 256 if base == "sd15" else 512)
+            print(utilization_under_server(os.path.abspath(args.server_bin), folders[base], base, side, args.steps,
                                            args.device, args.server_jobs, work), flush=True)
 
 

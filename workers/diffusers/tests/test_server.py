@@ -90,3 +90,29 @@ def test_a_full_worker_says_429_and_a_canceled_job_reports_canceled(pipelines):
                 assert len([p for a, p in muse.progress if a == "att_a"]) < 150
 
     asyncio.run(scenario())
+
+
+def test_a_job_that_runs_out_of_gpu_memory_fails_with_out_of_memory_and_the_worker_goes_on(pipelines, monkeypatch):
+    # No GPU here to exhaust: the denoising raises what CUDA's allocator raises, for one prompt.
+    import torch
+    from muse_diffusers import generate
+    real = generate._denoise
+
+    def denoise(pipeline, jobs, first, *rest):
+        if first.prompt == "too big":
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 80.00 GiB")
+        return real(pipeline, jobs, first, *rest)
+
+    monkeypatch.setattr(generate, "_denoise", denoise)
+
+    async def scenario():
+        async with stage(pipelines, "wm") as s:
+            async with aiohttp.ClientSession() as client:
+                for attempt, prompt in (("att_m1", "too big"), ("att_m2", "a red fox")):
+                    async with client.post(s.base + "/v1/jobs", json=job(attempt, s.muse_port, prompt=prompt), headers=s.auth) as r:
+                        assert r.status == 202
+                assert await until(lambda: {"att_m1", "att_m2"} <= set(s.muse.results))
+                assert s.muse.results["att_m1"]["error"]["code"] == "out_of_memory"
+                assert s.muse.results["att_m2"]["status"] == "succeeded", "the worker keeps serving"
+
+    asyncio.run(scenario())

@@ -35,7 +35,7 @@ def arguments():
     parser.add_argument("--port", type=int, default=9100)
     parser.add_argument("--public-url", help="where the server reaches this worker (default http://HOST:PORT)")
     parser.add_argument("--worker-id", default=f"diffusers-{socket.gethostname()}")
-    parser.add_argument("--device", default="cuda" if os.environ.get("CUDA_VISIBLE_DEVICES", "") != "" else "cpu")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--slots", type=int, default=1)
     parser.add_argument("--max-batch", type=int, default=1)
     parser.add_argument("--pipelines", type=int, default=2, help="pipelines kept loaded (least recently used out)")
