@@ -25,6 +25,7 @@ class FakeMuse:
         # (attempt, what) → bytes, for PUT …/checkpoint?step=N ("checkpoint N"), …/artifact, …/images/{id}.
         self.uploads = {}
         self.refuse_uploads = False
+        self.redirect = None  # a handler for GET /redirect, set by a test
 
     def app(self):
         app = web.Application(client_max_size=64 << 20)
@@ -39,6 +40,7 @@ class FakeMuse:
         app.router.add_put("/internal/v1/job-attempts/{id}/artifact", self.on_upload)
         app.router.add_put("/internal/v1/job-attempts/{id}/images/{image}", self.on_upload)
         app.router.add_get("/files/{name}", self.serve(lambda r: self.files.get(r.match_info["name"])))
+        app.router.add_get("/redirect", lambda request: self.redirect(request))
         app.router.add_get("/internal/v1/loras/{key}", self.serve(lambda r: self.loras.get(r.match_info["key"])))
         app.router.add_get("/internal/v1/images/{id}", self.serve(lambda r: self.images.get(r.match_info["id"])))
         return app

@@ -197,3 +197,35 @@ def test_a_lora_with_its_text_encoders_trains_and_applies_on_each_base(pipelines
                 assert styled["images"][0]["png_base64"] != plain["images"][0]["png_base64"]
 
     asyncio.run(scenario())
+
+
+def test_a_redirect_from_the_server_is_not_followed_with_the_token(pipelines):
+    from aiohttp import web as aioweb
+
+    async def scenario():
+        async with stage(pipelines, "wr", training=True) as s:
+            stolen = []
+
+            async def elsewhere(request):
+                stolen.append(request.headers.get("Authorization"))
+                return aioweb.Response(body=picture((1, 2, 3)))
+
+            thief = aioweb.Application()
+            thief.router.add_get("/x", elsewhere)
+            from muse_stage import serve
+            runner, port = await serve(thief)
+            try:
+                async def redirect(request):
+                    raise aioweb.HTTPFound(f"http://127.0.0.1:{port}/x")
+                s.muse.redirect = redirect
+                images = [{"id": IDS[0], "url": f"http://127.0.0.1:{s.muse_port}/redirect", "content_type": "image/png",
+                           "width": 96, "height": 64, "caption": ""}]
+                async with aiohttp.ClientSession() as client:
+                    body = dataset_job("att_r1", s.muse_port, "crop", {"width": 64, "height": 64, "mode": "center"}, images)
+                    result = await submit(client, s, body)
+                assert result["status"] == "failed" and result["error"]["code"] == "fetch_failed", result
+                assert stolen == []
+            finally:
+                await runner.cleanup()
+
+    asyncio.run(scenario())

@@ -99,15 +99,16 @@ class Pipelines:
     def _over_budget(self) -> bool:
         return self.memory_budget is not None and sum(l.bytes for l in self._loaded.values()) > self.memory_budget
 
-    def load(self, entry: ModelEntry):
+    def load(self, entry: ModelEntry, dtype=None):
         """A fresh pipeline from disk (also for training, which must not share the served weights)."""
+        dtype = dtype or self.dtype
         cls = diffusers.StableDiffusionXLPipeline if entry.base == "sdxl" else diffusers.StableDiffusionPipeline
         if not os.path.exists(entry.path):
             raise JobError("model_not_found", f"the files of model {entry.key!r} are not on this worker")
         if entry.path.endswith(".safetensors"):
-            pipeline = cls.from_single_file(entry.path, torch_dtype=self.dtype, local_files_only=True)
+            pipeline = cls.from_single_file(entry.path, torch_dtype=dtype, local_files_only=True)
         else:
-            pipeline = cls.from_pretrained(entry.path, torch_dtype=self.dtype, local_files_only=True)
+            pipeline = cls.from_pretrained(entry.path, torch_dtype=dtype, local_files_only=True)
         pipeline.set_progress_bar_config(disable=True)
         return pipeline.to(self.device)
 

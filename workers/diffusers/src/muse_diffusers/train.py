@@ -246,7 +246,12 @@ class Trainer:
     def run(self) -> dict:
         p = self.params
         started = time.monotonic()
-        pipeline = self.pipelines.load(self.pipelines.entry(p.base_model))
+        # The frozen base in bfloat16 where the GPU has it (float32's range: no loss scaling needed),
+        # else in the serving dtype, with loss scaling when that is float16.
+        dtype = self.pipelines.dtype
+        if self.device.startswith("cuda") and dtype == torch.float16 and torch.cuda.is_bf16_supported():
+            dtype = torch.bfloat16
+        pipeline = self.pipelines.load(self.pipelines.entry(p.base_model), dtype=dtype)
         try:
             return self._run(pipeline, started)
         finally:
@@ -277,6 +282,7 @@ class Trainer:
             with torch.no_grad():
                 fixed_text = self._encode(pipeline, tokens)
         optimizer = torch.optim.AdamW(list(trainable.values()), lr=p.learning_rate)
+        scaler = torch.amp.GradScaler("cuda", enabled=pipeline.unet.dtype == torch.float16)
         step = resumed = self._resume(trainable, optimizer)
         pipeline.unet.train()
         report_every = max(1, p.steps // 200)
@@ -308,11 +314,13 @@ class Trainer:
             loss = F.mse_loss(prediction.float(), target.float())
             if not torch.isfinite(loss):
                 raise JobError("diverged", f"the loss is {loss.item()} at step {step + 1}: try a lower learning rate")
-            loss.backward()
+            scaler.scale(loss).backward()
+            scaler.unscale_(optimizer)
             torch.nn.utils.clip_grad_norm_(list(trainable.values()), 1.0)
             for group in optimizer.param_groups:
                 group["lr"] = p.learning_rate * lr_factor(p.lr_scheduler, step, p.steps)
-            optimizer.step()
+            scaler.step(optimizer)
+            scaler.update()
             optimizer.zero_grad(set_to_none=True)
             loss_value = float(loss.item())
             done = step + 1

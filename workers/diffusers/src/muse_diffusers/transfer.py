@@ -12,6 +12,17 @@ from .errors import JobError
 CHUNK = 1 << 20
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is an error: followed, it would carry the worker token to wherever it points."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+# No proxies from the environment either (as aiohttp's session, which posts the results).
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects)
+
+
 def origin(url: str) -> tuple[str, str, int]:
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -39,7 +50,7 @@ class Server:
             request.add_header("Content-Type", content_type)
         if length is not None:
             request.add_header("Content-Length", str(length))
-        return urllib.request.urlopen(request, timeout=self.timeout)
+        return _OPENER.open(request, timeout=self.timeout)
 
     def fetch(self, url: str, max_bytes: int, allowed: list[str] = (), what: str = "a file") -> bytes:
         """The body of a GET; `JobError` when it is missing, too large or the server is unreachable."""
