@@ -196,7 +196,8 @@ final class SimulatedGPU: Sendable {
     private static func succeeded(_ params: GenerationParams, _ timings: WorkerTimings) -> WorkerResult {
         let started = ContinuousClock.now
         let images = (0..<params.numImages).map { k in
-            let seed = params.seed + Int64(k)
+            // Image k's seed wraps at 2^32, as the result's seed field allows (docs/WORKER-PROTOCOL.md).
+            let seed = (params.seed + Int64(k)) & Int64(UInt32.max)
             let png = SimulatedImage.png(
                 model: params.model, prompt: params.prompt, negativePrompt: params.negativePrompt, seed: seed,
                 width: params.width, height: params.height, steps: params.steps

@@ -65,7 +65,7 @@ import Testing
             "INSERT INTO webhook_deliveries (id, tenant, task_id, url, status, created_at) VALUES ('whd_1', 'acme', 'trn_1', 'http://h/', 'failed', 1)")
         try await execute("INSERT INTO webhook_attempts (delivery_id, at, status_code, latency_ms) VALUES ('whd_1', 2, 503, 7)")
         try await execute("PRAGMA user_version = 8")
-        #expect(try await stores.database.migrate(tracks: [Self.track]) == [9, 10, 11, 12, 13])
+        #expect(try await stores.database.migrate(tracks: [Self.track]) == [9, 10, 11, 12, 13, 14])
         let kept = try await stores.database.transaction { db in
             try db.query("SELECT d.task_id, a.status_code FROM webhook_deliveries d JOIN webhook_attempts a ON a.delivery_id = d.id").map {
                 "\($0.text(0)) \($0.int(1))"

@@ -35,6 +35,16 @@ import Testing
         #expect(try await pipeline.call("GET", images.first?["url"] as? String ?? "", key: other).status == 404)
     }
 
+    @Test func imageSeedsWrapAtTwoToThe32() async throws {
+        let pipeline = try await PipelineFixture.start(binary: .cloud)
+        defer { pipeline.stop() }
+        let sim = try pipeline.worker(latencyMs: 10)
+        defer { sim.stop() }
+        let id = try await pipeline.submit(#"{"model":"sd15-base","prompt":"a red fox","seed":4294967295,"num_images":2,"steps":2,"width":256,"height":256}"#)
+        let (task, _) = try await pipeline.poll(id) { ["succeeded", "failed"].contains($0["status"] as? String) }
+        #expect((task["images"] as? [[String: Any]])?.map { $0["seed"] as? Int } == [4_294_967_295, 0], "\(task)")
+    }
+
     @Test(arguments: Binary.allCases) func theSameSeedGivesTheSameBytes(_ binary: Binary) async throws {
         let pipeline = try await PipelineFixture.start(binary: binary)
         defer { pipeline.stop() }

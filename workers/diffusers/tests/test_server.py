@@ -5,6 +5,7 @@ import base64
 import io
 
 import aiohttp
+from aiohttp import web
 from PIL import Image
 
 from muse_stage import job, stage, until
@@ -26,7 +27,8 @@ def test_a_job_is_taken_run_reported_and_polled_and_the_worker_leaves_when_drain
                 assert [p["step"] for a, p in muse.progress if a == "att_1"] == [1, 2, 3]
                 async with client.get(base + "/v1/jobs/att_1", headers=auth) as r:
                     polled = await r.json()
-                    assert polled["status"] == "succeeded" and polled["result"]["images"][0]["seed"] == 5
+                    # The server took the result: the PNGs are not kept for a poll.
+                    assert polled["status"] == "succeeded" and polled["result"]["images"] == []
                 async with client.get(base + "/v1/jobs/att_unknown", headers=auth) as r:
                     assert r.status == 404
                 assert muse.registrations[0]["abilities"] == ["txt2img", "img2img"], "no dataset work, no crop, tag or train"
@@ -114,5 +116,53 @@ def test_a_job_that_runs_out_of_gpu_memory_fails_with_out_of_memory_and_the_work
                 assert await until(lambda: {"att_m1", "att_m2"} <= set(s.muse.results))
                 assert s.muse.results["att_m1"]["error"]["code"] == "out_of_memory"
                 assert s.muse.results["att_m2"]["status"] == "succeeded", "the worker keeps serving"
+
+    asyncio.run(scenario())
+
+
+def test_an_img2img_job_with_an_8_mib_init_image_is_taken(pipelines):
+    import numpy as np
+    from PIL import Image as PILImage
+
+    noise = PILImage.fromarray(np.random.default_rng(0).integers(0, 255, (1400, 1400, 3), dtype=np.uint8))
+    out = io.BytesIO()
+    noise.save(out, format="PNG")
+    url = "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
+    assert len(url) > 6 << 20
+
+    async def scenario():
+        async with stage(pipelines, "wi") as s:
+            body = {**job("att_big", s.muse_port, init_image=url, strength=0.5), "kind": "img2img"}
+            async with aiohttp.ClientSession() as client:
+                async with client.post(s.base + "/v1/jobs", json=body, headers=s.auth) as r:
+                    assert r.status == 202
+            assert await until(lambda: "att_big" in s.muse.results)
+            assert s.muse.results["att_big"]["status"] == "succeeded", s.muse.results["att_big"]
+
+    asyncio.run(scenario())
+
+
+def test_a_result_the_server_refuses_is_reported_failed_and_seeds_wrap_at_2_32(pipelines):
+    async def scenario():
+        async with stage(pipelines, "wq") as s:
+            refused = []
+
+            async def on_result(request):
+                body = await request.json()
+                if body.get("status") == "succeeded" and request.match_info["id"] == "att_q1":
+                    refused.append(body)
+                    return web.json_response({"error": "images[0]: too large"}, status=413)
+                s.muse.results[request.match_info["id"]] = body
+                return web.json_response({"ok": True})
+
+            s.muse.on_result = on_result
+            async with aiohttp.ClientSession() as client:
+                for attempt in ("att_q1", "att_q2"):
+                    body = job(attempt, s.muse_port, seed=4294967295, num_images=2)
+                    async with client.post(s.base + "/v1/jobs", json=body, headers=s.auth) as r:
+                        assert r.status == 202
+            assert await until(lambda: {"att_q1", "att_q2"} <= set(s.muse.results))
+            assert refused and s.muse.results["att_q1"]["error"]["code"] == "result_rejected"
+            assert [i["seed"] for i in s.muse.results["att_q2"]["images"]] == [4294967295, 0]
 
     asyncio.run(scenario())

@@ -229,3 +229,9 @@ def test_a_redirect_from_the_server_is_not_followed_with_the_token(pipelines):
                 await runner.cleanup()
 
     asyncio.run(scenario())
+
+
+def test_a_sliver_of_an_image_trains_at_its_resolution_without_blowing_up():
+    from muse_diffusers.train import square
+    sliver = Image.new("RGB", (1, 8192), (200, 10, 10))
+    assert square(sliver, 512).shape == (3, 512, 512)

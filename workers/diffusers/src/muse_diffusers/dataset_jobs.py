@@ -11,13 +11,13 @@ import torch
 from . import train as training
 from .crop import crop
 from .errors import Canceled, JobError
-from .inputs import IMAGE_ID, decode
+from .inputs import IMAGE_ID, MAX_IMAGE_BYTES, decode
+from .params import integer
 from .pipelines import Pipelines
 from .tag import Captioner
 from .transfer import Server
 
 DATASET_KINDS = ("crop", "tag", "train")
-MAX_IMAGE_BYTES = 64 << 20
 
 # (step, total steps, loss or None): a progress report.
 Report = Callable[[int, int, float | None], None]
@@ -41,18 +41,9 @@ def _images(job: dict) -> list[dict]:
     return images
 
 
-def _size(params: dict, key: str) -> int:
-    value = params.get(key)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not 8 <= value <= 4096:
-        raise JobError("bad_params", f"params.{key} must be an integer from 8 to 4096")
-    return value
-
-
 def run_crop(work: DatasetWork, job: dict, report: Report, canceled: threading.Event) -> dict:
     params = job.get("params") if isinstance(job.get("params"), dict) else {}
-    width, height, mode = _size(params, "width"), _size(params, "height"), params.get("mode", "center")
+    width, height, mode = integer(params, "width", None, 8, 4096, "params."), integer(params, "height", None, 8, 4096, "params."), params.get("mode", "center")
     callback = job["callback_url"]
     images = _images(job)
     for i, image in enumerate(images):

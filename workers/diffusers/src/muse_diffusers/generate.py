@@ -81,10 +81,11 @@ def _denoise(pipeline, jobs: list[Job], first: GenerationParams, extra: dict, pr
     prompts, negatives, generators, owners = [], [], [], []
     for job in jobs:
         for k in range(job.params.num_images):
+            seed = (job.params.seed + k) % 2**32  # as the server numbers them, and a result's seed allows
             prompts.append(job.params.prompt)
             negatives.append(job.params.negative_prompt)
-            generators.append(torch.Generator(device="cpu").manual_seed(job.params.seed + k))
-            owners.append((job, job.params.seed + k))
+            generators.append(torch.Generator(device="cpu").manual_seed(seed))
+            owners.append((job, seed))
 
     def on_step(pipe, step, timestep, kwargs):
         if all(job.canceled.is_set() for job in jobs):

@@ -41,11 +41,23 @@ LORA_KEY = re.compile(r"[a-z0-9_-][a-z0-9._-]{0,127}")
 MAX_LORAS = 5
 
 
-def _int(raw: dict, key: str, default, low: int, high: int) -> int:
+def integer(raw: dict, key: str, default, low: int, high: int, prefix: str = "") -> int:
+    """`raw[key]` (or `default`) as an integer from `low` to `high`; `bad_params` naming `prefix + key` otherwise."""
     value = raw.get(key, default)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise JobError("bad_params", f"{key} must be an integer from {low} to {high}")
+        raise JobError("bad_params", f"{prefix}{key} must be an integer from {low} to {high}")
     return value
+
+
+def _unicode(text: str) -> bool:
+    """False for a lone surrogate (JSON can carry one), which no tokenizer takes."""
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
 
 
 def parse(raw) -> GenerationParams:
@@ -56,10 +68,10 @@ def parse(raw) -> GenerationParams:
         raise JobError("bad_params", "model is required")
     prompt = raw.get("prompt", "")
     negative = raw.get("negative_prompt") or ""
-    if not isinstance(prompt, str) or not isinstance(negative, str):
-        raise JobError("bad_params", "prompt and negative_prompt must be strings")
-    width = _int(raw, "width", 512, 8, 4096)
-    height = _int(raw, "height", 512, 8, 4096)
+    if not isinstance(prompt, str) or not isinstance(negative, str) or not (_unicode(prompt) and _unicode(negative)):
+        raise JobError("bad_params", "prompt and negative_prompt must be strings of Unicode scalars")
+    width = integer(raw, "width", 512, 8, 4096)
+    height = integer(raw, "height", 512, 8, 4096)
     if width % 8 or height % 8:
         raise JobError("bad_params", "width and height must be multiples of 8")
     guidance = raw.get("guidance_scale", 7.0)
@@ -70,7 +82,7 @@ def parse(raw) -> GenerationParams:
         raise JobError("bad_params", f"sampler must be one of {', '.join(sorted(SAMPLERS))}")
     clip_skip = raw.get("clip_skip")
     if clip_skip is not None:
-        clip_skip = _int(raw, "clip_skip", None, 1, 12)
+        clip_skip = integer(raw, "clip_skip", None, 1, 12)
     loras = _loras(raw.get("loras"))
     init_image = raw.get("init_image")
     if init_image is not None and (not isinstance(init_image, str) or not init_image):
@@ -80,8 +92,8 @@ def parse(raw) -> GenerationParams:
         raise JobError("bad_params", "strength must be a number from 0 to 1")
     return GenerationParams(
         model=model, prompt=prompt, negative_prompt=negative, width=width, height=height,
-        steps=_int(raw, "steps", 30, 1, 150), guidance=float(guidance), sampler=sampler,
-        seed=_int(raw, "seed", 0, 0, 2**32 - 1), num_images=_int(raw, "num_images", 1, 1, 8), clip_skip=clip_skip,
+        steps=integer(raw, "steps", 30, 1, 150), guidance=float(guidance), sampler=sampler,
+        seed=integer(raw, "seed", 0, 0, 2**32 - 1), num_images=integer(raw, "num_images", 1, 1, 8), clip_skip=clip_skip,
         loras=loras, init_image=init_image, strength=float(strength))
 
 

@@ -79,7 +79,8 @@ class Worker:
     # -- the server's calls -------------------------------------------------------------------
 
     def app(self) -> web.Application:
-        app = web.Application(middlewares=[self._check_token], client_max_size=4 << 20)
+        # A job may carry an init_image data: URL of up to 8 MiB (docs/API.md), a batch up to 64 jobs.
+        app = web.Application(middlewares=[self._check_token], client_max_size=32 << 20)
         app.router.add_post("/v1/jobs", self._submit)
         app.router.add_get("/v1/jobs/{id}", self._status)
         app.router.add_post("/v1/jobs/{id}/cancel", self._cancel)
@@ -249,12 +250,25 @@ class Worker:
         task.add_done_callback(self._tasks.remove)
 
     async def _report(self, item: Tracked):
-        await self._post(item.callback_url + "/result", item.result, tries=5)
+        status = await self._post(item.callback_url + "/result", item.result, tries=5)
+        if status in (400, 413) and (item.result.get("error") or {}).get("code") != "result_rejected":
+            # The server refused what the job made (too large, out of its bounds): without a result
+            # it takes, the task would wait out its lease and run again only to be refused again.
+            log.warning("the server refused the result of %s (%s): reporting it failed", item.callback_url, status)
+            item.result = {"status": "failed", "error": {"code": "result_rejected", "message": f"the server answered {status} to the result"}}
+            item.status = "failed"
+            status = await self._post(item.callback_url + "/result", item.result, tries=5)
+        if status == 200 and item.result.get("images"):
+            # Taken: the PNGs need not stay in memory for a poll that will not come.
+            item.result = {**item.result, "images": []}
+        elif status != 200:
+            log.warning("the result of %s was not taken (%s)", item.callback_url, status)
 
     async def _post(self, url: str, body: dict, tries: int) -> int | None:
         for attempt in range(tries):
             try:
-                async with self.session.post(url, json=body, headers=self._auth()) as response:
+                # No redirects: a body and the token go only where the server said.
+                async with self.session.post(url, json=body, headers=self._auth(), allow_redirects=False) as response:
                     if response.status < 500:
                         return response.status
             except (aiohttp.ClientError, asyncio.TimeoutError):
@@ -277,7 +291,7 @@ class Worker:
             try:
                 if not registered:
                     async with self.session.post(self.server_url + "/internal/v1/workers", json=self._registration(),
-                                                 headers=self._auth()) as response:
+                                                 headers=self._auth(), allow_redirects=False) as response:
                         registered = response.status == 200
                 else:
                     self._forget_old()
@@ -285,7 +299,7 @@ class Worker:
                     beat = {"busy": round(self.busy.ratio(), 3), "running": running, "models_loaded": self.pipelines.loaded(),
                             "queue": self.units.qsize() + self.train_units.qsize()}
                     async with self.session.post(f"{self.server_url}/internal/v1/workers/{self.worker_id}/heartbeat", json=beat,
-                                                 headers=self._auth()) as response:
+                                                 headers=self._auth(), allow_redirects=False) as response:
                         registered = response.status != 404  # unknown: register again at once
                         if not registered:
                             continue

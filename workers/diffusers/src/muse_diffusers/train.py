@@ -23,14 +23,14 @@ from peft import LoraConfig, inject_adapter_in_model
 from peft.utils import get_peft_model_state_dict
 
 from .errors import Canceled, JobError
-from .inputs import decode
+from .inputs import MAX_IMAGE_BYTES, decode
+from .params import integer
 from .pipelines import Pipelines
 from .transfer import Server
 
 CHECKPOINT_FORMAT = "muse-lora-checkpoint/1"
 UNET_TARGETS = ["to_k", "to_q", "to_v", "to_out.0"]
 TEXT_TARGETS = ["q_proj", "k_proj", "v_proj", "out_proj"]
-MAX_IMAGE_BYTES = 64 << 20
 MAX_CHECKPOINT_BYTES = 1 << 30
 
 
@@ -51,15 +51,6 @@ class TrainParams:
     checkpoint_every: int
 
 
-def _int(form: dict, key: str, default: int, low: int, high: int) -> int:
-    value = form.get(key, default)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise JobError("bad_params", f"params.{key} must be an integer from {low} to {high}")
-    return value
-
-
 def parse(raw) -> TrainParams:
     if not isinstance(raw, dict) or not isinstance(raw.get("params", {}), dict):
         raise JobError("bad_params", "params must be an object with a params object")
@@ -78,15 +69,15 @@ def parse(raw) -> TrainParams:
     text = form.get("train_text_encoder", False)
     if not isinstance(text, bool):
         raise JobError("bad_params", "params.train_text_encoder must be true or false")
-    resolution = _int(form, "resolution", 1024 if base == "sdxl" else 512, 64, 2048)
+    resolution = integer(form, "resolution", 1024 if base == "sdxl" else 512, 64, 2048, prefix="params.")
     if resolution % 8:
         raise JobError("bad_params", "params.resolution must be a multiple of 8")
-    rank = _int(form, "rank", 16, 1, 256)
+    rank = integer(form, "rank", 16, 1, 256, prefix="params.")
     return TrainParams(
-        base_model=base_model, base=base, output_name=str(raw.get("output_name", ""))[:200], steps=_int(form, "steps", 1500, 1, 1_000_000),
-        learning_rate=float(rate), rank=rank, alpha=_int(form, "alpha", rank, 1, 1024), resolution=resolution,
-        batch_size=_int(form, "batch_size", 1, 1, 64), lr_scheduler=scheduler, train_text_encoder=text,
-        seed=_int(form, "seed", 42, 0, 2**32 - 1), checkpoint_every=_int(form, "checkpoint_every", 250, 1, 1_000_000))
+        base_model=base_model, base=base, output_name=str(raw.get("output_name", ""))[:200], steps=integer(form, "steps", 1500, 1, 1_000_000, prefix="params."),
+        learning_rate=float(rate), rank=rank, alpha=integer(form, "alpha", rank, 1, 1024, prefix="params."), resolution=resolution,
+        batch_size=integer(form, "batch_size", 1, 1, 64, prefix="params."), lr_scheduler=scheduler, train_text_encoder=text,
+        seed=integer(form, "seed", 42, 0, 2**32 - 1, prefix="params."), checkpoint_every=integer(form, "checkpoint_every", 250, 1, 1_000_000, prefix="params."))
 
 
 def lr_factor(schedule: str, step: int, steps: int) -> float:
@@ -98,13 +89,12 @@ def lr_factor(schedule: str, step: int, steps: int) -> float:
 
 
 def square(image, resolution: int) -> torch.Tensor:
-    """The image scaled so its short side is `resolution`, center-cropped square, in [-1, 1]."""
+    """The image's centered square scaled to `resolution`, in [-1, 1]. Cropped first: scaling a
+    1×8192 sliver by its short side would make a picture of gigabytes."""
     from PIL import Image
-    scale = resolution / min(image.size)
-    image = image.resize((max(resolution, round(image.width * scale)), max(resolution, round(image.height * scale))),
-                         Image.Resampling.LANCZOS)
-    left, top = (image.width - resolution) // 2, (image.height - resolution) // 2
-    image = image.crop((left, top, left + resolution, top + resolution))
+    side = min(image.size)
+    left, top = (image.width - side) // 2, (image.height - side) // 2
+    image = image.crop((left, top, left + side, top + side)).resize((resolution, resolution), Image.Resampling.LANCZOS)
     pixels = torch.frombuffer(bytearray(image.tobytes()), dtype=torch.uint8).reshape(resolution, resolution, 3)
     return pixels.permute(2, 0, 1).float() / 127.5 - 1.0
 
