@@ -42,6 +42,10 @@ def test_a_job_is_taken_run_reported_and_polled_and_the_worker_leaves_when_drain
                     assert r.status == 400
                 async with client.post(base + "/v1/jobs", data=b"{not json", headers=auth) as r:
                     assert r.status == 400
+                async with client.post(base + "/v1/jobs", json={**job("att_4", muse_port), "kind": "img2img", "params": "x"}, headers=auth) as r:
+                    assert r.status == 202, "taken, and failed as a bad job"
+                assert await until(lambda: "att_4" in muse.results)
+                assert muse.results["att_4"]["error"]["code"] == "bad_params"
                 # Finished jobs are dropped once past their keeping time, PNGs and all.
                 worker.keep_finished_seconds = 0
                 assert await until(lambda: not worker.jobs)

@@ -139,9 +139,10 @@ class Worker:
                 tracked.append(item)
                 continue
             try:
-                if entry["kind"] == "img2img" and not (entry.get("params") or {}).get("init_image"):
+                params = entry.get("params")
+                if entry["kind"] == "img2img" and not (isinstance(params, dict) and params.get("init_image")):
                     raise JobError("bad_params", "an img2img job needs init_image")
-                item.job = Job(attempt, parse(entry.get("params")), item.canceled)
+                item.job = Job(attempt, parse(params), item.canceled)
             except JobError as error:
                 item.status, item.result = "failed", {"status": "failed", "error": {"code": error.code, "message": error.message}}
             self.jobs[attempt] = item
