@@ -97,6 +97,12 @@ def test_a_lora_trained_for_a_few_steps_changes_the_output_loads_back_and_a_resu
                 other = await submit(client, s, train_job(s, "att_t4", form={**FORM, "rank": 8},
                                                           resume={"step": 2, "url": f"http://127.0.0.1:{s.muse_port}/files/ckpt"}))
                 assert other["error"]["code"] == "bad_checkpoint"
+                # The right adapters with junk in the metadata: refused as well, before any of it is used.
+                from muse_diffusers.train import metadata
+                meta = {**metadata(s.muse.files["ckpt"]), "adam_steps": "nan"}
+                s.muse.files["nan"] = safetensors.torch.save(safetensors.torch.load(s.muse.files["ckpt"]), metadata=meta)
+                nan = await submit(client, s, train_job(s, "att_t5", resume={"step": 2, "url": f"http://127.0.0.1:{s.muse_port}/files/nan"}))
+                assert nan["status"] == "failed" and nan["error"]["code"] == "bad_checkpoint", nan
 
     asyncio.run(scenario())
 

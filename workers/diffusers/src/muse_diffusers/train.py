@@ -207,7 +207,8 @@ class Trainer:
         p = self.params
         expected = {"format": CHECKPOINT_FORMAT, "base": p.base, "rank": str(p.rank), "alpha": str(p.alpha),
                     "train_text_encoder": str(p.train_text_encoder)}
-        if any(meta.get(k) != v for k, v in expected.items()) or not str(meta.get("step", "")).isdigit():
+        numbers = [str(meta.get("step", "")), str(meta.get("adam_steps", "0"))]
+        if any(meta.get(k) != v for k, v in expected.items()) or not all(n.isascii() and n.isdigit() and len(n) < 10 for n in numbers):
             raise JobError("bad_checkpoint", "the checkpoint is not one of this training's")
         step = int(meta["step"])
         try:
