@@ -60,11 +60,13 @@ import Testing
         )
         try await server.start()
         let client = try await RawHTTPClient(port: server.localAddress!.port!)
-        try await client.send("GET /slow?ms=5000 HTTP/1.1\r\nHost: x\r\n\r\n")
+        // The request would take 60 s; cut at the deadline, the shutdown ends long before. The
+        // bound is loose for a loaded machine (a 300 ms timer once fired 4.6 s late in CI-like load).
+        try await client.send("GET /slow?ms=60000 HTTP/1.1\r\nHost: x\r\n\r\n")
         try await fixture.waitForSlowRequests()
         let started = ContinuousClock.now
         await server.shutdown()
-        #expect(ContinuousClock.now - started < .seconds(3))
+        #expect(ContinuousClock.now - started < .seconds(30))
         #expect(await client.isClosedByPeer())
     }
 }
