@@ -130,22 +130,33 @@ class Trainer:
 
     # -- setup -----------------------------------------------------------------------------------
 
-    def _dataset(self) -> tuple[list[torch.Tensor], list[str]]:
+    def _dataset(self, vae) -> tuple[torch.Tensor, list[str]]:
+        """Each image fetched, squared and encoded as it comes (only latents are kept: a thousand
+        images at 1024 px would be 12 GB of pixels), and its caption (else the trigger word)."""
         images = self.job.get("images")
         if not isinstance(images, list) or not images:
             raise JobError("bad_params", "a training needs images")
-        pixels, captions = [], []
+        latents, captions = [], []
         trigger = self.job.get("params", {}).get("trigger_word") or ""
-        for i, image in enumerate(images):
-            if not isinstance(image, dict) or not isinstance(image.get("url"), str):
-                raise JobError("bad_params", f"images[{i}] needs a url")
-            if self.canceled.is_set():
-                raise Canceled()
-            data = self.server.fetch(image["url"], MAX_IMAGE_BYTES, allowed=[self.callback], what=f"images[{i}]")
-            pixels.append(square(decode(data, f"images[{i}]"), self.params.resolution))
-            caption = image.get("caption")
-            captions.append(caption if isinstance(caption, str) and caption.strip() else str(trigger))
-        return pixels, captions
+        # The VAE encodes in float32: half precision overflows in SDXL's.
+        vae_dtype = vae.dtype
+        vae.to(torch.float32)
+        try:
+            for i, image in enumerate(images):
+                if not isinstance(image, dict) or not isinstance(image.get("url"), str):
+                    raise JobError("bad_params", f"images[{i}] needs a url")
+                if self.canceled.is_set():
+                    raise Canceled()
+                data = self.server.fetch(image["url"], MAX_IMAGE_BYTES, allowed=[self.callback], what=f"images[{i}]")
+                pixels = square(decode(data, f"images[{i}]"), self.params.resolution).unsqueeze(0).to(self.device)
+                generator = torch.Generator(device="cpu").manual_seed(self.params.seed + i) if self.device == "cpu" else None
+                with torch.no_grad():
+                    latents.append(vae.encode(pixels).latent_dist.sample(generator) * vae.config.scaling_factor)
+                caption = image.get("caption")
+                captions.append(caption if isinstance(caption, str) and caption.strip() else str(trigger))
+        finally:
+            vae.to(vae_dtype)
+        return torch.cat(latents), captions
 
     def _adapters(self, pipeline) -> dict[str, torch.nn.Parameter]:
         p = self.params
@@ -254,24 +265,16 @@ class Trainer:
         for component in pipeline.components.values():
             if isinstance(component, torch.nn.Module):
                 component.requires_grad_(False)
-        pixels, captions = self._dataset()
+        latents, captions = self._dataset(pipeline.vae)
         noise_scheduler = diffusers.DDPMScheduler.from_config(pipeline.scheduler.config)
         tokens = self._tokens(pipeline, captions)
-        vae = pipeline.vae
-        with torch.no_grad():
-            # The VAE encodes in float32: half precision overflows in SDXL's.
-            vae_dtype = vae.dtype
-            vae.to(torch.float32)
-            latents = torch.cat([
-                vae.encode(x.unsqueeze(0).to(self.device)).latent_dist.sample(torch.Generator(device="cpu").manual_seed(p.seed + i)
-                                                                                if self.device == "cpu" else None)
-                for i, x in enumerate(pixels)]) * vae.config.scaling_factor
-            vae.to(vae_dtype)
         trainable = self._adapters(pipeline)
         fixed_text = None
         if not p.train_text_encoder:
             with torch.no_grad():
-                fixed_text = self._encode(pipeline, tokens)
+                # In slices of 32 captions: a thousand at once through SDXL's encoders is a spike.
+                parts = [self._encode(pipeline, [t[i:i + 32] for t in tokens]) for i in range(0, len(captions), 32)]
+                fixed_text = (torch.cat([e for e, _ in parts]), torch.cat([q for _, q in parts]) if parts[0][1] is not None else None)
         optimizer = torch.optim.AdamW(list(trainable.values()), lr=p.learning_rate)
         scaler = torch.amp.GradScaler("cuda", enabled=pipeline.unet.dtype == torch.float16)
         step = resumed = self._resume(trainable, optimizer)
@@ -284,7 +287,7 @@ class Trainer:
             if self.canceled.is_set():
                 return {"status": "canceled"}
             generator = torch.Generator(device="cpu").manual_seed(p.seed * 1_000_003 + step)
-            index = torch.randint(len(pixels), (p.batch_size,), generator=generator)
+            index = torch.randint(len(latents), (p.batch_size,), generator=generator)
             clean = latents[index.to(latents.device)].float()
             noise = torch.randn(clean.shape, generator=generator).to(self.device)
             timesteps = torch.randint(noise_scheduler.config.num_train_timesteps, (p.batch_size,), generator=generator).to(self.device)
