@@ -24,16 +24,18 @@ import urllib.request
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "src"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "tests"))
 
 import torch  # noqa: E402
 from diffusers import (AutoencoderKL, EulerDiscreteScheduler, StableDiffusionPipeline, StableDiffusionXLPipeline,  # noqa: E402
                        UNet2DConditionModel)
-from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer  # noqa: E402
+from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection  # noqa: E402
 
 from muse_diffusers.config import WorkerConfig  # noqa: E402
 from muse_diffusers.generate import Job, run_batch  # noqa: E402
 from muse_diffusers.params import parse  # noqa: E402
 from muse_diffusers.pipelines import Pipelines  # noqa: E402
+from tiny import letters_tokenizer  # noqa: E402
 
 # The released models' configs (runwayml SD 1.5, stabilityai SDXL base 1.0), and tiny stand-ins.
 UNETS = {
@@ -65,19 +67,6 @@ TEXT = {("clip-l", "full"): dict(hidden_size=768, intermediate_size=3072, num_at
 SIZES = {("sd15", "full"): 512, ("sdxl", "full"): 1024, ("sd15", "small"): 64, ("sdxl", "small"): 64}
 
 
-def tokenizer(folder: str) -> CLIPTokenizer:
-    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1}
-    for letter in "abcdefghijklmnopqrstuvwxyz":
-        vocab[letter] = len(vocab)
-        vocab[letter + "</w>"] = len(vocab)
-    os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, "vocab.json"), "w") as f:
-        json.dump(vocab, f)
-    with open(os.path.join(folder, "merges.txt"), "w") as f:
-        f.write("#version: 0.2\n")
-    return CLIPTokenizer(os.path.join(folder, "vocab.json"), os.path.join(folder, "merges.txt"), model_max_length=77)
-
-
 def text_encoder(kind: str, size: str, projection: bool):
     config = CLIPTextConfig(bos_token_id=0, eos_token_id=1, pad_token_id=1, vocab_size=49408, layer_norm_eps=1e-5, **TEXT[(kind, size)])
     return (CLIPTextModelWithProjection if projection else CLIPTextModel)(config)
@@ -91,7 +80,7 @@ def build(base: str, size: str, folder: str) -> str:
     unet = UNet2DConditionModel(in_channels=4, out_channels=4, **UNETS[(base, size)])
     vae = AutoencoderKL(in_channels=3, out_channels=3, latent_channels=4, **VAES[size])
     scheduler = EulerDiscreteScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", steps_offset=1)
-    words = tokenizer(os.path.join(folder, "_vocabulary"))
+    words = letters_tokenizer(os.path.join(folder, "_vocabulary"))
     if base == "sdxl":
         pipeline = StableDiffusionXLPipeline(unet=unet, vae=vae, text_encoder=text_encoder("clip-l", size, False),
                                              text_encoder_2=text_encoder("clip-g", size, True), tokenizer=words, tokenizer_2=words,

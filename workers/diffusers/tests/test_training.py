@@ -2,7 +2,6 @@
 trained for a few steps changes the output and loads back by key, a resumed training ends where an
 uninterrupted one does, and bad input is a `failed` result."""
 import asyncio
-import base64
 import hashlib
 import io
 

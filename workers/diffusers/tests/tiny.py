@@ -8,6 +8,20 @@ from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionPipeline, UNe
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
 
+def letters_tokenizer(folder: str) -> CLIPTokenizer:
+    """A CLIP tokenizer over single letters, written here (no vocabulary download)."""
+    os.makedirs(folder, exist_ok=True)
+    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1}
+    for letter in "abcdefghijklmnopqrstuvwxyz":
+        vocab[letter] = len(vocab)
+        vocab[letter + "</w>"] = len(vocab)
+    with open(os.path.join(folder, "vocab.json"), "w") as f:
+        json.dump(vocab, f)
+    with open(os.path.join(folder, "merges.txt"), "w") as f:
+        f.write("#version: 0.2\n")
+    return CLIPTokenizer(os.path.join(folder, "vocab.json"), os.path.join(folder, "merges.txt"), model_max_length=77)
+
+
 def tiny_vae() -> AutoencoderKL:
     """Four blocks, as in SD: images are 8× their latents, so a 512 px training stays small."""
     return AutoencoderKL(
@@ -25,17 +39,7 @@ def build(folder: str, seed: int = 0) -> str:
     text = CLIPTextModel(CLIPTextConfig(
         bos_token_id=0, eos_token_id=1, hidden_size=32, intermediate_size=37, layer_norm_eps=1e-05, num_attention_heads=4,
         num_hidden_layers=2, pad_token_id=1, vocab_size=100, projection_dim=32))
-    vocabulary = os.path.join(folder, "_vocabulary")
-    os.makedirs(vocabulary, exist_ok=True)
-    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1}
-    for letter in "abcdefghijklmnopqrstuvwxyz":
-        vocab[letter] = len(vocab)
-        vocab[letter + "</w>"] = len(vocab)
-    with open(os.path.join(vocabulary, "vocab.json"), "w") as f:
-        json.dump(vocab, f)
-    with open(os.path.join(vocabulary, "merges.txt"), "w") as f:
-        f.write("#version: 0.2\n")
-    tokenizer = CLIPTokenizer(os.path.join(vocabulary, "vocab.json"), os.path.join(vocabulary, "merges.txt"), model_max_length=77)
+    tokenizer = letters_tokenizer(os.path.join(folder, "_vocabulary"))
     scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False, set_alpha_to_one=False)
     pipeline = StableDiffusionPipeline(
         unet=unet, vae=vae, text_encoder=text, tokenizer=tokenizer, scheduler=scheduler, safety_checker=None, feature_extractor=None,

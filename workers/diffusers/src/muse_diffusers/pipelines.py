@@ -54,7 +54,6 @@ class Pipelines:
         self.max_adapters = max_adapters
         self._loaded: OrderedDict[str, Loaded] = OrderedDict()
         self._lock = threading.Lock()
-        self.loads = 0  # pipelines loaded from disk (the bench's cold switches)
 
     def loaded(self) -> list[str]:
         with self._lock:
@@ -82,7 +81,6 @@ class Pipelines:
         except torch.OutOfMemoryError:
             self.free()
             raise JobError("out_of_memory", f"model {key!r} does not fit in the GPU's memory") from None
-        self.loads += 1
         loaded = Loaded(pipeline=pipeline, entry=entry, bytes=module_bytes(pipeline))
         with self._lock:
             self._loaded[key] = loaded

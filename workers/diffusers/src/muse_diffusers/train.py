@@ -329,7 +329,7 @@ class Trainer:
                 if status == 404:
                     return {"status": "canceled"}
         trained = time.monotonic()
-        artifact = self._artifact(pipeline, trainable)
+        artifact = self._artifact(pipeline)
         upload = f"{self.callback}/artifact"
         status = self.server.put(upload, artifact, "application/octet-stream", allowed=[self.callback])
         if status == 404:
@@ -342,7 +342,7 @@ class Trainer:
                 "metrics": {"final_loss": loss_value, "steps": p.steps, "seconds": round(trained - started, 3),
                             "seconds_per_step": round((trained - first_step) / steps_run, 4)}}
 
-    def _artifact(self, pipeline, trainable: dict) -> bytes:
+    def _artifact(self, pipeline) -> bytes:
         layers = {"unet_lora_layers": diffusers.utils.convert_state_dict_to_diffusers(get_peft_model_state_dict(pipeline.unet))}
         if self.params.train_text_encoder:
             layers["text_encoder_lora_layers"] = diffusers.utils.convert_state_dict_to_diffusers(get_peft_model_state_dict(pipeline.text_encoder))
